@@ -1,0 +1,1 @@
+"""covet: a stdlib-only ASGI 3 framework."""

@@ -1,0 +1,1 @@
+"""covet-bench: launch, verify, load and report on ASGI apps and servers."""

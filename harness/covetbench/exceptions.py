@@ -1,0 +1,65 @@
+"""Errors raised by covet-bench.
+
+    BenchError
+    ├── UsageError            bad command line or option value (exit code 2)
+    │   └── UnknownNameError  unknown app / server / scenario / load generator
+    ├── SuiteError            a suite or scenario file is wrong (names file, line, field)
+    ├── ServerStartError      a server did not become ready (carries its log tail)
+    ├── LoadGeneratorError    a load generator is missing or failed
+    ├── VerifyError           an endpoint failed verification
+    └── ResultsError          results on disk are missing, invalid or not comparable
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class BenchError(Exception):
+    """Root of every error covet-bench raises on purpose."""
+
+
+class UsageError(BenchError):
+    """The command line asked for something impossible."""
+
+
+class UnknownNameError(UsageError):
+    """A name is not in its registry; the message lists the valid ones."""
+
+    def __init__(self, kind: str, name: str, valid: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = sorted(valid)
+        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(self.valid)}")
+
+
+class SuiteError(BenchError):
+    """A suite file is invalid. The message names the file, the line and the field."""
+
+    def __init__(self, path: str, line: int | None, field: str | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        where = path if line is None else f"{path}:{line}"
+        what = f" field {field!r}:" if field else ""
+        super().__init__(f"{where}:{what} {message}")
+
+
+class ServerStartError(BenchError):
+    """A server process exited or never answered; `log_tail` holds its last output."""
+
+    def __init__(self, message: str, log_tail: str = "") -> None:
+        self.log_tail = log_tail
+        super().__init__(message)
+
+
+class LoadGeneratorError(BenchError):
+    """A load generator is not installed or did not produce a result."""
+
+
+class VerifyError(BenchError):
+    """An endpoint failed verification."""
+
+
+class ResultsError(BenchError):
+    """Results are missing, fail their schema, or have nothing to compare."""

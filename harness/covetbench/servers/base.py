@@ -1,0 +1,240 @@
+"""The server adapter contract: how the harness launches, watches and stops any ASGI server.
+
+An adapter knows one server's command line and version; `launch` is shared: it starts the
+command in its own process group (so a Ctrl-C or a crash never leaves a worker behind), pinned
+with `taskset` when CPUs are given, polls a TCP connect until the port answers (never a fixed
+sleep), and returns a `RunningServer` that stops gracefully (SIGTERM) then forcibly (SIGKILL).
+
+    adapter = get_server("uvicorn")
+    with adapter.launch(AppTarget("raw", "raw:app", scenarios_apps_dir), ServerOptions()) as srv:
+        httpx.get(srv.base_url + "/plaintext")
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from covetbench.exceptions import ServerStartError
+
+READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """An ASGI app to serve: `import_string` is `module:attr`, importable from `pythonpath`."""
+
+    name: str
+    import_string: str
+    pythonpath: str | None = None
+
+
+@dataclass
+class ServerOptions:
+    """Options common to every server; adapter-specific ones go in `extra`."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: pick a free port
+    workers: int = 1
+    cpus: list[int] | None = None  # taskset CPU list; None: no pinning
+    access_log: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Ask the kernel for a port nobody is listening on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+class RunningServer:
+    """A launched server process group. Use as a context manager or call `stop()`."""
+
+    def __init__(
+        self,
+        adapter: ServerAdapter,
+        proc: subprocess.Popen[bytes],
+        command: list[str],
+        host: str,
+        port: int,
+        options: ServerOptions,
+        log_path: Path,
+    ) -> None:
+        self.adapter = adapter
+        self.proc = proc
+        self.command = command
+        self.host = host
+        self.port = port
+        self.options = options
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url[4:]
+
+    def options_used(self) -> dict[str, Any]:
+        """Every option this server ran with, for the results' record."""
+        return {
+            "server": self.adapter.name,
+            "version": self.adapter.version(),
+            "command": self.command,
+            "workers": self.options.workers,
+            "cpus": self.options.cpus,
+            "access_log": self.options.access_log,
+            **self.options.extra,
+        }
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """SIGTERM the whole process group, wait, then SIGKILL what is left; reap."""
+        if self.proc.poll() is None:
+            _signal_group(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # Workers may outlive their parent: always sweep the group.
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        return self.proc.returncode
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class ServerAdapter(ABC):
+    """One ASGI server. Subclasses give its name, distribution and command line."""
+
+    #: registry name, e.g. "uvicorn", "uvicorn-h11"
+    name: str
+    #: PyPI distribution whose version is recorded
+    distribution: str
+    #: ASGI lifespan support (daphne has none): conformance and verify use it
+    supports_lifespan: bool = True
+
+    @abstractmethod
+    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
+        """The argv that serves `app` on host:port (without taskset)."""
+
+    def is_installed(self) -> bool:
+        return self.version() is not None
+
+    def version(self) -> str | None:
+        try:
+            return importlib.metadata.version(self.distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    def python(self) -> str:
+        return sys.executable
+
+    def launch(
+        self,
+        app: AppTarget,
+        options: ServerOptions,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        ready_timeout: float = READY_TIMEOUT_S,
+    ) -> RunningServer:
+        """Start the server and return once its port accepts connections."""
+        host = options.host
+        port = options.port
+        if port == 0 or port_in_use(host, port):
+            port = free_port(host)  # a busy port is not an error: take another
+        argv = self.command(app, host, port, options)
+        if options.cpus:
+            taskset = shutil.which("taskset")
+            if taskset:
+                argv = [taskset, "-c", ",".join(str(c) for c in options.cpus), *argv]
+        child_env = dict(os.environ if env is None else env)
+        if app.pythonpath:
+            child_env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (app.pythonpath, child_env.get("PYTHONPATH", "")) if p
+            )
+        child_env.setdefault("PYTHONUNBUFFERED", "1")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=child_env,
+                cwd=app.pythonpath or None,
+                start_new_session=True,  # own process group: reaped as one
+            )
+        server = RunningServer(self, proc, argv, host, port, options, log_path)
+        deadline = time.monotonic() + ready_timeout
+        delay = 0.02
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                server.stop()
+                raise ServerStartError(
+                    f"{self.name} exited with code {proc.returncode} before it was ready",
+                    server.log_tail(),
+                )
+            if port_in_use(host, port):
+                return server
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+        server.stop()
+        raise ServerStartError(
+            f"{self.name} did not accept connections on {host}:{port} within {ready_timeout:.0f}s",
+            server.log_tail(),
+        )
