@@ -110,6 +110,7 @@ class RunningServer:
             "workers": self.options.workers,
             "cpus": self.options.cpus,
             "access_log": self.options.access_log,
+            "settings": self.adapter.settings(self.options),
             **self.options.extra,
         }
 
@@ -174,6 +175,10 @@ class ServerAdapter(ABC):
 
     def is_installed(self) -> bool:
         return self.version() is not None
+
+    def settings(self, options: ServerOptions) -> dict[str, Any]:
+        """Server-specific settings `command` applies (loop, parser...), for the record."""
+        return {}
 
     def version(self) -> str | None:
         try:

@@ -1,0 +1,72 @@
+"""covet's own server, launched like any other: `python -m covet serve MODULE:ATTR ...`.
+
+The harness never imports covet: `is_installed()` looks for the `covet.server` package on disk
+(`importlib.util.find_spec` on `covet`, then a path search for `server` inside it) without
+executing any of covet's code.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+from typing import Any, ClassVar
+
+from covetbench.servers._cli import CLIServerAdapter
+from covetbench.servers.base import AppTarget, ServerOptions
+
+
+def covet_server_available() -> bool:
+    """True when `covet.server` could be imported, checked without importing covet."""
+    try:
+        spec = importlib.util.find_spec("covet")
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    found = importlib.machinery.PathFinder.find_spec(
+        "covet.server", list(spec.submodule_search_locations)
+    )
+    return found is not None
+
+
+class CovetServer(CLIServerAdapter):
+    """covet's server with its automatic parser choice (httptools when installed)."""
+
+    name = "covet"
+    distribution = "covetpy"
+    module = "covet"
+    defaults: ClassVar[dict[str, Any]] = {"http": "auto", "loop": "auto"}
+
+    def is_installed(self) -> bool:
+        return self.version() is not None and covet_server_available()
+
+    def arguments(
+        self,
+        app: AppTarget,
+        host: str,
+        port: int,
+        options: ServerOptions,
+        settings: dict[str, Any],
+    ) -> list[str]:
+        return [
+            "serve",
+            app.import_string,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(options.workers),
+            "--http",
+            str(settings["http"]),
+            "--loop",
+            str(settings["loop"]),
+            "--access-log" if options.access_log else "--no-access-log",
+        ]
+
+
+class CovetPythonServer(CovetServer):
+    """covet's server with its pure-Python HTTP parser."""
+
+    name = "covet-python"
+    defaults: ClassVar[dict[str, Any]] = {**CovetServer.defaults, "http": "python"}
