@@ -310,6 +310,12 @@ def load_results(path: Path) -> dict[str, Any]:
     return data
 
 
+def trial_records(data: Mapping[str, Any]) -> list[TrialRecord]:
+    """The `runs` of a loaded results document as `TrialRecord`s (unknown keys ignored)."""
+    fields = set(TrialRecord.__dataclass_fields__)
+    return [TrialRecord(**{k: v for k, v in run.items() if k in fields}) for run in data["runs"]]
+
+
 # -- meta ----------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from covetbench.results import (
     collect_meta,
     load_results,
     results_schema,
+    trial_records,
     validate_results,
 )
 
@@ -202,3 +203,9 @@ def test_schema_covers_every_record_field() -> None:
                 "summary": [],
             }
         )
+
+
+def test_trial_records_round_trip(tmp_path: Path, meta: dict[str, Any]) -> None:
+    trial = make_trial(flags=["errors"])
+    ResultsWriter(tmp_path, meta).add_trial(trial)
+    assert trial_records(load_results(tmp_path)) == [trial]

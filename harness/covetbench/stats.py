@@ -1,0 +1,199 @@
+"""Statistics over trials: medians, bootstrap intervals, dispersion and significance.
+
+Throughput samples from a handful of trials are small, skewed by interference (a disturbed trial
+is slower, never faster) and not normal, so everything here is rank- or resampling-based:
+
+- `median` is the headline figure of a configuration; one outlier trial cannot move it far.
+- `bootstrap_ci`: percentile bootstrap of the median (resample the trials with replacement,
+  take the 2.5th and 97.5th percentiles of the resampled medians). Seeded, so the same trials
+  always give the same interval. With 3-5 trials the interval is coarse (it cannot be narrower
+  than the spread of the middle trials): it is honest about how little 3 trials say.
+- `cv`: coefficient of variation (sample standard deviation / mean), the noise figure the report
+  shows next to each median.
+- `ratio_ci`: ratio of medians current/baseline with a bootstrap interval, resampling each side
+  independently: the gate's effect size.
+- `mann_whitney`: Mann-Whitney U p-value (scipy), the gate's significance test; it makes no
+  normality assumption. With n trials per side the smallest possible two-sample one-sided p-value
+  is 1/C(2n, n): 0.05 for n=3, 0.0143 for n=4, 0.0040 for n=5. `min_p_value` tells the gate
+  whether a significance level is reachable at all.
+
+    summarize(trials)                       # -> [ConfigSummary], one per TrialRecord.key
+    bootstrap_ci([9800, 10100, 10050])      # -> (9800.0, 10100.0)
+    ratio_ci(baseline_rps, current_rps)     # -> (0.93, 0.91, 0.95)
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from covetbench.records import ConfigSummary, TrialRecord
+
+DEFAULT_RESAMPLES = 4000
+DEFAULT_SEED = 20_261_127
+LATENCY_KEYS = ("p50", "p90", "p99", "p999", "max", "mean")
+
+_FloatArray = npt.NDArray[np.float64]
+Key = tuple[str, str, str, str, int]
+
+
+def _array(values: Sequence[float]) -> _FloatArray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError("need a non-empty sequence of numbers")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("values must be finite")
+    return arr
+
+
+def median(values: Sequence[float]) -> float:
+    """Median of a non-empty sample."""
+    return float(np.median(_array(values)))
+
+
+def cv(values: Sequence[float]) -> float:
+    """Coefficient of variation (sample stdev / mean); 0.0 for fewer than 2 values or mean 0."""
+    arr = _array(values)
+    mean = float(arr.mean())
+    if arr.size < 2 or mean == 0.0:
+        return 0.0
+    return float(arr.std(ddof=1) / abs(mean))
+
+
+def _bootstrap_medians(arr: _FloatArray, rng: np.random.Generator, n: int) -> _FloatArray:
+    idx = rng.integers(0, arr.size, size=(n, arr.size))
+    medians: _FloatArray = np.median(arr[idx], axis=1)
+    return medians
+
+
+def bootstrap_ci(
+    values: Sequence[float],
+    confidence: float = 0.95,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the median; a single value gives (value, value)."""
+    arr = _array(values)
+    if arr.size == 1:
+        return float(arr[0]), float(arr[0])
+    rng = np.random.default_rng(seed)
+    medians = _bootstrap_medians(arr, rng, n_resamples)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(medians, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def ratio_ci(
+    baseline: Sequence[float],
+    current: Sequence[float],
+    confidence: float = 0.95,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> tuple[float, float, float]:
+    """(ratio, low, high): median(current) / median(baseline) and its bootstrap interval.
+
+    Each side is resampled independently (the trials of A and B are separate samples).
+    Raises ValueError when the baseline median is 0 (no ratio exists).
+    """
+    base, cur = _array(baseline), _array(current)
+    base_median = float(np.median(base))
+    if base_median == 0.0:
+        raise ValueError("baseline median is 0: no ratio")
+    ratio = float(np.median(cur)) / base_median
+    rng = np.random.default_rng(seed)
+    base_meds = _bootstrap_medians(base, rng, n_resamples)
+    cur_meds = _bootstrap_medians(cur, rng, n_resamples)
+    # A resampled baseline median of 0 is only possible if the baseline holds zeros; drop those.
+    ok = base_meds != 0.0
+    ratios = cur_meds[ok] / base_meds[ok]
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(ratios, [tail, 100.0 - tail])
+    return ratio, float(low), float(high)
+
+
+def mann_whitney(
+    baseline: Sequence[float], current: Sequence[float], alternative: str = "two-sided"
+) -> float:
+    """p-value of the Mann-Whitney U test of `current` against `baseline`.
+
+    `alternative="less"`: current tends to be smaller than baseline (a throughput regression);
+    "greater" the opposite. Exact distribution for small samples without ties, the normal
+    approximation otherwise (scipy's "auto"). Identical samples give 1.0.
+    """
+    from scipy.stats import mannwhitneyu
+
+    if alternative not in ("two-sided", "less", "greater"):
+        raise ValueError(f"alternative must be two-sided, less or greater, not {alternative!r}")
+    cur, base = _array(current), _array(baseline)
+    result: Any = mannwhitneyu(cur, base, alternative=alternative, method="auto")
+    p = float(result.pvalue)
+    return 1.0 if math.isnan(p) else p
+
+
+def min_p_value(n_baseline: int, n_current: int, alternative: str = "less") -> float:
+    """Smallest p-value Mann-Whitney can give for these sample sizes (no ties).
+
+    If it exceeds the gate's alpha, no difference, however large, can be called significant.
+    """
+    if n_baseline < 1 or n_current < 1:
+        return 1.0
+    p = 1.0 / math.comb(n_baseline + n_current, n_current)
+    return min(1.0, 2.0 * p) if alternative == "two-sided" else p
+
+
+def _median_or_none(values: Sequence[float | None]) -> float | None:
+    known = [float(v) for v in values if v is not None and math.isfinite(v)]
+    return float(statistics.median(known)) if known else None
+
+
+def group_by_key(trials: Sequence[TrialRecord]) -> dict[Key, list[TrialRecord]]:
+    """Trials grouped by configuration, in order of first appearance."""
+    groups: dict[Key, list[TrialRecord]] = {}
+    for trial in trials:
+        groups.setdefault(trial.key, []).append(trial)
+    return groups
+
+
+def summarize(
+    trials: Sequence[TrialRecord],
+    ci: Callable[[Sequence[float]], tuple[float, float]] = bootstrap_ci,
+) -> list[ConfigSummary]:
+    """One `ConfigSummary` per configuration (`TrialRecord.key`), in order of first appearance.
+
+    The median, interval and CV are taken over ALL trials of a configuration, flagged or not:
+    the runner already retried disturbed trials before keeping one flagged, and dropping flagged
+    trials would silently shrink (or empty) the sample: a generator-bound configuration is bound
+    in every trial. Instead the union of the trials' flags travels with the summary and
+    `valid_trials` says how many trials carried no flag, so every table and chart can show how
+    far to trust the figure. Latency figures are medians of the per-trial percentiles.
+    """
+    summaries: list[ConfigSummary] = []
+    for key, group in group_by_key(trials).items():
+        app, server, scenario, loadgen, concurrency = key
+        rps = [t.rps for t in group]
+        low, high = ci(rps)
+        flags = sorted({flag for t in group for flag in t.flags})
+        latency = {k: _median_or_none([t.latency_ms.get(k) for t in group]) for k in LATENCY_KEYS}
+        summaries.append(
+            ConfigSummary(
+                app=app,
+                server=server,
+                scenario=scenario,
+                loadgen=loadgen,
+                concurrency=concurrency,
+                trials=len(group),
+                valid_trials=sum(1 for t in group if not t.flags),
+                median_rps=median(rps),
+                ci95_low=low,
+                ci95_high=high,
+                cv=cv(rps),
+                median_latency_ms=latency,
+                flags=flags,
+            )
+        )
+    return summaries

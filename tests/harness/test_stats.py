@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from covetbench.records import TrialRecord
+from covetbench.stats import (
+    bootstrap_ci,
+    cv,
+    group_by_key,
+    mann_whitney,
+    median,
+    min_p_value,
+    ratio_ci,
+    summarize,
+)
+
+
+def trial(rps: float, **overrides: Any) -> TrialRecord:
+    fields: dict[str, Any] = {
+        "app": "covet",
+        "server": "uvicorn",
+        "scenario": "json",
+        "loadgen": "wrk",
+        "concurrency": 64,
+        "trial": 0,
+        "rps": rps,
+        "requests": int(rps * 10),
+        "duration_s": 10.0,
+        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": None, "max": 9.0},
+        "errors": {},
+        "error_rate": 0.0,
+        "server_cpu_pct": 100.0,
+        "loadgen_cpu_pct": 50.0,
+        "server_rss_mb": 20.0,
+        "interference_pct": 0.0,
+        "flags": [],
+        "started_at": "t0",
+        "ended_at": "t1",
+    }
+    fields.update(overrides)
+    return TrialRecord(**fields)
+
+
+def noisy(center: float, n: int, rel_sd: float, seed: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return [float(v) for v in rng.normal(center, center * rel_sd, size=n)]
+
+
+def test_median_and_cv() -> None:
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([1.0, 2.0, 3.0, 4.0]) == 2.5
+    assert cv([5.0]) == 0.0
+    assert cv([0.0, 0.0]) == 0.0
+    assert cv([9.0, 10.0, 11.0]) == pytest.approx(0.1)
+    with pytest.raises(ValueError):
+        median([])
+    with pytest.raises(ValueError):
+        cv([1.0, math.nan])
+
+
+def test_bootstrap_ci_contains_median_and_is_seeded() -> None:
+    values = noisy(10_000, 7, 0.03, seed=1)
+    low, high = bootstrap_ci(values)
+    assert low <= median(values) <= high
+    assert min(values) <= low and high <= max(values)
+    assert bootstrap_ci(values) == (low, high)
+    assert bootstrap_ci([42.0]) == (42.0, 42.0)
+    assert bootstrap_ci([5.0, 5.0, 5.0]) == (5.0, 5.0)
+
+
+def test_ratio_ci_brackets_known_shift() -> None:
+    base = noisy(10_000, 10, 0.01, seed=2)
+    cur = [v * 0.8 for v in noisy(10_000, 10, 0.01, seed=3)]
+    ratio, low, high = ratio_ci(base, cur)
+    assert ratio == pytest.approx(0.8, abs=0.02)
+    assert low <= ratio <= high
+    assert high < 0.9
+    with pytest.raises(ValueError, match="baseline median"):
+        ratio_ci([0.0, 0.0], [1.0])
+
+
+def test_mann_whitney_detects_shift_and_not_noise() -> None:
+    base = noisy(10_000, 8, 0.02, seed=4)
+    slower = [v * 0.85 for v in noisy(10_000, 8, 0.02, seed=5)]
+    same = noisy(10_000, 8, 0.02, seed=6)
+    assert mann_whitney(base, slower, "less") < 0.01
+    assert mann_whitney(base, slower, "greater") > 0.5
+    assert mann_whitney(base, same, "less") > 0.01
+    assert mann_whitney([1.0, 1.0, 1.0], [1.0, 1.0, 1.0], "less") == 1.0
+    with pytest.raises(ValueError, match="alternative"):
+        mann_whitney(base, same, "sideways")
+
+
+def test_min_p_value() -> None:
+    assert min_p_value(3, 3) == pytest.approx(0.05)
+    assert min_p_value(5, 5) == pytest.approx(1 / 252)
+    assert min_p_value(5, 5, "two-sided") == pytest.approx(2 / 252)
+    assert min_p_value(0, 5) == 1.0
+    # the exact test reaches the bound when the samples do not overlap at all
+    assert mann_whitney([10.0, 11, 12, 13, 14], [1.0, 2, 3, 4, 5], "less") == pytest.approx(1 / 252)
+
+
+def test_summarize_groups_by_key_in_order() -> None:
+    trials = [
+        trial(100.0, trial=0),
+        trial(200.0, trial=0, server="granian"),
+        trial(110.0, trial=1, flags=["errors"]),
+        trial(90.0, trial=2, latency_ms={"p50": 3.0, "p99": 5.0}),
+        trial(210.0, trial=1, server="granian", flags=["interference"]),
+    ]
+    assert list(group_by_key(trials)) == [
+        ("covet", "uvicorn", "json", "wrk", 64),
+        ("covet", "granian", "json", "wrk", 64),
+    ]
+    first, second = summarize(trials)
+    assert (first.server, first.trials, first.valid_trials) == ("uvicorn", 3, 2)
+    # median over all trials, flagged ones included; flags unioned
+    assert first.median_rps == 100.0
+    assert first.flags == ["errors"]
+    assert first.ci95_low <= 100.0 <= first.ci95_high
+    assert first.cv == pytest.approx(cv([100.0, 110.0, 90.0]))
+    assert first.median_latency_ms["p50"] == 1.0
+    assert first.median_latency_ms["p99"] == 3.0
+    assert first.median_latency_ms["p999"] is None
+    assert first.median_latency_ms["mean"] is None
+    assert (second.median_rps, second.valid_trials, second.flags) == (205.0, 1, ["interference"])
+
+
+def test_summarize_empty() -> None:
+    assert summarize([]) == []
