@@ -1,10 +1,11 @@
 """Which ASGI apps can be measured: the built-in peer apps and the user's own.
 
 Every `scenarios/apps/<name>.py` exposing `app` is a built-in app named `<name>`, imported by the
-server from that directory. Users add theirs with `--app NAME=module:attr`, imported from the
+server as `apps.<name>:app` from `scenarios/` (the package keeps `fastapi.py` from shadowing the
+real FastAPI it imports). Users add theirs with `--app NAME=module:attr`, imported from the
 current directory (or PYTHONPATH).
 
-    builtin_apps()["raw"]              # AppTarget("raw", "raw:app", ".../scenarios/apps")
+    builtin_apps()["raw"]              # AppTarget("raw", "apps.raw:app", ".../scenarios")
     parse_app_option("mine=myapp:app") # AppTarget("mine", "myapp:app", os.getcwd())
     resolve_apps(["raw", "covet"], []) # [raw, covet]
 """
@@ -39,14 +40,18 @@ def apps_dir() -> Path:
 
 
 def builtin_apps() -> dict[str, AppTarget]:
-    """Every `scenarios/apps/*.py` (not starting with `_`) as an app exposing `app`."""
+    """Every `scenarios/apps/*.py` (not starting with `_`) as an app exposing `app`.
+
+    The import string is `apps.<name>:app` with `scenarios/` as the server's PYTHONPATH.
+    """
     directory = apps_dir()
     if not directory.is_dir():
         return {}
     stems = [p.stem for p in directory.glob("*.py") if not p.stem.startswith("_")]
     rank = {name: i for i, name in enumerate(PREFERRED_ORDER)}
     stems.sort(key=lambda s: (rank.get(s, len(rank)), s))
-    return {stem: AppTarget(stem, f"{stem}:app", str(directory)) for stem in stems}
+    root = str(directory.parent)
+    return {stem: AppTarget(stem, f"{directory.name}.{stem}:app", root) for stem in stems}
 
 
 def parse_app_option(value: str) -> AppTarget:

@@ -6,7 +6,7 @@ with `taskset` when CPUs are given, polls a TCP connect until the port answers (
 sleep), and returns a `RunningServer` that stops gracefully (SIGTERM) then forcibly (SIGKILL).
 
     adapter = get_server("uvicorn")
-    with adapter.launch(AppTarget("raw", "raw:app", scenarios_apps_dir), ServerOptions()) as srv:
+    with adapter.launch(AppTarget("raw", "apps.raw:app", scenarios_dir), ServerOptions()) as srv:
         httpx.get(srv.base_url + "/plaintext")
 """
 
