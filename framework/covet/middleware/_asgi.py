@@ -1,0 +1,65 @@
+"""Small ASGI helpers shared by the built-in middleware (private).
+
+The middleware speak raw ASGI, so they work around any ASGI app, covet's or not, and cost no
+Request/Response objects on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from covet.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send"]
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def get_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header `name` (lowercase bytes), or None."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def get_all(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
+    """Every value of header `name` (lowercase bytes), in order."""
+    return [value for key, value in headers if key.lower() == name]
+
+
+def without(headers: Iterable[tuple[bytes, bytes]], *names: bytes) -> RawHeaders:
+    """`headers` minus every header named in `names` (lowercase bytes)."""
+    return [(key, value) for key, value in headers if key.lower() not in names]
+
+
+def add_vary(headers: RawHeaders, token: str) -> RawHeaders:
+    """Merge `token` into the response's Vary header, once, keeping `Vary: *` as is."""
+    existing = [
+        part.strip()
+        for value in get_all(headers, b"vary")
+        for part in value.decode("latin-1").split(",")
+        if part.strip()
+    ]
+    if "*" in existing or token.lower() in (part.lower() for part in existing):
+        return headers
+    merged = ", ".join([*existing, token]).encode("latin-1")
+    return [*without(headers, b"vary"), (b"vary", merged)]
+
+
+async def send_plain(
+    send: Send, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    """Send a complete text/plain response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode("latin-1")),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,189 @@
+"""CORS: answer preflight requests and mark actual responses, per the Fetch standard.
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["https://app.example.com"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization"],
+        allow_credentials=True,
+    )
+
+A preflight is an `OPTIONS` request carrying `Origin` and `Access-Control-Request-Method`; it is
+answered here and never reaches the app (200 when allowed, 400 naming what was refused). Every
+other request goes to the app; when its origin is allowed the response gets
+`Access-Control-Allow-Origin` and friends. Whenever the answer depends on the origin, responses
+carry `Vary: Origin`, also those to requests without one, so that shared caches never hand one
+origin's response to another (Fetch, "CORS protocol and HTTP caches").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from covet.exceptions import ConfigurationError
+from covet.middleware._asgi import (
+    ASGIApp,
+    Message,
+    RawHeaders,
+    Receive,
+    Scope,
+    Send,
+    add_vary,
+    get_header,
+    send_plain,
+    without,
+)
+
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+# Allowed without being listed; content-type is listed because browsers preflight it whenever
+# its value is not one of the three form types, and a JSON API always needs it.
+SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
+_PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+_CORS_RESPONSE_HEADERS = (
+    b"access-control-allow-origin",
+    b"access-control-allow-credentials",
+    b"access-control-expose-headers",
+)
+
+
+class CORSMiddleware:
+    """Cross-Origin Resource Sharing for an ASGI app.
+
+    `allow_origins` lists exact origins (`"https://a.example"`) or holds `"*"`;
+    `allow_origin_regex` matches whole origins (`r"https://.*\\.example\\.com"`). With
+    `allow_credentials=True` the wildcard `"*"` is never sent (browsers reject it): the request's
+    origin, method and headers are echoed instead.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        allow_origins: Collection[str] = (),
+        allow_methods: Collection[str] = ("GET",),
+        allow_headers: Collection[str] = (),
+        allow_credentials: bool = False,
+        allow_origin_regex: str | None = None,
+        expose_headers: Collection[str] = (),
+        max_age: int = 600,
+    ) -> None:
+        if isinstance(allow_origins, str) or isinstance(allow_methods, str):
+            raise ConfigurationError("allow_origins and allow_methods take lists, not a str")
+        if max_age < 0:
+            raise ConfigurationError(f"max_age must be >= 0, got {max_age}")
+        self.app = app
+        self.allow_all_origins = "*" in allow_origins
+        self.origins = frozenset(origin.rstrip("/") for origin in allow_origins if origin != "*")
+        self.origin_regex = re.compile(allow_origin_regex) if allow_origin_regex else None
+        self.allow_all_methods = "*" in allow_methods
+        self.methods = frozenset(method.upper() for method in allow_methods if method != "*")
+        self.allow_all_headers = "*" in allow_headers
+        self.headers = SAFELISTED_HEADERS | {h.lower() for h in allow_headers if h != "*"}
+        self.allow_credentials = allow_credentials
+        self.expose_all = "*" in expose_headers
+        self.expose_headers = ", ".join(h for h in expose_headers if h != "*")
+        self.max_age = max_age
+        # "*" answers every origin alike: nothing varies, nothing to echo.
+        self._wildcard = self.allow_all_origins and not allow_credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: RawHeaders = scope["headers"]
+        origin_raw = get_header(headers, b"origin")
+        if origin_raw is None:
+            if self._wildcard:
+                await self.app(scope, receive, send)
+            else:
+                await self.app(scope, receive, self._vary_only(send))
+            return
+        origin = origin_raw.decode("latin-1")
+        if scope["method"] == "OPTIONS":
+            requested = get_header(headers, b"access-control-request-method")
+            if requested is not None:
+                await self._preflight(send, origin, requested.decode("latin-1"), headers)
+                return
+        await self.app(scope, receive, self._actual(send, origin))
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        """Whether `origin` (an `Origin` header value) may read responses."""
+        if self.allow_all_origins or origin in self.origins:
+            return True
+        return self.origin_regex is not None and self.origin_regex.fullmatch(origin) is not None
+
+    def _allow_origin_value(self, origin: str) -> bytes:
+        return b"*" if self._wildcard else origin.encode("latin-1")
+
+    async def _preflight(
+        self, send: Send, origin: str, method: str, request_headers: RawHeaders
+    ) -> None:
+        requested_raw = get_header(request_headers, b"access-control-request-headers") or b""
+        requested = [
+            h.strip().lower() for h in requested_raw.decode("latin-1").split(",") if h.strip()
+        ]
+        refused: list[str] = []
+        if not self.is_allowed_origin(origin):
+            refused.append("origin")
+        if not self.allow_all_methods and method.upper() not in self.methods:
+            refused.append("method")
+        if not self.allow_all_headers and any(h not in self.headers for h in requested):
+            refused.append("headers")
+
+        out: RawHeaders = [(b"vary", _PREFLIGHT_VARY.encode("latin-1"))]
+        if refused:
+            # Leaving out Access-Control-Allow-Origin is what makes the browser fail the
+            # preflight; the status and text are only there for whoever reads the logs.
+            body = ("Disallowed CORS " + ", ".join(refused)).encode("latin-1")
+            await send_plain(send, 400, body, out)
+            return
+        out.append((b"access-control-allow-origin", self._allow_origin_value(origin)))
+        if self.allow_all_methods:
+            allow_methods = method
+        else:
+            allow_methods = ", ".join(sorted(self.methods))
+        out.append((b"access-control-allow-methods", allow_methods.encode("latin-1")))
+        if self.allow_all_headers:
+            if requested:
+                out.append((b"access-control-allow-headers", ", ".join(requested).encode()))
+        else:
+            out.append((b"access-control-allow-headers", ", ".join(sorted(self.headers)).encode()))
+        if self.allow_credentials:
+            out.append((b"access-control-allow-credentials", b"true"))
+        out.append((b"access-control-max-age", str(self.max_age).encode("latin-1")))
+        await send_plain(send, 200, b"OK", out)
+
+    def _vary_only(self, send: Send) -> Send:
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = add_vary(list(message.get("headers", [])), "Origin")
+            await send(message)
+
+        return send_with_vary
+
+    def _actual(self, send: Send, origin: str) -> Send:
+        if not self.is_allowed_origin(origin):
+            return send if self._wildcard else self._vary_only(send)
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] != "http.response.start":
+                await send(message)
+                return
+            headers = without(message.get("headers", []), *_CORS_RESPONSE_HEADERS)
+            headers.append((b"access-control-allow-origin", self._allow_origin_value(origin)))
+            if self.allow_credentials:
+                headers.append((b"access-control-allow-credentials", b"true"))
+            exposed = self.expose_headers
+            if self.expose_all:
+                # "*" only means "every header" for requests without credentials: name them.
+                names = sorted({key.decode("latin-1").lower() for key, _ in headers})
+                names = [n for n in names if not n.startswith("access-control-")]
+                exposed = ", ".join(names) if self.allow_credentials else "*"
+            if exposed:
+                headers.append((b"access-control-expose-headers", exposed.encode("latin-1")))
+            if not self._wildcard:
+                headers = add_vary(headers, "Origin")
+            message["headers"] = headers
+            await send(message)
+
+        return send_with_cors
