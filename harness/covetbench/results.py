@@ -139,7 +139,7 @@ def validate_results(data: Mapping[str, Any], source: str = RESULTS_JSON) -> Non
         raise ResultsError(f"{source}: invalid at {where}: {first.message}{more}")
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so readers see the old or the new content, never a mix."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -282,8 +282,8 @@ class ResultsWriter:
             text = json.dumps(self._data, indent=2, allow_nan=False) + "\n"
         except ValueError as exc:  # NaN or infinity: not JSON, and not a measurement
             raise ResultsError(f"{self.json_path}: refusing to write {exc}") from exc
-        _atomic_write(self.json_path, text)
-        _atomic_write(self.csv_path, trials_to_csv(self._data["runs"]))
+        atomic_write(self.json_path, text)
+        atomic_write(self.csv_path, trials_to_csv(self._data["runs"]))
 
 
 def load_results(path: Path) -> dict[str, Any]:

@@ -1,0 +1,131 @@
+"""`covet-bench gate`: fail CI on a statistically significant throughput regression.
+
+    covet-bench gate --baseline reports/main --current reports/pr [--threshold 5] [--alpha 0.01]
+    covet-bench gate --ab origin/main [--suite gate] [--trials 6]   # same-job A/B
+
+Writes `gate.json` and `summary.md` into `--out` (default: the current run directory), prints a
+table. Exit 0 pass, 1 regression, 2 usage or data error. The rule is in `covetbench.gate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from covetbench.exceptions import BenchError, ResultsError
+from covetbench.gate import (
+    EXIT_DATA_ERROR,
+    IMPROVEMENT,
+    REGRESSION,
+    TABLE_HEADER,
+    UNDERPOWERED,
+    GateConfig,
+    GateOutcome,
+    compare_dirs,
+    error_outcome,
+    table_rows,
+    write_outputs,
+)
+
+_STYLES = {REGRESSION: "bold red", IMPROVEMENT: "green", UNDERPOWERED: "yellow"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = GateConfig()
+    parser.add_argument("--baseline", type=Path, metavar="DIR", help="baseline run directory")
+    parser.add_argument("--current", type=Path, metavar="DIR", help="current run directory")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=defaults.threshold_pct,
+        metavar="PCT",
+        help="smallest throughput change that counts, in %% (default %(default)s)",
+    )
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        default=defaults.alpha,
+        help="one-sided Mann-Whitney significance level (default %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where gate.json and summary.md go (default: the current run directory)",
+    )
+    ab = parser.add_argument_group("same-job A/B")
+    ab.add_argument(
+        "--ab",
+        metavar="REV",
+        help="build the baseline from git revision REV in a temporary worktree and interleave "
+        "A and B trials on this machine (needs the runner)",
+    )
+    ab.add_argument("--suite", default="gate", help="suite for --ab (default %(default)s)")
+    ab.add_argument(
+        "--trials", type=int, default=None, help="trials per side for --ab (default: the suite's)"
+    )
+
+
+def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | None) -> None:
+    """The terminal view: a rich table, the headline and where the files went."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 140))
+    if outcome.comparisons:
+        table = Table(title="covet-bench gate (throughput, requests/s)")
+        for name in TABLE_HEADER:
+            table.add_column(name, justify="right" if name in ("c", "p") else "left")
+        for row, comp in zip(table_rows(outcome), outcome.comparisons, strict=True):
+            table.add_row(*row, style=_STYLES.get(comp.verdict))
+        console.print(table)
+    for keys, label in ((outcome.baseline_only, "baseline"), (outcome.current_only, "current")):
+        for key in keys:
+            console.print(f"only in {label} (not compared): {key}", highlight=False)
+    style = "bold red" if outcome.exit_code else "bold green"
+    console.print(outcome.headline, style=style, highlight=False)
+    if gate_path and md_path:
+        console.print(f"wrote {gate_path} and {md_path}", highlight=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = GateConfig(threshold_pct=args.threshold, alpha=args.alpha)
+    except ValueError as exc:
+        print(f"covet-bench gate: {exc}", file=sys.stderr)
+        return EXIT_DATA_ERROR
+
+    if args.ab is not None:
+        if args.baseline is not None or args.current is not None:
+            print("covet-bench gate: --ab replaces --baseline/--current", file=sys.stderr)
+            return EXIT_DATA_ERROR
+        from covetbench.gate_ab import run_ab
+
+        try:
+            baseline_dir, current_dir = run_ab(args.ab, args.suite, args.trials, args.out)
+        except BenchError as exc:
+            print(f"covet-bench gate --ab: {exc}", file=sys.stderr)
+            return EXIT_DATA_ERROR
+    elif args.baseline is None or args.current is None:
+        print(
+            "covet-bench gate: give --baseline DIR and --current DIR, or --ab REV",
+            file=sys.stderr,
+        )
+        return EXIT_DATA_ERROR
+    else:
+        baseline_dir, current_dir = args.baseline, args.current
+
+    out_dir: Path | None = args.out if args.out is not None else current_dir
+    try:
+        outcome = compare_dirs(baseline_dir, current_dir, config)
+    except ResultsError as exc:
+        print(f"covet-bench gate: {exc}", file=sys.stderr)
+        outcome = error_outcome(str(baseline_dir), str(current_dir), config, str(exc))
+        if args.out is None and not current_dir.is_dir():
+            out_dir = None  # nowhere sensible to write
+    gate_path = md_path = None
+    if out_dir is not None:
+        gate_path, md_path = write_outputs(outcome, out_dir)
+    print_outcome(outcome, gate_path, md_path)
+    return outcome.exit_code

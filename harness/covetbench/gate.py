@@ -1,0 +1,397 @@
+"""The regression gate: compare two runs' throughput, configuration by configuration.
+
+The rule, and why. Shared CI runners drift by tens of percent between jobs, so a fixed
+percentage against a stored number raises false alarms; a significance test alone flags
+differences too small to matter. A configuration (`TrialRecord.key`) is a **regression** only when
+all three hold:
+
+1. Mann-Whitney U, one-sided (current below baseline), gives p < alpha (default 0.01). Rank based,
+   no normality assumed; asv uses the same test.
+2. The ratio of medians current/baseline is below 1 - threshold (default 5 %): the drop is large
+   enough to matter.
+3. The 95 % bootstrap interval of that ratio lies entirely below 1: resampling agrees that there
+   is a drop at all. Requiring the whole interval beyond the threshold was rejected: with the 5-10
+   trials a CI job can afford the interval spans the trials' spread, so that rule would miss most
+   real 10 % regressions while the first two rules already bound false alarms.
+
+An **improvement** is the mirror image. With n trials per side Mann-Whitney cannot go below
+1/C(2n, n) (0.0079 at n=5), so a comparison whose sample sizes cannot reach alpha is
+**underpowered**: the gate refuses to pass it silently and exits 2 (a data error) naming how many
+trials are needed. Validity flags of either side are carried into every comparison.
+
+Exit codes: 0 pass, 1 at least one regression, 2 usage or data error (missing or invalid results,
+nothing comparable, underpowered comparisons).
+
+    outcome = compare_dirs(Path("base"), Path("cur"), GateConfig(threshold_pct=5, alpha=0.01))
+    outcome.exit_code   # 0 / 1 / 2
+    write_outputs(outcome, Path("cur"))   # gate.json + summary.md
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from covetbench.exceptions import ResultsError
+from covetbench.records import FLAG_DESCRIPTIONS
+from covetbench.results import atomic_write, load_results, trial_records, utc_now
+from covetbench.stats import Key, group_by_key, mann_whitney, median, min_p_value, ratio_ci
+
+GATE_JSON = "gate.json"
+SUMMARY_MD = "summary.md"
+
+EXIT_PASS = 0
+EXIT_REGRESSION = 1
+EXIT_DATA_ERROR = 2
+
+REGRESSION = "regression"
+IMPROVEMENT = "improvement"
+UNCHANGED = "unchanged"
+UNDERPOWERED = "underpowered"
+
+KEY_FIELDS = ("app", "server", "scenario", "loadgen", "concurrency")
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """How strict the gate is. `threshold_pct`: smallest change that matters; `alpha`: one-sided
+    Mann-Whitney significance level; `confidence`: of the bootstrap ratio interval."""
+
+    threshold_pct: float = 5.0
+    alpha: float = 0.01
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold_pct < 100.0:
+            raise ValueError(f"threshold must be between 0 and 100 %, not {self.threshold_pct}")
+        if not 0.0 < self.alpha < 1.0:
+            raise ValueError(f"alpha must be between 0 and 1, not {self.alpha}")
+
+
+@dataclass
+class Comparison:
+    """One configuration, baseline against current: a row of `gate.json["comparisons"]`."""
+
+    app: str
+    server: str
+    scenario: str
+    loadgen: str
+    concurrency: int
+    baseline_n: int
+    current_n: int
+    baseline_median: float
+    current_median: float
+    ratio: float
+    ci_low: float
+    ci_high: float
+    #: one-sided Mann-Whitney p-value for "current is slower"
+    p_value: float
+    #: one-sided Mann-Whitney p-value for "current is faster"
+    p_value_improvement: float
+    verdict: str
+    note: str = ""
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def change_pct(self) -> float:
+        return (self.ratio - 1.0) * 100.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["change_pct"] = self.change_pct
+        return data
+
+
+@dataclass
+class GateOutcome:
+    """Everything the gate decided; `to_dict` is `gate.json`."""
+
+    baseline: str
+    current: str
+    config: GateConfig
+    comparisons: list[Comparison]
+    baseline_only: list[dict[str, Any]]
+    current_only: list[dict[str, Any]]
+    baseline_commit: str | None = None
+    current_commit: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Comparison]:
+        return [c for c in self.comparisons if c.verdict == REGRESSION]
+
+    @property
+    def exit_code(self) -> int:
+        if self.regressions:
+            return EXIT_REGRESSION
+        if self.errors or not self.comparisons:
+            return EXIT_DATA_ERROR
+        if any(c.verdict == UNDERPOWERED for c in self.comparisons):
+            return EXIT_DATA_ERROR
+        return EXIT_PASS
+
+    @property
+    def headline(self) -> str:
+        if self.errors and not self.comparisons:
+            return "ERROR: " + "; ".join(self.errors)
+        if not self.comparisons:
+            return "ERROR: nothing comparable between baseline and current"
+        n = len(self.comparisons)
+        if self.regressions:
+            return f"FAIL: {len(self.regressions)} of {n} configurations regressed"
+        weak = [c for c in self.comparisons if c.verdict == UNDERPOWERED]
+        if weak:
+            return (
+                f"ERROR: {len(weak)} of {n} comparisons cannot reach alpha={self.config.alpha} "
+                f"with so few trials; need at least {trials_needed(self.config.alpha)} per side"
+            )
+        return f"PASS: no regression beyond {self.config.threshold_pct:g}% in {n} configurations"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "current": self.current,
+            "baseline_commit": self.baseline_commit,
+            "current_commit": self.current_commit,
+            "threshold_pct": self.config.threshold_pct,
+            "alpha": self.config.alpha,
+            "confidence": self.config.confidence,
+            "metric": "rps",
+            "rule": (
+                "regression when one-sided Mann-Whitney p < alpha AND ratio of medians < "
+                "1 - threshold AND the bootstrap interval of the ratio lies below 1"
+            ),
+            "generated_at": utc_now(),
+            "headline": self.headline,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "baseline_only": self.baseline_only,
+            "current_only": self.current_only,
+            "errors": self.errors,
+            "exit_code": self.exit_code,
+        }
+
+
+def trials_needed(alpha: float) -> int:
+    """Smallest equal number of trials per side for which Mann-Whitney can reach `alpha`."""
+    n = 1
+    while min_p_value(n, n) >= alpha:
+        n += 1
+    return n
+
+
+def _key_dict(key: Key) -> dict[str, Any]:
+    return dict(zip(KEY_FIELDS, key, strict=True))
+
+
+def compare_samples(
+    key: Key,
+    baseline: Sequence[float],
+    current: Sequence[float],
+    config: GateConfig,
+    flags: Sequence[str] = (),
+) -> Comparison:
+    """Apply the gate's rule (module docstring) to one configuration's two samples of rps."""
+    base_median, cur_median = median(baseline), median(current)
+    if base_median > 0:
+        ratio, low, high = ratio_ci(baseline, current, confidence=config.confidence)
+    else:
+        ratio, low, high = math.inf if cur_median > 0 else 1.0, math.nan, math.nan
+    p_less = mann_whitney(baseline, current, "less")
+    p_greater = mann_whitney(baseline, current, "greater")
+    limit = config.threshold_pct / 100.0
+    note = ""
+    if min_p_value(len(baseline), len(current)) >= config.alpha:
+        verdict = UNDERPOWERED
+        note = (
+            f"{len(baseline)} vs {len(current)} trials cannot reach p < {config.alpha:g}; "
+            f"need {trials_needed(config.alpha)} per side"
+        )
+    elif p_less < config.alpha and ratio < 1.0 - limit and high < 1.0:
+        verdict = REGRESSION
+    elif p_greater < config.alpha and ratio > 1.0 + limit and low > 1.0:
+        verdict = IMPROVEMENT
+    else:
+        verdict = UNCHANGED
+        if p_less < config.alpha and ratio < 1.0:
+            note = f"significant but within the {config.threshold_pct:g}% threshold"
+        elif ratio < 1.0 - limit:
+            note = f"drop not significant (p={p_less:.3g})"
+    return Comparison(
+        **_key_dict(key),
+        baseline_n=len(baseline),
+        current_n=len(current),
+        baseline_median=base_median,
+        current_median=cur_median,
+        ratio=ratio,
+        ci_low=low,
+        ci_high=high,
+        p_value=p_less,
+        p_value_improvement=p_greater,
+        verdict=verdict,
+        note=note,
+        flags=sorted(set(flags)),
+    )
+
+
+def compare_results(
+    baseline: Mapping[str, Any],
+    current: Mapping[str, Any],
+    config: GateConfig,
+    baseline_label: str = "baseline",
+    current_label: str = "current",
+) -> GateOutcome:
+    """Compare two loaded `results.json` documents (see `load_results`)."""
+    base_groups = group_by_key(trial_records(baseline))
+    cur_groups = group_by_key(trial_records(current))
+    comparisons: list[Comparison] = []
+    for key, cur_trials in cur_groups.items():
+        base_trials = base_groups.get(key)
+        if base_trials is None:
+            continue
+        flags = {f for t in [*base_trials, *cur_trials] for f in t.flags}
+        comparisons.append(
+            compare_samples(
+                key, [t.rps for t in base_trials], [t.rps for t in cur_trials], config, list(flags)
+            )
+        )
+    return GateOutcome(
+        baseline=baseline_label,
+        current=current_label,
+        config=config,
+        comparisons=comparisons,
+        baseline_only=[_key_dict(k) for k in base_groups if k not in cur_groups],
+        current_only=[_key_dict(k) for k in cur_groups if k not in base_groups],
+        baseline_commit=baseline["meta"].get("git_commit"),
+        current_commit=current["meta"].get("git_commit"),
+    )
+
+
+def compare_dirs(baseline_dir: Path, current_dir: Path, config: GateConfig) -> GateOutcome:
+    """Load and compare two run directories; missing or invalid results raise `ResultsError`."""
+    baseline = load_results(baseline_dir)
+    current = load_results(current_dir)
+    return compare_results(baseline, current, config, str(baseline_dir), str(current_dir))
+
+
+def error_outcome(baseline: str, current: str, config: GateConfig, message: str) -> GateOutcome:
+    """An outcome carrying only an error (exit code 2), so gate.json is written even then."""
+    return GateOutcome(baseline, current, config, [], [], [], errors=[message])
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def _fmt_ci(c: Comparison) -> str:
+    if math.isnan(c.ci_low):
+        return "n/a"
+    return f"{(c.ci_low - 1) * 100:+.1f}% .. {(c.ci_high - 1) * 100:+.1f}%"
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else "<0.001"
+
+
+_ICONS = {REGRESSION: "❌", IMPROVEMENT: "✅", UNCHANGED: "➖", UNDERPOWERED: "⚠️"}
+
+
+def table_rows(outcome: GateOutcome) -> list[list[str]]:
+    """Cells of the comparison table (shared by the terminal table and summary.md)."""
+    rows = []
+    for c in outcome.comparisons:
+        rows.append(
+            [
+                f"{c.app} / {c.server}",
+                c.scenario,
+                str(c.concurrency),
+                f"{c.baseline_median:,.0f} (n={c.baseline_n})",
+                f"{c.current_median:,.0f} (n={c.current_n})",
+                f"{c.change_pct:+.1f}%",
+                _fmt_ci(c),
+                _fmt_p(c.p_value if c.ratio <= 1 else c.p_value_improvement),
+                c.verdict,
+                "; ".join(x for x in [c.note, ", ".join(c.flags)] if x),
+            ]
+        )
+    return rows
+
+
+TABLE_HEADER = [
+    "app / server",
+    "scenario",
+    "c",
+    "baseline rps",
+    "current rps",
+    "change",
+    "95% CI of change",
+    "p",
+    "verdict",
+    "notes",
+]
+
+
+def render_markdown(outcome: GateOutcome) -> str:
+    """`summary.md`: headline, comparison table, unmatched configurations, the rule."""
+    cfg = outcome.config
+    lines = [f"## covet-bench gate: {outcome.headline}", ""]
+    base = outcome.baseline_commit[:12] if outcome.baseline_commit else "?"
+    cur = outcome.current_commit[:12] if outcome.current_commit else "?"
+    lines.append(f"Baseline `{outcome.baseline}` ({base}) vs current `{outcome.current}` ({cur}).")
+    lines.append("")
+    if outcome.comparisons:
+        lines.append("| " + " | ".join(TABLE_HEADER) + " |")
+        lines.append("|" + "---|" * len(TABLE_HEADER))
+        for row in table_rows(outcome):
+            row[8] = f"{_ICONS.get(row[8], '')} {row[8]}"
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+        lines.append("")
+    for label, keys in (
+        ("Only in baseline", outcome.baseline_only),
+        ("Only in current", outcome.current_only),
+    ):
+        if keys:
+            names = ", ".join(
+                f"{k['app']}/{k['server']}/{k['scenario']}/c{k['concurrency']}" for k in keys
+            )
+            lines += [f"{label} (not compared): {names}", ""]
+    for error in outcome.errors:
+        lines += [f"Error: {error}", ""]
+    flags = sorted({f for c in outcome.comparisons for f in c.flags})
+    for flag in flags:
+        lines.append(f"- `{flag}`: {FLAG_DESCRIPTIONS.get(flag, '')}")
+    if flags:
+        lines.append("")
+    lines.append(
+        f"Rule: a regression is a one-sided Mann-Whitney p < {cfg.alpha:g}, a median drop beyond "
+        f"{cfg.threshold_pct:g}%, and a {cfg.confidence:.0%} bootstrap interval of the ratio "
+        "entirely below 1. Exit code "
+        f"{outcome.exit_code}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(outcome: GateOutcome, out_dir: Path) -> tuple[Path, Path]:
+    """Write `gate.json` and `summary.md` into `out_dir` (atomically); return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gate_path, md_path = out_dir / GATE_JSON, out_dir / SUMMARY_MD
+    try:
+        text = json.dumps(_jsonable(outcome.to_dict()), indent=2, allow_nan=False) + "\n"
+    except ValueError as exc:  # pragma: no cover - _jsonable removes non-finite numbers
+        raise ResultsError(f"{gate_path}: {exc}") from exc
+    atomic_write(gate_path, text)
+    atomic_write(md_path, render_markdown(outcome))
+    return gate_path, md_path
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN and infinities (no ratio when a baseline is 0) become null: JSON has neither."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
