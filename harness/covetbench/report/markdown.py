@@ -1,0 +1,143 @@
+"""`summary.md`: the report's digest for CI step summaries and pull-request comments.
+
+Short on purpose: the headline table, regressions, claims, validity and conformance in a few
+lines each, pointing at `report.html` for the rest. Every value from the inputs is escaped for
+Markdown and HTML, since GitHub renders both in comments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from covetbench.records import FLAG_DESCRIPTIONS
+from covetbench.report.compare import BaselineView
+from covetbench.report.inputs import PRODUCERS, ReportInputs
+from covetbench.report.model import facets
+from covetbench.report.tables import headline_rows
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def md(value: Any) -> str:
+    """One table cell or inline text: HTML-escaped, Markdown specials backslashed, one line."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str:
+    """The digest as Markdown text."""
+    meta = inputs.meta
+    out = ["## covet-bench summary", ""]
+    where = [
+        f"suite {meta['suite']}" if meta.get("suite") else "",
+        str(meta.get("cpu_model") or ""),
+    ]
+    if meta.get("git_commit"):
+        where.append(f"commit {str(meta['git_commit'])[:12]}")
+    where = [w for w in where if w]
+    if where:
+        out += [md(" · ".join(where)), ""]
+    if inputs.missing:
+        missing = ", ".join(f"{name} ({PRODUCERS[name]})" for name in inputs.missing)
+        out += [f"**Not in this report:** {md(missing)}", ""]
+    for problem in inputs.problems:
+        out += [f"> **Warning:** {md(problem)}", ""]
+
+    rows = headline_rows(facets(inputs.summaries))
+    if rows:
+        keys = [
+            "Scenario",
+            "Fastest (app · server)",
+            "Conns",
+            "Requests/s",
+            "95% interval",
+            "p99 ms",
+        ]
+        out += ["### Fastest per scenario", ""]
+        out += _table([*keys, "Validity"], [[r[k] for k in keys] + [r["Validity"]] for r in rows])
+        out.append("")
+
+    if baseline is not None:
+        out += [f"### Against the baseline ({md(baseline.source)})", ""]
+        if baseline.regressions:
+            out += _table(
+                ["Configuration", "Change", "95% interval", "p-value"],
+                [
+                    [
+                        c.label,
+                        f"{c.delta_pct:+.1f}%",
+                        f"{(c.ci_low - 1) * 100:+.1f}% … {(c.ci_high - 1) * 100:+.1f}%"
+                        if c.ci_low is not None and c.ci_high is not None
+                        else "—",
+                        f"{c.p_value:.3g}" if c.p_value is not None else "—",
+                    ]
+                    for c in sorted(baseline.regressions, key=lambda c: c.ratio)
+                ],
+            )
+        else:
+            out.append(f"No regression among {len(baseline.comparisons)} compared configurations.")
+        out.append("")
+
+    claims = [c for c in (inputs.claims or {}).get("claims") or [] if isinstance(c, dict)]
+    if claims:
+        out += ["### Claims", ""]
+        out += _table(
+            ["Claim", "Verdict", "Measured", "Expected"],
+            [
+                [
+                    c.get("statement") or c.get("id") or "?",
+                    str(c.get("verdict") or "INCONCLUSIVE").upper(),
+                    c.get("measured", "—") if c.get("measured") is not None else "—",
+                    c.get("expected", "—") if c.get("expected") is not None else "—",
+                ]
+                for c in claims
+            ],
+        )
+        out.append("")
+
+    counts = Counter(f for t in inputs.trials for f in t.flags)
+    if counts or inputs.failures:
+        out += ["### Validity", ""]
+        out += [
+            f"- {n} trial(s) **{md(flag)}**: {md(FLAG_DESCRIPTIONS.get(flag, ''))}"
+            for flag, n in counts.most_common()
+        ]
+        out += [
+            f"- could not measure {md(f.app)} on {md(f.server)} ({md(f.stage)}): {md(f.reason)}"
+            for f in inputs.failures
+        ]
+        out.append("")
+
+    checks = [c for c in (inputs.conformance or {}).get("checks") or [] if isinstance(c, dict)]
+    if checks:
+        servers = sorted({s for c in checks for s in (c.get("results") or {})})
+        out += ["### Conformance", ""]
+        rows_c = []
+        for server in servers:
+            statuses = Counter(
+                str(((c.get("results") or {}).get(server) or {}).get("status", "")).upper()
+                for c in checks
+            )
+            rows_c.append(
+                [
+                    server,
+                    statuses["PASS"],
+                    statuses["FAIL"],
+                    statuses["UNSUPPORTED"],
+                    statuses["ERROR"],
+                ]
+            )
+        out += _table(["Server", "PASS", "FAIL", "UNSUPPORTED", "ERROR"], rows_c)
+        out.append("")
+
+    out.append("Full report: `report.html` next to this file.")
+    return "\n".join(out) + "\n"

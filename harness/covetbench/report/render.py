@@ -1,0 +1,421 @@
+"""Render `report.html` and `summary.md` from whatever a run directory holds.
+
+    from covetbench.report import render_report
+    html = render_report(Path("reports/2026-11-27-quick"), baseline=Path("reports/main"))
+
+The page is one self-contained file: CSS inline, charts as inline SVG, data as `data:` URIs, no
+script at all, and a Content-Security-Policy that forbids any fetch. Jinja2 autoescaping is on:
+every name, header, reason and piece of evidence from the inputs renders as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from covetbench.records import FLAG_DESCRIPTIONS
+from covetbench.report import charts, tables
+from covetbench.report.compare import BaselineView, baseline_view
+from covetbench.report.inputs import (
+    CLAIMS_JSON,
+    CONFORMANCE_JSON,
+    GATE_JSON,
+    PRODUCERS,
+    ReportInputs,
+    load_inputs,
+)
+from covetbench.report.markdown import summary_markdown
+from covetbench.report.model import facets, is_flagged
+from covetbench.report.palette import Palette
+from covetbench.results import RESULTS_JSON, trials_to_csv
+from covetbench.stats import group_by_key
+
+try:
+    import jinja2
+except ImportError as exc:  # pragma: no cover - the bench extra ships it
+    raise ImportError("the report needs jinja2: pip install 'covetpy[bench]'") from exc
+
+REPORT_HTML = "report.html"
+SUMMARY_MD = "summary.md"
+_EVIDENCE_LIMIT = 6000
+
+#: What each input adds, for the "not in this report" banner.
+_WHAT: dict[str, str] = {
+    RESULTS_JSON: "throughput, latency, scaling, resources, validity and verification",
+    CONFORMANCE_JSON: "the conformance matrix",
+    CLAIMS_JSON: "the claims ledger",
+    GATE_JSON: "the regression gate's verdicts",
+}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("covetbench.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _text(value: Any) -> str:
+    """Evidence of any shape as readable text, bounded so one huge body cannot bloat the page."""
+    if value is None or value == "":
+        return ""
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    )
+    if len(text) > _EVIDENCE_LIMIT:
+        text = text[:_EVIDENCE_LIMIT] + f"\n… ({len(text) - _EVIDENCE_LIMIT} more characters)"
+    return text
+
+
+def _plain(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
+    return _text(value)
+
+
+def _data_uri(text: str, mime: str = "text/csv") -> str:
+    return f"data:{mime};charset=utf-8;base64," + base64.b64encode(text.encode("utf-8")).decode(
+        "ascii"
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} B"
+
+
+def _palette(inputs: ReportInputs) -> Palette:
+    servers = {s.server for s in inputs.summaries} | {t.server for t in inputs.trials}
+    servers |= {f.server for f in inputs.failures} | {v.server for v in inputs.verify}
+    if inputs.conformance:
+        servers |= {str(s) for s in inputs.conformance.get("servers") or []}
+    apps = {s.app for s in inputs.summaries} | {t.app for t in inputs.trials}
+    return Palette.build(servers, apps)
+
+
+def _conformance_view(conformance: dict[str, Any]) -> dict[str, Any] | None:
+    checks = [c for c in conformance.get("checks") or [] if isinstance(c, dict)]
+    servers = [str(s) for s in conformance.get("servers") or []] or sorted(
+        {str(s) for c in checks for s in (c.get("results") or {})}
+    )
+    if not checks:
+        return None
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for check in checks:
+        results = check.get("results") or {}
+        cells = []
+        for server in servers:
+            result = results.get(server) or {}
+            status = str(result.get("status") or "MISSING").upper()
+            cells.append({"status": status, "evidence": _text(result.get("evidence"))})
+        groups.setdefault(str(check.get("group") or "other"), []).append(
+            {
+                "id": _plain(check.get("id")),
+                "level": str(check.get("level") or ""),
+                "title": str(check.get("title") or ""),
+                "spec": str(check.get("spec") or ""),
+                "cells": cells,
+            }
+        )
+    return {
+        "servers": servers,
+        "groups": sorted(groups.items()),
+        "summary_table": tables.conformance_summary_table(conformance),
+    }
+
+
+def _claims_view(claims: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for claim in claims.get("claims") or []:
+        if not isinstance(claim, dict):
+            continue
+        ratio = claim.get("ratio")
+        rows.append(
+            {
+                "id": str(claim.get("id") or ""),
+                "statement": str(claim.get("statement") or claim.get("id") or "?"),
+                "source": _text(claim.get("source")),
+                "kind": str(claim.get("kind") or ""),
+                "verdict": str(claim.get("verdict") or "INCONCLUSIVE").upper(),
+                "measured": _plain(claim.get("measured")),
+                "expected": _plain(claim.get("expected")),
+                "ratio": f"{ratio:.3g}×" if isinstance(ratio, int | float) else _plain(ratio),
+                "hardware": _plain(claim.get("hardware")),
+                "evidence": _text(claim.get("evidence")),
+            }
+        )
+    return rows
+
+
+def _claim_detail(claim: dict[str, Any]) -> str:
+    parts = []
+    if claim["measured"] != "—":
+        parts.append(f"measured {claim['measured']}")
+    if claim["expected"] != "—":
+        parts.append(f"claimed {claim['expected']}")
+    if claim["ratio"] != "—":
+        parts.append(f"ratio {claim['ratio']}")
+    return ", ".join(parts)
+
+
+def _cards(
+    inputs: ReportInputs,
+    claims: list[dict[str, Any]],
+    conformance: dict[str, Any] | None,
+    baseline: BaselineView | None,
+) -> list[dict[str, str]]:
+    cards: list[dict[str, str]] = []
+    if inputs.has_results:
+        flagged = sum(1 for s in inputs.summaries if is_flagged(s))
+        total = len(inputs.summaries)
+        cards.append(
+            {
+                "label": "Configurations measured",
+                "value": f"{total}",
+                "detail": f"{len(inputs.trials)} trials; {flagged} configuration(s) flagged",
+                "tone": "warn" if flagged else "good",
+                "href": "validity",
+            }
+        )
+        verify_bad = sum(1 for v in inputs.verify if v.status == "fail")
+        failed = len(inputs.failures)
+        cards.append(
+            {
+                "label": "Could not be measured",
+                "value": f"{failed}",
+                "detail": f"{verify_bad} verify failure(s), {failed} launch/verify/load failure(s)",
+                "tone": "bad" if failed or verify_bad else "good",
+                "href": "validity",
+            }
+        )
+    if conformance:
+        must_fail = 0
+        passed = total_cells = 0
+        for _group, checks in conformance["groups"]:
+            for check in checks:
+                for cell in check["cells"]:
+                    total_cells += 1
+                    passed += cell["status"] == "PASS"
+                    must_fail += check["level"].upper() == "MUST" and cell["status"] in (
+                        "FAIL",
+                        "ERROR",
+                    )
+        cards.append(
+            {
+                "label": "Conformance",
+                "value": f"{passed}/{total_cells} pass",
+                "detail": f"{must_fail} MUST failure(s), {len(conformance['servers'])} server(s)",
+                "tone": "bad" if must_fail else "good",
+                "href": "conformance",
+            }
+        )
+    if claims:
+        verdicts = Counter(c["verdict"] for c in claims)
+        cards.append(
+            {
+                "label": "Claims",
+                "value": f"{verdicts.get('REFUTED', 0)} refuted",
+                "detail": ", ".join(f"{n} {v.lower()}" for v, n in sorted(verdicts.items())),
+                "tone": "bad" if verdicts.get("REFUTED") else "good",
+                "href": "claims",
+            }
+        )
+    if baseline is not None:
+        regressions = len(baseline.regressions)
+        improvements = sum(1 for c in baseline.comparisons if c.verdict == "improvement")
+        cards.append(
+            {
+                "label": "Against the baseline",
+                "value": f"{regressions} regression(s)",
+                "detail": f"{len(baseline.comparisons)} compared, {improvements} improvement(s)",
+                "tone": "bad" if regressions else "good",
+                "href": "baseline",
+            }
+        )
+    return cards
+
+
+def _validity_lines(inputs: ReportInputs) -> list[str]:
+    counts = Counter(f for t in inputs.trials for f in t.flags)
+    lines = [
+        f"{n} trial(s) {flag}: {FLAG_DESCRIPTIONS.get(flag, 'see Validity')}"
+        for flag, n in counts.most_common()
+    ]
+    fails = [v for v in inputs.verify if v.status == "fail"]
+    if fails:
+        lines.append(f"{len(fails)} configuration(s) failed verification and were not loaded")
+    if inputs.failures:
+        lines.append(
+            f"{len(inputs.failures)} configuration(s) could not be measured (see Validity)"
+        )
+    return lines
+
+
+def _machine(meta: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    shown = {
+        "cpu_model": "CPU",
+        "cores": "Cores",
+        "cores_available": "Cores available",
+        "pinning": "CPU pinning",
+        "host": "Host",
+        "platform": "Platform",
+        "suite": "Suite",
+        "git_commit": "Git commit",
+        "git_dirty": "Uncommitted changes",
+        "started_at": "Started",
+        "ended_at": "Ended",
+        "executable": "Python executable",
+    }
+    machine = [(label, _plain(meta[key])) for key, label in shown.items() if key in meta]
+    skip = set(shown) | {"versions", "command"}
+    machine += [(key, _plain(value)) for key, value in sorted(meta.items()) if key not in skip]
+    commands = [("covet-bench command", _text(meta["command"]))] if meta.get("command") else []
+    return machine, commands
+
+
+def _downloads(inputs: ReportInputs) -> list[dict[str, str]]:
+    files = []
+    if inputs.trials:
+        files.append(
+            ("Every trial", "trials.csv", trials_to_csv(t.to_dict() for t in inputs.trials))
+        )
+    if inputs.summaries:
+        files.append(
+            (
+                "Per configuration",
+                "summary.csv",
+                trials_to_csv(s.to_dict() for s in inputs.summaries),
+            )
+        )
+    return [
+        {
+            "label": label,
+            "filename": name,
+            "href": _data_uri(text),
+            "size": _size(len(text.encode())),
+        }
+        for label, name, text in files
+    ]
+
+
+def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict[str, Any]:
+    """Everything the template needs, computed from the inputs."""
+    palette = _palette(inputs)
+    views = facets(inputs.summaries)
+    trials = group_by_key(inputs.trials)
+    conformance = _conformance_view(inputs.conformance) if inputs.conformance else None
+    claims = _claims_view(inputs.claims) if inputs.claims else []
+    baseline = None
+    if comparison is not None:
+        deltas = [
+            charts.Delta(c.label, c.ratio, c.ci_low, c.ci_high, c.verdict)
+            for c in comparison.comparisons
+        ]
+        baseline = {
+            "source": comparison.source,
+            "threshold_pct": comparison.threshold_pct,
+            "alpha": comparison.alpha,
+            "chart": charts.baseline_chart(deltas, comparison.threshold_pct),
+            "table": tables.baseline_table(comparison),
+        }
+    machine, commands = _machine(inputs.meta)
+    meta = inputs.meta
+    subtitle = " · ".join(
+        str(x)
+        for x in (
+            meta.get("suite") and f"suite {meta['suite']}",
+            meta.get("cpu_model"),
+            meta.get("cores") and f"{meta['cores']} cores",
+            meta.get("started_at"),
+        )
+        if x
+    )
+    nav = [("headline", "Headline")]
+    sections = [
+        ("throughput", "Throughput", bool(views)),
+        ("latency", "Latency", bool(views)),
+        ("scaling", "Scaling", any(len(f.levels) > 1 for f in views)),
+        ("resources", "Resources", bool(views and inputs.trials)),
+        ("baseline", "Baseline", baseline is not None),
+        ("validity", "Validity", inputs.has_results),
+        ("conformance", "Conformance", conformance is not None),
+        ("claims", "Claims", bool(claims)),
+        ("setup", "Setup", True),
+        ("data", "Data", bool(inputs.trials or inputs.summaries)),
+    ]
+    nav += [(anchor, label) for anchor, label, shown in sections if shown]
+    return {
+        "title": "covet-bench report",
+        "subtitle": subtitle or inputs.directory.name,
+        "directory": str(inputs.directory),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nav": nav,
+        "missing": [
+            {"name": n, "what": _WHAT[n], "producer": PRODUCERS[n]} for n in inputs.missing
+        ],
+        "problems": inputs.problems,
+        "cards": _cards(inputs, claims, conformance, comparison),
+        "headline_table": tables.headline_table(views) if views else None,
+        "legend_servers": sorted((s, palette.server(s)) for f in views for s in f.servers),
+        "claim_items": [dict(c, detail=_claim_detail(c)) for c in claims],
+        "validity_lines": _validity_lines(inputs),
+        "throughput_charts": [charts.throughput_chart(f, trials, palette) for f in views],
+        "latency_charts": [c for f in views if (c := charts.latency_chart(f, palette))],
+        "scaling_charts": [c for f in views if (c := charts.scaling_chart(f, palette))],
+        "resources_charts": [c for f in views if (c := charts.resources_chart(f, trials, palette))],
+        "configs_table": tables.configs_table(inputs.summaries, trials) if views else None,
+        "has_results": inputs.has_results,
+        "flags_table": tables.flags_table(inputs.trials),
+        "flag_definitions": FLAG_DESCRIPTIONS,
+        "verify_table": tables.verify_table(inputs.verify),
+        "verify_count": len(inputs.verify),
+        "failures": inputs.failures,
+        "conformance": conformance,
+        "claims": claims,
+        "baseline": baseline,
+        "machine": machine,
+        "commands": commands,
+        "versions_table": tables.versions_table(meta),
+        "downloads": _downloads(inputs),
+    }
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic replace, so a reader never sees half a report."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_report(dir: Path, baseline: Path | None = None) -> Path:
+    """Write `dir/report.html` and `dir/summary.md`; return the HTML path.
+
+    Reads whatever of results.json, conformance.json, claims.json and gate.json is in `dir`
+    (and results.json from `baseline`). Raises `ResultsError` when nothing at all is there.
+    """
+    directory = Path(dir)
+    inputs = load_inputs(directory, baseline)
+    comparison = baseline_view(inputs)
+    html = _environment().get_template("report.html.j2").render(build_context(inputs, comparison))
+    out = directory / REPORT_HTML
+    _write(out, html)
+    _write(directory / SUMMARY_MD, summary_markdown(inputs, comparison))
+    return out
