@@ -1,0 +1,236 @@
+"""Calling endpoints: the request hot path, return-value conversion and exception handlers.
+
+This is the innermost layer of every covet app. For a matched route it builds a lazy
+:class:`Request`, awaits the endpoint, turns the return value into exactly two ASGI messages,
+and routes exceptions to the handlers registered by status code or exception class.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from covet._json import dumps
+from covet.concurrency import run_in_threadpool
+from covet.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
+from covet.requests import Request
+from covet.responses import JSONResponse, PlainTextResponse, Response, content_length
+from covet.types import Receive, Scope, Send
+from covet.websockets import WebSocket, WebSocketState
+
+if TYPE_CHECKING:
+    from covet.routing import Route
+
+__all__ = [
+    "ExceptionHandlers",
+    "endpoint_caller",
+    "handle_http",
+    "handle_websocket",
+    "http_exception_response",
+    "to_response",
+]
+
+ExceptionHandler = Callable[[Request, Exception], Any]
+
+_JSON_TYPE = (b"content-type", b"application/json")
+_TEXT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
+_BYTES_TYPE = (b"content-type", b"application/octet-stream")
+
+
+def endpoint_caller(endpoint: Callable[..., Any]) -> tuple[Callable[..., Awaitable[Any]], bool]:
+    """How to call ``endpoint``: an awaitable-returning callable, and whether it takes a request.
+
+    Plain functions run in a worker thread so they cannot block the event loop.
+    """
+    try:
+        parameters = inspect.signature(endpoint).parameters.values()
+        required = [
+            p
+            for p in parameters
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        takes_request = bool(required) or any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    except (TypeError, ValueError):  # builtins and the like: assume the usual shape
+        takes_request = True
+    if _is_async(endpoint):
+        return endpoint, takes_request
+    return functools.partial(run_in_threadpool, endpoint), takes_request
+
+
+def _is_async(func: Any) -> bool:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - callable objects
+    )
+
+
+def to_response(result: Any) -> Response:
+    """A Response for an endpoint's return value (dict/list, str, bytes or a Response)."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, dict | list):
+        return JSONResponse(result)
+    if isinstance(result, str):
+        return PlainTextResponse(result)
+    if isinstance(result, bytes):
+        return Response(result, media_type="application/octet-stream")
+    raise TypeError(
+        f"an endpoint returned {type(result).__name__}; return a Response, dict, list, str or bytes"
+    )
+
+
+async def handle_http(
+    route: Route, handlers: ExceptionHandlers, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Run ``route`` for one request and send its response."""
+    request = None
+    try:
+        if route.takes_request:
+            request = Request(scope, receive)
+            result = await route.call(request)
+        else:
+            result = await route.call()
+        kind = type(result)
+        if kind is dict or kind is list:
+            body = dumps(result)
+            content_type = _JSON_TYPE
+        elif kind is str:
+            body = result.encode("utf-8")
+            content_type = _TEXT_TYPE
+        elif kind is bytes:
+            body = result
+            content_type = _BYTES_TYPE
+        else:
+            response = to_response(result)
+            body = None
+    except Exception as exc:
+        await handlers.handle(exc, request or Request(scope, receive), scope, receive, send)
+        return
+    if body is None:
+        await response(scope, receive, send)
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", content_length(len(body))), content_type],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def handle_websocket(
+    endpoint: Callable[[WebSocket], Awaitable[None]], scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Run a WebSocket endpoint; ``WebSocketException`` closes with its code and reason, any
+    other error closes with 1011 and goes on to the server."""
+    websocket = WebSocket(scope, receive, send)
+    try:
+        await endpoint(websocket)
+    except WebSocketDisconnect:
+        pass  # the peer left; nothing more to say to it
+    except WebSocketException as exc:
+        await _close_quietly(websocket, exc.code, exc.reason)
+    except Exception:
+        await _close_quietly(websocket, 1011, "")
+        raise
+
+
+async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
+        try:
+            await websocket.close(code, reason)
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            pass
+
+
+def http_exception_response(exc: HTTPException) -> Response:
+    """The default response for an HTTPException: JSON ``{"detail": ...}``."""
+    if exc.status_code < 200 or exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+
+class ExceptionHandlers:
+    """Exception handlers by status code (for HTTPException) and by exception class.
+
+    A handler is ``(request, exc) -> Response`` (sync or async; dict/str also accepted).
+    Handlers for ``Exception`` or status 500 answer, and the error still goes on to the server
+    so it gets logged.
+    """
+
+    def __init__(self) -> None:
+        self.by_status: dict[int, ExceptionHandler] = {}
+        self.by_class: dict[type[BaseException], ExceptionHandler] = {}
+
+    def add(self, key: int | type[BaseException], handler: ExceptionHandler) -> None:
+        if isinstance(key, int):
+            self.by_status[key] = handler
+        elif isinstance(key, type) and issubclass(key, BaseException):
+            self.by_class[key] = handler
+        else:
+            raise TypeError("exception handler key must be a status code or an exception class")
+
+    def for_class(self, exc: BaseException) -> tuple[type[BaseException], ExceptionHandler] | None:
+        for cls in type(exc).__mro__:
+            handler = self.by_class.get(cls)
+            if handler is not None:
+                return cls, handler
+        return None
+
+    def server_error_handler(self) -> ExceptionHandler | None:
+        return self.by_status.get(500) or self.by_class.get(Exception)
+
+    async def call(self, handler: ExceptionHandler, request: Request, exc: Exception) -> Response:
+        result = handler(request, exc)
+        if inspect.isawaitable(result):
+            result = await result
+        return to_response(result)
+
+    async def handle(
+        self, exc: Exception, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if isinstance(exc, HTTPException):
+            handler = self.by_status.get(exc.status_code)
+            if handler is None:
+                found = self.for_class(exc)
+                handler = found[1] if found is not None else None
+            if handler is None:
+                response = http_exception_response(exc)
+            else:
+                response = await self.call(handler, request, exc)
+            await response(scope, receive, send)
+            return
+        found = self.for_class(exc)
+        if found is not None and found[0] is not Exception:
+            response = await self.call(found[1], request, exc)
+            await response(scope, receive, send)
+            return
+        handler = self.server_error_handler()
+        if handler is not None:
+            response = await self.call(handler, request, exc)
+            await response(scope, receive, send)
+        raise exc
+
+    async def respond_status(
+        self,
+        status_code: int,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer with ``status_code`` (404, 405...), through its handler when there is one."""
+        exc = HTTPException(status_code, headers=headers)
+        handler = self.by_status.get(status_code)
+        if handler is None:
+            found = self.for_class(exc)
+            handler = found[1] if found is not None else None
+        if handler is None:
+            response = http_exception_response(exc)
+        else:
+            response = await self.call(handler, Request(scope, receive), exc)
+        await response(scope, receive, send)

@@ -1,0 +1,175 @@
+"""The middleware pipeline: declared middleware, function middleware, and the built stack.
+
+The stack is built once, at the app's first call, never per request::
+
+    ServerErrorMiddleware -> user middleware (last added outermost) -> router
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NamedTuple
+
+from covet.requests import Request
+from covet.responses import Response
+from covet.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["FunctionMiddleware", "Middleware", "build_stack", "server_error_middleware"]
+
+CallNext = Callable[[Request], Awaitable[Response]]
+HTTPMiddlewareFunction = Callable[[Request, CallNext], Awaitable[Response]]
+ErrorHandler = Callable[[Scope, Receive, Send, Exception], Awaitable[None]]
+
+
+class Middleware(NamedTuple):
+    """A middleware class and the options it is built with."""
+
+    cls: Callable[..., ASGIApp]
+    options: dict[str, Any]
+
+    def build(self, app: ASGIApp) -> ASGIApp:
+        return self.cls(app, **self.options)
+
+
+class _CalledResponse(Response):
+    """The downstream response as ``call_next`` returns it: status and headers known, body
+    streamed from the downstream app as it produces it."""
+
+    def __init__(
+        self, start: Message, body: AsyncIterator[Message], task: asyncio.Task[None]
+    ) -> None:
+        self.status_code = start["status"]
+        self.raw_headers = list(start.get("headers", []))
+        self.body = b""
+        self._messages = body
+        self._task = task
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        async for message in self._messages:
+            await send(message)
+        await self._task
+
+
+class FunctionMiddleware:
+    """Adapts ``async def mw(request, call_next)`` (``@app.middleware("http")``) to ASGI.
+
+    ``call_next(request)`` runs the rest of the app and returns its response with the body
+    still streaming; the middleware may change headers or return another response.
+    """
+
+    def __init__(self, app: ASGIApp, dispatch: HTTPMiddlewareFunction) -> None:
+        self.app = app
+        self.dispatch = dispatch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = await self.dispatch(request, self._call_next)
+        await response(scope, receive, send)
+
+    async def _call_next(self, request: Request) -> Response:
+        queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        receive = request.receive
+        if request._body is not None:
+            receive = _replay(request._body, receive)
+
+        async def run() -> None:
+            try:
+                await self.app(request.scope, receive, queue.put)
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.get_running_loop().create_task(run())
+        start = await queue.get()
+        if start is None:
+            await task  # raises what the app raised
+            raise RuntimeError("the app returned without sending a response")
+
+        async def body() -> AsyncIterator[Message]:
+            while True:
+                message = await queue.get()
+                if message is None:
+                    return
+                yield message
+                if not message.get("more_body", False):
+                    return
+
+        return _CalledResponse(start, body(), task)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands a body already read by a middleware to the app once more."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class _FallbackServerErrorMiddleware:
+    """Used only when ``covet.middleware.errors`` is unavailable: a bare 500, re-raised."""
+
+    def __init__(self, app: ASGIApp, debug: bool = False, handler: ErrorHandler | None = None):
+        self.app = app
+        self.debug = debug
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if not started:
+                if self.handler is not None:
+                    await self.handler(scope, receive, send, exc)
+                else:
+                    text = "".join(traceback.format_exception(exc)) if self.debug else None
+                    body = text or "Internal Server Error"
+                    await Response(body, 500, media_type="text/plain")(scope, receive, send)
+            raise
+
+
+def server_error_middleware() -> Callable[..., ASGIApp]:
+    """The outermost middleware class: H2's ``ServerErrorMiddleware`` when present."""
+    try:
+        from covet.middleware.errors import ServerErrorMiddleware
+    except ImportError:  # pragma: no cover - the middleware package ships with covet
+        return _FallbackServerErrorMiddleware
+    return ServerErrorMiddleware
+
+
+def build_stack(
+    inner: ASGIApp,
+    middleware: list[Middleware],
+    debug: bool,
+    error_handler: ErrorHandler | None,
+) -> ASGIApp:
+    """Wrap ``inner`` in ``middleware`` (first in the list outermost) and the 500 layer."""
+    app = inner
+    for spec in reversed(middleware):
+        app = spec.build(app)
+    error_cls = server_error_middleware()
+    if error_handler is not None:
+        return error_cls(app, debug=debug, handler=error_handler)
+    return error_cls(app, debug=debug)

@@ -1,0 +1,243 @@
+"""The incoming request, parsed lazily: nothing is computed until a handler asks for it.
+
+Example::
+
+    async def create(request: Request):
+        payload = await request.json()
+        page = request.query_params.get("page", "1")
+        return {"got": payload, "page": page, "agent": request.headers.get("user-agent")}
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from http.cookies import _unquote  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING, Any
+
+from covet._json import loads
+from covet.datastructures import URL, Address, Headers, QueryParams, State
+from covet.exceptions import ClientDisconnect, HTTPException
+from covet.types import Message, Receive, Scope
+
+if TYPE_CHECKING:
+    from covet.applications import Covet
+
+__all__ = ["HTTPConnection", "Request", "cookie_parser"]
+
+
+def cookie_parser(cookie_string: str) -> dict[str, str]:
+    """Parse a ``Cookie`` header leniently, as browsers send it (later duplicates win)."""
+    cookies: dict[str, str] = {}
+    for chunk in cookie_string.split(";"):
+        key, sep, value = chunk.partition("=")
+        if not sep:
+            key, value = "", key
+        key, value = key.strip(), value.strip()
+        if key or value:
+            cookies[key] = _unquote(value)
+    return cookies
+
+
+async def _empty_receive() -> Message:
+    raise RuntimeError("receive is not available on this connection")
+
+
+class HTTPConnection:
+    """What HTTP requests and WebSockets share: URL, headers, query, cookies, client, state."""
+
+    __slots__ = ("scope", "_headers", "_query_params", "_url", "_cookies", "_state")
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self._headers: Headers | None = None
+        self._query_params: QueryParams | None = None
+        self._url: URL | None = None
+        self._cookies: dict[str, str] | None = None
+        self._state: State | None = None
+
+    @property
+    def app(self) -> Covet:
+        return self.scope["app"]  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> URL:
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        scope = dict(self.scope)
+        scope["path"] = (scope.get("root_path") or "") + "/"
+        scope["query_string"] = b""
+        return URL(scope=scope)
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]  # type: ignore[no-any-return]
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(raw=list(self.scope["headers"]))
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query_params is None:
+            self._query_params = QueryParams(self.scope.get("query_string", b""))
+        return self._query_params
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.scope.get("path_params") or {}
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            header = self.headers.get("cookie")
+            self._cookies = cookie_parser(header) if header else {}
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return None if client is None else Address(client[0], client[1])
+
+    @property
+    def state(self) -> State:
+        """Per-request state, seeded from what the lifespan yielded (``scope["state"]``)."""
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the route called ``name``."""
+        path = self.app.url_path_for(name, **path_params)
+        return self.base_url.replace(path=(self.scope.get("root_path") or "") + path)
+
+
+class Request(HTTPConnection):
+    """An HTTP request. The body is read only when ``body()``, ``json()``, ``form()`` or
+    ``stream()`` is awaited, and at most ``Covet(max_body_size=...)`` bytes of it (413 beyond).
+    """
+
+    __slots__ = ("_receive", "_body", "_json", "_form", "_stream_consumed", "_disconnected")
+
+    def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._headers = None
+        self._query_params = None
+        self._url = None
+        self._cookies = None
+        self._state = None
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: Any = None
+        self._stream_consumed = False
+        self._disconnected = False
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    @property
+    def receive(self) -> Receive:
+        return self._receive
+
+    def _max_body_size(self) -> int | None:
+        app = self.scope.get("app")
+        return getattr(app, "max_body_size", None)
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, chunk by chunk (the cached body if already read)."""
+        if self._body is not None:
+            yield self._body
+            yield b""
+            return
+        if self._stream_consumed:
+            raise RuntimeError("the request body stream has already been consumed")
+        self._stream_consumed = True
+        limit = self._max_body_size()
+        if limit is not None:
+            declared = self.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise HTTPException(413)
+        received = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise HTTPException(413)
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    break
+            elif message["type"] == "http.disconnect":
+                self._disconnected = True
+                raise ClientDisconnect
+        yield b""
+
+    async def body(self) -> bytes:
+        """The whole body (read once, then cached)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """The body parsed as JSON; a malformed body raises ``HTTPException(400)``."""
+        if self._json is _UNSET:
+            body = await self.body()
+            try:
+                self._json = loads(body)
+            except ValueError as exc:
+                raise HTTPException(400, detail=f"Malformed JSON body: {exc}") from None
+        return self._json
+
+    async def form(self, **limits: Any) -> Any:
+        """The body parsed as a form (urlencoded or multipart), streamed, with size limits.
+
+        Parsing is done by :func:`covet.formparsers.parse_form`; ``limits`` are passed to it
+        unchanged (e.g. ``max_files``, ``max_fields``, ``max_part_size``).
+        """
+        if self._form is None:
+            from covet.formparsers import parse_form
+
+            content_type = self.headers.get("content-type", "")
+            self._form = await parse_form(self, content_type, limits)
+        return self._form
+
+    async def close(self) -> None:
+        """Release form resources (temporary upload files)."""
+        if self._form is not None:
+            close = getattr(self._form, "close", None)
+            if close is not None:
+                await close()
+
+    async def is_disconnected(self) -> bool:
+        """Whether the client has gone away, checked without blocking."""
+        if self._disconnected:
+            return True
+        try:
+            message = await asyncio.wait_for(self._receive(), timeout=0.000_001)
+        except TimeoutError:
+            return False
+        if message["type"] == "http.disconnect":
+            self._disconnected = True
+        elif message["type"] == "http.request" and not self._stream_consumed:
+            # A body chunk read here must not be lost: read the rest and keep it as the body.
+            pending = [message.get("body", b"")]
+            while message.get("more_body", False):
+                message = await self._receive()
+                pending.append(message.get("body", b""))
+            self._body = b"".join(pending)
+            self._stream_consumed = True
+        return self._disconnected
+
+
+_UNSET: Any = object()
