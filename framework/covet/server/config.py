@@ -1,0 +1,150 @@
+"""One typed configuration object for covet's server; the command line is derived from it.
+
+    config = ServerConfig(port=8080, http="python", access_log=False)
+    parser = argparse.ArgumentParser()
+    ServerConfig.add_arguments(parser)          # --host, --port, ... --access-log/--no-access-log
+    config = ServerConfig.from_namespace(parser.parse_args(["--port", "9000"]))
+
+Each field's metadata holds its help text; the flag is the field name with dashes, booleans
+become `--x/--no-x`, `Literal[...]` fields become choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal
+
+from covet.server.exceptions import ConfigError
+from covet.server.types import ASGIApp
+
+HTTPImpl = Literal["auto", "httptools", "python"]
+LoopImpl = Literal["auto", "uvloop", "asyncio"]
+LifespanMode = Literal["auto", "on", "off"]
+
+
+def _opt(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class ServerConfig:
+    """Every option of covet's server. Invalid values raise `ConfigError`."""
+
+    host: str = _opt("127.0.0.1", "interface to bind")
+    port: int = _opt(8000, "port to bind (0: any free port)")
+    workers: int = _opt(1, "worker processes sharing the port (SO_REUSEPORT)")
+    http: HTTPImpl = _opt("auto", "HTTP parser; auto picks httptools when installed")
+    loop: LoopImpl = _opt("auto", "event loop; auto picks uvloop when installed")
+    lifespan: LifespanMode = _opt("auto", "ASGI lifespan; auto tolerates apps without it")
+    root_path: str = _opt("", "ASGI root_path (mount point behind a proxy)")
+    timeout_keep_alive: float = _opt(5.0, "seconds an idle keep-alive connection stays open")
+    timeout_header: float = _opt(10.0, "seconds a client has to send a complete request head")
+    timeout_graceful_shutdown: float = _opt(30.0, "seconds in-flight requests get on shutdown")
+    limit_concurrency: int | None = _opt(None, "answer 503 above this many connections/requests")
+    max_body: int = _opt(16 * 1024 * 1024, "largest request body in bytes (413 above)")
+    max_header_size: int = _opt(16 * 1024, "largest request head in bytes (431 above)")
+    max_request_line: int = _opt(8 * 1024, "longest request line in bytes (414 above)")
+    max_pipeline: int = _opt(64, "pipelined requests buffered before reading pauses")
+    ws_max_size: int = _opt(16 * 1024 * 1024, "largest WebSocket message in bytes (1009 above)")
+    backlog: int = _opt(2048, "listen backlog")
+    reuse_port: bool = _opt(False, "set SO_REUSEPORT (always on with --workers > 1)")
+    access_log: bool = _opt(True, "log one line per request")
+    server_header: bool = _opt(True, "send a 'server: covet' header")
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            choices = _choices(hints[f.name])
+            if choices and value not in choices:
+                raise ConfigError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port out of range: {self.port}")
+        positive = ("workers", "max_body", "max_header_size", "max_request_line", "max_pipeline")
+        for name in (*positive, "ws_max_size", "backlog"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        for name in ("timeout_keep_alive", "timeout_header", "timeout_graceful_shutdown"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+        if self.limit_concurrency is not None and self.limit_concurrency < 1:
+            raise ConfigError("limit_concurrency must be at least 1")
+        if self.root_path.endswith("/"):
+            self.root_path = self.root_path.rstrip("/")
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add one option per field to `parser` (defaults come from the dataclass)."""
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            flag = "--" + f.name.replace("_", "-")
+            hint = hints[f.name]
+            kwargs: dict[str, Any] = {"dest": f.name, "help": f.metadata.get("help")}
+            kwargs["default"] = f.default if f.default is not MISSING else None
+            if hint is bool:
+                kwargs["action"] = argparse.BooleanOptionalAction
+            elif choices := _choices(hint):
+                kwargs["choices"] = choices
+            else:
+                kwargs["type"] = _scalar_type(hint)
+                kwargs["metavar"] = f.name.upper()
+            parser.add_argument(flag, **kwargs)
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace) -> ServerConfig:
+        """Build a config from parsed arguments, ignoring attributes that are not fields."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in vars(namespace).items() if k in names})
+
+    def http_impl(self) -> str:
+        """The parser name `auto` resolves to: httptools when importable, else python."""
+        if self.http != "auto":
+            return self.http
+        return "httptools" if importlib.util.find_spec("httptools") else "python"
+
+    def loop_impl(self) -> str:
+        """The loop name `auto` resolves to: uvloop when importable, else asyncio."""
+        if self.loop != "auto":
+            return self.loop
+        return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+def _choices(hint: Any) -> tuple[str, ...]:
+    if typing.get_origin(hint) is Literal:
+        return tuple(typing.get_args(hint))
+    return ()
+
+
+def _scalar_type(hint: Any) -> Any:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def load_app(target: str) -> ASGIApp:
+    """Import `module:attr` (attr may be dotted) from the working directory or PYTHONPATH."""
+    module_name, sep, attrs = target.partition(":")
+    if not sep or not module_name or not attrs:
+        raise ConfigError(f"app must look like 'module:attribute', not {target!r}")
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name and not module_name.startswith(f"{exc.name}."):
+            raise
+        raise ConfigError(f"cannot import module {module_name!r}") from exc
+    for attr in attrs.split("."):
+        try:
+            obj = getattr(obj, attr)
+        except AttributeError:
+            raise ConfigError(f"attribute {attrs!r} not found in module {module_name!r}") from None
+    if not callable(obj):
+        raise ConfigError(f"{target!r} is not callable")
+    return typing.cast(ASGIApp, obj)

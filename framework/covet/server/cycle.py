@@ -1,0 +1,296 @@
+"""One HTTP request/response exchange: the ASGI `receive`/`send` pair, shared by every parser.
+
+The connection protocol creates a `RequestCycle` when a parser reports a request head, feeds it
+body chunks, and runs `run_asgi(app)` as a task. The cycle owns response framing: it adds
+`content-length` when the whole body arrives in one `send`, falls back to chunked encoding
+(close-delimited on HTTP/1.0) when the app streams without a length, drops the body of HEAD,
+1xx, 204 and 304 responses, and writes head and body in one `transport.write` when it can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from covet.server.exceptions import ClientDisconnected
+from covet.server.parsers.base import RequestInfo
+from covet.server.types import ASGIApp, Message, Scope
+
+if TYPE_CHECKING:
+    from covet.server.protocol import HTTPProtocol
+
+logger = logging.getLogger("covet.server")
+access_logger = logging.getLogger("covet.access")
+
+STATUS_LINES: dict[int, bytes] = {
+    s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
+}
+_NO_BODY = frozenset((*range(100, 200), 204, 304))
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_DISCONNECT: dict[str, Any] = {"type": "http.disconnect"}
+
+
+def status_line(status: int) -> bytes:
+    """The response status line for `status` (any int 100-999)."""
+    line = STATUS_LINES.get(status)
+    if line is None:
+        if type(status) is not int or not 100 <= status <= 999:
+            raise RuntimeError(f"invalid HTTP status: {status!r}")
+        line = b"HTTP/1.1 %d \r\n" % status
+    return line
+
+
+def error_response(status: int, default_headers: bytes) -> bytes:
+    """A complete plain-text response that closes the connection."""
+    body = HTTPStatus(status).phrase.encode("ascii")
+    return b"%scontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n" % (
+        STATUS_LINES[status],
+        len(body),
+    ) + (default_headers + b"connection: close\r\n\r\n" + body)
+
+
+class RequestCycle:
+    """ASGI `receive`/`send` for one request on one connection."""
+
+    __slots__ = (
+        "protocol",
+        "scope",
+        "keep_alive",
+        "expect_continue",
+        "is_head",
+        "http10",
+        "body",
+        "more_body",
+        "read_done",
+        "waiter",
+        "disconnected",
+        "response_started",
+        "response_complete",
+        "status",
+        "_head",
+        "_length",
+        "_chunked",
+        "_no_body",
+    )
+
+    def __init__(
+        self, protocol: HTTPProtocol, scope: Scope, info: RequestInfo, is_head: bool
+    ) -> None:
+        self.protocol = protocol
+        self.scope = scope
+        self.keep_alive = info.keep_alive
+        self.expect_continue = info.expect_continue
+        self.is_head = is_head
+        self.http10 = scope["http_version"] == "1.0"
+        self.body = b""
+        self.more_body = True
+        self.read_done = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.disconnected = False
+        self.response_started = False
+        self.response_complete = False
+        self.status = 0
+        self._head = b""
+        self._length = -1  # bytes of body still allowed by the app's content-length; -1: none
+        self._chunked = False
+        self._no_body = False
+
+    # events from the protocol
+
+    def on_body(self, data: bytes) -> None:
+        if self.response_complete:
+            return
+        self.body += data
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        self.more_body = False
+        self._wake()
+
+    def on_disconnect(self) -> None:
+        self.disconnected = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # ASGI
+
+    async def run_asgi(self, app: ASGIApp) -> None:
+        try:
+            await app(self.scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except Exception:
+            if not self.disconnected:
+                logger.exception("Exception in ASGI application")
+        else:
+            if not self.response_complete and not self.disconnected:
+                logger.error("ASGI application returned without completing its response")
+        finally:
+            if not self.response_complete:
+                self._abort()
+
+    def _abort(self) -> None:
+        self.keep_alive = False
+        if not self.response_started and not self.disconnected:
+            self.response_started = True
+            self.protocol.write(error_response(500, self.protocol.state.default_headers))
+        self._finish()
+
+    async def receive(self) -> Message:
+        if self.expect_continue:
+            self.expect_continue = False
+            if not self.response_started and not self.disconnected:
+                self.protocol.write(_CONTINUE)
+        while True:
+            if self.disconnected or self.response_complete:
+                return _DISCONNECT.copy()
+            if not self.read_done and (self.body or not self.more_body):
+                body = self.body
+                self.body = b""
+                if not self.more_body:
+                    self.read_done = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                self.protocol.flow.resume_reading()
+                return {"type": "http.request", "body": body, "more_body": True}
+            self.protocol.flow.resume_reading()
+            waiter = self.waiter = asyncio.get_running_loop().create_future()
+            await waiter
+
+    async def send(self, message: Message) -> None:
+        mtype = message["type"]
+        if mtype == "http.response.body" and self.response_started:
+            if self.disconnected:
+                raise ClientDisconnected("client disconnected")
+            if self.response_complete:
+                return
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            self._write_body(body, more)
+            if more:
+                flow = self.protocol.flow
+                if flow.write_paused:
+                    await flow.drain()
+                    if self.disconnected:
+                        raise ClientDisconnected("client disconnected")
+            return
+        if mtype == "http.response.start" and not self.response_started:
+            if self.disconnected:
+                raise ClientDisconnected("client disconnected")
+            self._start(message)
+            return
+        if self.disconnected:
+            raise ClientDisconnected("client disconnected")
+        state = "after the response started" if self.response_started else "before the response"
+        raise RuntimeError(f"unexpected ASGI message {mtype!r} {state}")
+
+    def _start(self, message: Message) -> None:
+        status = message["status"]
+        headers = message.get("headers", ())
+        parts: list[bytes] = []
+        count = 0
+        for name, value in headers:
+            lname = name.lower()
+            if lname == b"content-length":
+                if not value.isdigit():
+                    raise RuntimeError(f"invalid content-length header: {value!r}")
+                self._length = int(value)
+            elif lname == b"transfer-encoding":
+                continue  # the server owns framing
+            elif lname == b"connection":
+                if b"close" in value.lower():
+                    self.keep_alive = False
+                continue
+            parts += (name, b": ", value, b"\r\n")
+            count += 1
+        block = b"".join(parts)
+        if block.count(b"\n") != count or block.count(b"\r") != count:
+            raise RuntimeError("invalid response header: CR or LF in a name or value")
+        self._head = status_line(status) + self.protocol.state.default_headers + block
+        self.status = status
+        self.response_started = True
+        if status in _NO_BODY or self.is_head:
+            self._no_body = True
+
+    def _write_body(self, body: bytes, more: bool) -> None:
+        head = self._head
+        if head:
+            self._head = b""
+            if self.expect_continue:
+                # The client waits for 100 Continue before sending a body nobody will read.
+                self.keep_alive = False
+                self.expect_continue = False
+            if self.status in _NO_BODY:
+                pass
+            elif self._length >= 0:
+                pass
+            elif not more:
+                head += b"content-length: %d\r\n" % len(body)
+                self._length = len(body)
+            elif self.http10 or self.is_head:
+                self.keep_alive = self.keep_alive and self.is_head
+            else:
+                head += b"transfer-encoding: chunked\r\n"
+                self._chunked = True
+            if not self.keep_alive or self.protocol.state.shutting_down:
+                self.keep_alive = False
+                head += b"connection: close\r\n\r\n"
+            elif self.http10:
+                head += b"connection: keep-alive\r\n\r\n"
+            else:
+                head += b"\r\n"
+            if self.protocol.access_log:
+                self._log_access()
+            if self._no_body:
+                self.protocol.write(head)
+            else:
+                self.protocol.write(head + self._frame(body, more))
+        elif body and not self._no_body:
+            self.protocol.write(self._frame(body, more))
+        elif not more and self._chunked:
+            self.protocol.write(b"0\r\n\r\n")
+        if not more:
+            if self._length > 0 and not self._no_body:
+                # Fewer bytes than the declared content-length: the framing is broken.
+                logger.error("response shorter than its content-length")
+                self.keep_alive = False
+            self._finish()
+
+    def _frame(self, body: bytes, more: bool) -> bytes:
+        if self._chunked:
+            if not body:
+                return b"" if more else b"0\r\n\r\n"
+            chunk = b"%x\r\n%b\r\n" % (len(body), body)
+            return chunk if more else chunk + b"0\r\n\r\n"
+        if self._length >= 0:
+            self._length -= len(body)
+            if self._length < 0:
+                raise RuntimeError("response body longer than its content-length")
+        return body
+
+    def _finish(self) -> None:
+        self.response_complete = True
+        self._wake()
+        self.protocol.on_response_complete(self)
+
+    def _log_access(self) -> None:
+        scope = self.scope
+        client = scope.get("client")
+        query = scope["query_string"]
+        path = scope["path"] + ("?" + query.decode("ascii") if query else "")
+        access_logger.info(
+            '%s:%s - "%s %s HTTP/%s" %d',
+            client[0] if client else "-",
+            client[1] if client else "-",
+            scope["method"],
+            path,
+            scope["http_version"],
+            self.status,
+        )

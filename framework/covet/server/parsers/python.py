@@ -1,0 +1,192 @@
+"""The pure-Python HTTP/1.1 request parser: covet's zero-dependency default.
+
+Strict by design (RFC 9112): CRLF line endings only, no obs-fold, no whitespace before the
+colon, tokens for methods and header names, no control characters in values, strict chunk sizes
+and chunk extensions. The head is matched with a few compiled regexes over the whole block, so
+a typical request costs a handful of C-level scans rather than a Python loop per byte.
+"""
+
+from __future__ import annotations
+
+import re
+
+from covet.server.exceptions import HTTPParseError, UpgradeRequested
+from covet.server.parsers.base import Headers, ParserLimits, ParserOwner, check_headers
+
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([!-~]+) HTTP/1\.([01])")
+_HEADER_LINE = re.compile(
+    rb"^(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n", re.MULTILINE
+)
+_QUOTED = rb'"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[\t !-~\x80-\xff])*"'
+_CHUNK_SIZE = re.compile(
+    rb"([0-9A-Fa-f]{1,16})(?:[ \t]*;[ \t]*"
+    + _TOKEN
+    + rb"(?:[ \t]*=[ \t]*(?:"
+    + _TOKEN
+    + rb"|"
+    + _QUOTED
+    + rb"))?)*\r\n"
+)
+_MAX_CHUNK_LINE = 4096
+
+_HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _DONE = range(7)
+
+
+class PythonParser:
+    """Incremental request parser for one connection (see `parsers.base` for the contract)."""
+
+    __slots__ = ("_owner", "_limits", "_buf", "_state", "_remaining", "_body_total", "_upgrade")
+
+    def __init__(self, owner: ParserOwner, limits: ParserLimits) -> None:
+        self._owner = owner
+        self._limits = limits
+        self._buf = b""
+        self._state = _HEAD
+        self._remaining = 0
+        self._body_total = 0
+        self._upgrade = False
+
+    def feed(self, data: bytes) -> None:
+        """Parse `data`, calling the owner back for every request event it completes."""
+        if self._buf:
+            data = self._buf + data
+            self._buf = b""
+        pos = 0
+        end = len(data)
+        while pos < end:
+            state = self._state
+            if state == _HEAD:
+                pos = self._parse_head(data, pos)
+            elif state == _BODY:
+                take = min(self._remaining, end - pos)
+                self._remaining -= take
+                self._owner.on_body(data[pos : pos + take] if pos or take < end else data)
+                pos += take
+                if not self._remaining:
+                    self._complete()
+            elif state == _CHUNK_DATA:
+                take = min(self._remaining, end - pos)
+                self._remaining -= take
+                self._owner.on_body(data[pos : pos + take])
+                pos += take
+                if not self._remaining:
+                    self._state = _CHUNK_END
+            elif state == _CHUNK_SIZE_LINE:
+                pos = self._parse_chunk_size(data, pos)
+            elif state == _CHUNK_END:
+                if end - pos < 2:
+                    if data[pos : pos + 1] != b"\r":
+                        raise HTTPParseError(400, "missing CRLF after chunk data")
+                    break
+                if data[pos : pos + 2] != b"\r\n":
+                    raise HTTPParseError(400, "missing CRLF after chunk data")
+                pos += 2
+                self._state = _CHUNK_SIZE_LINE
+            elif state == _TRAILERS:
+                pos = self._parse_trailers(data, pos)
+            else:
+                raise HTTPParseError(400, "data after the connection's last request")
+            if pos < 0:
+                return
+            if self._upgrade and self._state == _HEAD:
+                self._state = _DONE
+                raise UpgradeRequested(data[pos:])
+
+    def _need_more(self, data: bytes, pos: int) -> int:
+        self._buf = data[pos:]
+        return -1
+
+    def _parse_head(self, data: bytes, pos: int) -> int:
+        while data.startswith(b"\r\n", pos):  # RFC 9112 2.2: ignore CRLFs before a request
+            pos += 2
+        idx = data.find(b"\r\n\r\n", pos)
+        limits = self._limits
+        if idx < 0:
+            size = len(data) - pos
+            if size > limits.max_header_size or size > limits.max_request_line:
+                line_end = data.find(b"\r\n", pos)
+                if line_end < 0 and size > limits.max_request_line:
+                    raise HTTPParseError(414, "request line too long")
+                if size > limits.max_header_size:
+                    raise HTTPParseError(431, "request header section too large")
+            if pos < len(data) and data[pos] in b" \t":
+                raise HTTPParseError(400, "whitespace before the request line")
+            return self._need_more(data, pos)
+        line_end = data.find(b"\r\n", pos)
+        if line_end - pos > limits.max_request_line:
+            raise HTTPParseError(414, "request line too long")
+        if idx - pos > limits.max_header_size:
+            raise HTTPParseError(431, "request header section too large")
+        match = _REQUEST_LINE.fullmatch(data, pos, line_end)
+        if match is None:
+            raise HTTPParseError(400, "invalid request line")
+        method, target, minor = match.groups()
+        version = "1.1" if minor == b"1" else "1.0"
+        headers: Headers
+        if line_end == idx:
+            headers = []
+        else:
+            start = line_end + 2
+            stop = idx + 2
+            found = _HEADER_LINE.findall(data, start, stop)
+            count = len(found)
+            if data.count(b"\n", start, stop) != count or data.count(b"\r", start, stop) != count:
+                raise HTTPParseError(400, "invalid header line")
+            headers = [(name.lower(), value) for name, value in found]
+        info = check_headers(headers, version, limits)
+        self._owner.on_request(method, target, version, headers, info)
+        pos = idx + 4
+        if info.chunked:
+            self._state = _CHUNK_SIZE_LINE
+            self._body_total = 0
+        elif info.content_length:
+            self._state = _BODY
+            self._remaining = info.content_length
+        else:
+            self._upgrade = info.websocket
+            self._owner.on_message_complete()
+        return pos
+
+    def _parse_chunk_size(self, data: bytes, pos: int) -> int:
+        line_end = data.find(b"\r\n", pos)
+        if line_end < 0:
+            if len(data) - pos > _MAX_CHUNK_LINE or b"\n" in data[pos:]:
+                raise HTTPParseError(400, "invalid chunk size line")
+            return self._need_more(data, pos)
+        match = _CHUNK_SIZE.fullmatch(data, pos, line_end + 2)
+        if match is None:
+            raise HTTPParseError(400, "invalid chunk size line")
+        size = int(match.group(1), 16)
+        self._body_total += size
+        if self._body_total > self._limits.max_body:
+            raise HTTPParseError(413, "request body too large")
+        if size:
+            self._remaining = size
+            self._state = _CHUNK_DATA
+        else:
+            self._state = _TRAILERS
+        return line_end + 2
+
+    def _parse_trailers(self, data: bytes, pos: int) -> int:
+        if data.startswith(b"\r\n", pos):
+            self._complete()
+            return pos + 2
+        idx = data.find(b"\r\n\r\n", pos)
+        if idx < 0:
+            if len(data) - pos > self._limits.max_header_size:
+                raise HTTPParseError(431, "trailer section too large")
+            if len(data) - pos < 2 and data[pos:] not in (b"", b"\r"):
+                pass  # wait: a trailer line is starting
+            return self._need_more(data, pos)
+        stop = idx + 2
+        count = len(_HEADER_LINE.findall(data, pos, stop))
+        if data.count(b"\n", pos, stop) != count or data.count(b"\r", pos, stop) != count:
+            raise HTTPParseError(400, "invalid trailer line")
+        # Trailer fields are read and dropped: they never change framing or routing.
+        self._complete()
+        return idx + 4
+
+    def _complete(self) -> None:
+        self._state = _HEAD
+        self._owner.on_message_complete()

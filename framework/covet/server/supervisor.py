@@ -1,0 +1,111 @@
+"""Several worker processes sharing one port (SO_REUSEPORT), restarted when they die.
+
+    Supervisor(ServerConfig(workers=4), app).run()
+
+The supervisor forks `workers` children, each binding its own SO_REUSEPORT socket and running
+a `Server`; the kernel spreads connections across them. It waits for signals with
+`sigtimedwait`: SIGCHLD reaps and restarts dead workers (with a back-off when they die right
+after starting), SIGTERM/SIGINT are forwarded so every worker shuts down gracefully.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import time
+
+from covet.server.config import ServerConfig
+from covet.server.types import ASGIApp
+
+logger = logging.getLogger("covet.server")
+
+_SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+_FAST_DEATH_S = 1.0
+
+
+class Supervisor:
+    """Runs and watches `config.workers` worker processes."""
+
+    def __init__(self, config: ServerConfig, app: ASGIApp) -> None:
+        self.config = config
+        self.app = app
+        self.workers: dict[int, float] = {}  # pid -> start time
+        self._backoff = 0.0
+
+    def run(self) -> None:
+        """Start the workers and supervise them until SIGTERM/SIGINT."""
+        from covet.server.server import bind_socket
+
+        bind_socket(self.config).close()  # fail early, in the parent, if the port is taken
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            for _ in range(self.config.workers):
+                self._spawn()
+            logger.info("covet supervisor %d: %d workers", os.getpid(), self.config.workers)
+            self._watch()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 0
+            try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+                from covet.server.server import Server
+
+                Server(self.config, self.app).run()
+            except BaseException:
+                logger.exception("worker %d failed", os.getpid())
+                code = 1
+            finally:
+                os._exit(code)
+        self.workers[pid] = time.monotonic()
+
+    def _watch(self) -> None:
+        while True:
+            info = signal.sigtimedwait(_SIGNALS, 1.0)
+            if info is None:
+                continue
+            if info.si_signo in (signal.SIGTERM, signal.SIGINT):
+                self._stop()
+                return
+            self._reap_and_restart()
+
+    def _reap_and_restart(self) -> None:
+        now = time.monotonic()
+        for pid, started in list(self.workers.items()):
+            with contextlib.suppress(ChildProcessError):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+            del self.workers[pid]
+            code = os.waitstatus_to_exitcode(status) if done else -1
+            logger.warning("worker %d died (exit %d); restarting", pid, code)
+            # A worker dying at once would otherwise be restarted in a tight loop.
+            self._backoff = min(self._backoff * 2 or 0.1, 5.0) if now - started < 1 else 0.0
+            time.sleep(self._backoff)
+            self._spawn()
+
+    def _stop(self) -> None:
+        for pid in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.config.timeout_graceful_shutdown + 5.0
+        while self.workers and time.monotonic() < deadline:
+            for pid in list(self.workers):
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done = pid
+                if done:
+                    del self.workers[pid]
+            if self.workers:
+                signal.sigtimedwait({signal.SIGCHLD}, 0.2)
+        for pid in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        logger.info("covet supervisor stopped")
