@@ -20,13 +20,7 @@ _HEADER_LINE = re.compile(
 )
 _QUOTED = rb'"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[\t !-~\x80-\xff])*"'
 _CHUNK_SIZE = re.compile(
-    rb"([0-9A-Fa-f]{1,16})(?:[ \t]*;[ \t]*"
-    + _TOKEN
-    + rb"(?:[ \t]*=[ \t]*(?:"
-    + _TOKEN
-    + rb"|"
-    + _QUOTED
-    + rb"))?)*\r\n"
+    rb"([0-9A-Fa-f]{1,16})(?:;" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb"|" + _QUOTED + rb"))?)*\r\n"
 )
 _MAX_CHUNK_LINE = 4096
 
@@ -176,8 +170,6 @@ class PythonParser:
         if idx < 0:
             if len(data) - pos > self._limits.max_header_size:
                 raise HTTPParseError(431, "trailer section too large")
-            if len(data) - pos < 2 and data[pos:] not in (b"", b"\r"):
-                pass  # wait: a trailer line is starting
             return self._need_more(data, pos)
         stop = idx + 2
         count = len(_HEADER_LINE.findall(data, pos, stop))
