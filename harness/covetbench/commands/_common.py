@@ -1,0 +1,52 @@
+"""Options shared by the commands that launch servers (run, verify)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from covetbench.apps import builtin_apps, parse_app_option
+from covetbench.exceptions import UsageError
+from covetbench.servers import AppTarget
+
+
+def parse_cpus(text: str, option: str) -> list[int]:
+    """`0`, `0,2`, `0-3` -> CPU numbers, each one this process may run on."""
+    cpus: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            low, _, high = part.partition("-")
+            cpus.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected CPU numbers like 0, 0,2 or 0-3") from None
+    if not cpus:
+        raise UsageError(f"{option} {text!r}: no CPU given")
+    allowed = sorted(os.sched_getaffinity(0))
+    missing = [c for c in cpus if c not in allowed]
+    if missing:
+        raise UsageError(
+            f"{option} {text!r}: CPU {missing[0]} is not available; available: "
+            f"{','.join(str(c) for c in allowed)}"
+        )
+    return list(dict.fromkeys(cpus))
+
+
+def add_app_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="NAME=module:attr",
+        help="add your own ASGI app (repeatable), imported from the current directory",
+    )
+
+
+def extra_apps(values: list[str]) -> list[AppTarget]:
+    return [parse_app_option(value) for value in values]
+
+
+def app_names(extra: list[AppTarget]) -> list[str]:
+    return [*builtin_apps(), *(a.name for a in extra)]

@@ -1,0 +1,121 @@
+"""`covet-bench run [SUITE]`: launch, verify and load a suite; write results and the report.
+
+    covet-bench run quick
+    covet-bench run quick --apps raw,covet --servers uvicorn --duration 2 --trials 3
+    covet-bench run my-suite.toml --app mine=main:app --out reports/mine
+
+Options that change the suite come from `SuiteOverrides` (one option per field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
+from covetbench.console import RichObserver, summary_table
+from covetbench.exceptions import UsageError
+from covetbench.load import loadgen_names
+from covetbench.results import load_results
+from covetbench.runner import Runner, RunOptions
+from covetbench.scenarios import scenario_names
+from covetbench.schedule import build_plan
+from covetbench.servers import server_names
+from covetbench.suite import (
+    SuiteOverrides,
+    apply_overrides,
+    check_names,
+    find_suite,
+    load_suite,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "suite",
+        nargs="?",
+        default="quick",
+        help="suite name (scenarios/suites/NAME.toml) or path to a .toml file (default: quick)",
+    )
+    for spec in dataclasses.fields(SuiteOverrides):
+        parser.add_argument(
+            f"--{spec.name}",
+            type=spec.metadata["parse"],
+            default=None,
+            metavar=spec.name.upper(),
+            help=spec.metadata["help"] + " (default: the suite's)",
+        )
+    add_app_option(parser)
+    parser.add_argument(
+        "--server-cpus", default="0", metavar="CPUS", help="CPUs the servers are pinned to"
+    )
+    parser.add_argument(
+        "--loadgen-cpus", default="1", metavar="CPUS", help="CPUs the load generator is pinned to"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: reports/<UTC time>-<suite>/)",
+    )
+    parser.add_argument("--no-report", action="store_true", help="do not render report.html")
+    parser.add_argument("--quiet", action="store_true", help="no line per trial")
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=False, highlight=False)
+    extra = extra_apps(args.app)
+    suite = load_suite(find_suite(args.suite))
+    check_names(
+        suite,
+        apps=app_names(extra),
+        servers=server_names(),
+        scenarios=scenario_names(),
+        loadgens=loadgen_names(),
+    )
+    overrides = SuiteOverrides(
+        **{f.name: getattr(args, f.name) for f in dataclasses.fields(SuiteOverrides)}
+    )
+    suite = apply_overrides(suite, overrides)
+    server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
+    loadgen_cpus = parse_cpus(args.loadgen_cpus, "--loadgen-cpus")
+    plan = build_plan(suite, extra)
+    if not plan.configs:
+        reasons = "; ".join(f"{r.app}@{r.server}: {r.reason}" for r in plan.skipped)
+        raise UsageError(f"nothing to run{': ' + reasons if reasons else ''}")
+    if set(server_cpus) & set(loadgen_cpus):
+        console.print("[yellow]server and load generator share CPUs: figures will be lower[/]")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or Path("reports") / f"{stamp}-{suite.name or 'run'}"
+    runner = Runner(
+        plan,
+        RunOptions(
+            out_dir=out,
+            server_cpus=server_cpus,
+            loadgen_cpus=loadgen_cpus,
+            command=["covet-bench", *sys.argv[1:]],
+            report=not args.no_report,
+        ),
+        RichObserver(console, verbose=not args.quiet),
+    )
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        kept = len(runner.writer.trials) if runner.writer else 0
+        console.print(f"[yellow]interrupted[/]: {kept} finished trials kept in {out}")
+        raise
+    data = load_results(out)
+    console.print(summary_table(data["summary"], title=f"Results: {suite.name}"))
+    failures = data["failures"]
+    if failures:
+        console.print(f"[yellow]{len(failures)} configurations not measured[/] (see results.json)")
+    console.print(f"results: {out / 'results.json'}")
+    if runner.report_path is not None:
+        console.print(f"report:  {runner.report_path}")
+    return 0 if data["runs"] else 1

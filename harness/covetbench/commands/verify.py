@@ -1,0 +1,97 @@
+"""`covet-bench verify`: launch app x server pairs and check their answers, TechEmpower style.
+
+    covet-bench verify                                  # every app on every installed server
+    covet-bench verify --apps raw,covet --servers uvicorn --scenarios plaintext,json
+    covet-bench verify --app mine=main:app --servers granian
+
+Prints one row per app x server x scenario; exit code 1 when anything failed (a server that
+did not start counts as a failure), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from rich.console import Console
+
+from covetbench.commands._common import add_app_option, extra_apps
+from covetbench.console import verify_table
+from covetbench.exceptions import ServerStartError
+from covetbench.load import LOAD_DRIVERS
+from covetbench.records import FailureRecord, VerifyRecord
+from covetbench.runner import signals_deferred
+from covetbench.scenarios import scenario_names
+from covetbench.schedule import Pair, build_plan
+from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
+from covetbench.suite import Suite, SuiteEntry, SuiteOverrides
+from covetbench.verify import verify_server
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    helps = {f: SuiteOverrides.__dataclass_fields__[f].metadata for f in ("apps", "servers")}
+    parser.add_argument("--apps", type=helps["apps"]["parse"], help="apps (default: all)")
+    parser.add_argument(
+        "--servers", type=helps["servers"]["parse"], help="servers (default: all installed)"
+    )
+    parser.add_argument("--scenarios", type=helps["apps"]["parse"], help="scenarios (default: all)")
+    add_app_option(parser)
+    parser.add_argument(
+        "--logs", type=Path, default=None, metavar="DIR", help="keep server logs here"
+    )
+
+
+def _launch(pair: Pair, logs: Path) -> RunningServer | FailureRecord:
+    log = logs / f"{pair.app.name}-{pair.server}.log"
+    try:
+        return get_server(pair.server).launch(pair.app, ServerOptions(), log)
+    except ServerStartError as exc:
+        return FailureRecord(pair.app.name, pair.server, None, "launch", str(exc), exc.log_tail)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    extra = extra_apps(args.app)
+    entry = SuiteEntry(
+        name="verify",
+        apps=tuple(args.apps) if args.apps else None,
+        servers=tuple(args.servers or server_names()),
+        scenarios=tuple(args.scenarios or scenario_names()),
+        concurrency=(1,),
+        loadgen=next(iter(LOAD_DRIVERS)),
+    )
+    plan = build_plan(Suite(name="verify", entries=(entry,)), extra, check_loadgen=False)
+    records: list[VerifyRecord] = []
+    failures: list[FailureRecord] = list(plan.skipped) if args.servers else []
+    running: dict[Pair, RunningServer] = {}
+    with tempfile.TemporaryDirectory(prefix="covet-verify-") as tmp:
+        logs = args.logs or Path(tmp)
+        try:
+            with console.status("launching servers"):
+                for pair in plan.pairs:
+                    outcome = _launch(pair, logs)
+                    if isinstance(outcome, FailureRecord):
+                        failures.append(outcome)
+                    else:
+                        running[pair] = outcome
+
+            def check(pair: Pair) -> list[VerifyRecord]:
+                names = list(dict.fromkeys(c.scenario.name for c in plan.configs_of(pair)))
+                return verify_server(running[pair].base_url, pair.app.name, pair.server, names)
+
+            with console.status(f"verifying {len(running)} servers"):
+                with ThreadPoolExecutor(max_workers=max(1, min(8, len(running)))) as pool:
+                    for result in pool.map(check, list(running)):
+                        records.extend(result)
+        finally:
+            with signals_deferred():
+                for server in running.values():
+                    server.stop()
+    console.print(verify_table(records, failures))
+    for failure in failures:
+        if failure.log_tail:
+            console.print(f"[bold]{failure.app}@{failure.server}[/] log tail:\n{failure.log_tail}")
+    failed = any(r.status == "fail" for r in records) or any(f.stage != "skip" for f in failures)
+    return 1 if failed else 0

@@ -1,0 +1,457 @@
+"""The runner: launch every pair, verify it, warm it up, then measure interleaved trials.
+
+Design (2 cores: server on one, generator on the other). Every pair's server is launched once at
+the start and kept running, idle, until the end: an idle ASGI server uses no CPU (the runner
+checks the machine is idle before each trial), and launching once lets the verify step of every
+pair run at the same time (its Date-refresh wait overlaps) and keeps each server warm. Then:
+
+1. launch each pair pinned to the server CPUs; a server that does not start becomes a
+   `FailureRecord` with its log tail, the others go on;
+2. verify every pair (in parallel); a scenario that fails verification is recorded and not loaded;
+3. warm up each configuration once (`warmup` seconds of the same load);
+4. measured trials, interleaved (round 1 forward, round 2 reversed, ...); before each trial wait
+   for an idle machine; `TrialMonitor` around the measured window; `validity.judge` flags it; a
+   trial disturbed by another process (`interference`) is repeated up to `retries` times before
+   it is kept flagged; each kept trial goes to `results.json` at once;
+5. summarize, write the summary, render the report.
+
+Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is: the
+finished trials stay in `results.json` (with a summary of them), every server and generator
+process group is killed and reaped, and the exception propagates to the CLI (exit 130).
+
+    plan = build_plan(suite)
+    out = Runner(plan, RunOptions(out_dir=Path("reports/x"))).run()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import importlib
+import json
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from covetbench import stats, validity
+from covetbench.exceptions import LoadGeneratorError, ServerStartError
+from covetbench.load import LoadRequest, MeasuredLoad, get_loadgen
+from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
+from covetbench.results import ResultsWriter, collect_meta, utc_now
+from covetbench.schedule import Config, Pair, Plan
+from covetbench.servers import RunningServer, ServerOptions, get_server
+from covetbench.verify import verify_server
+
+LOCK_PATH = Path("/tmp/covet-bench.lock")
+#: rough seconds a launch and a verify take, for the progress bar's ETA only
+_LAUNCH_UNITS = 1.0
+_VERIFY_UNITS = 2.5
+
+
+class MonitorSample(Protocol):
+    server_cpu_pct: float
+    loadgen_cpu_pct: float
+    server_rss_mb: float
+    interference_pct: float
+
+
+class TrialMonitorLike(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self, loadgen_cpu_s: float) -> MonitorSample: ...
+
+
+MonitorFactory = Callable[[int, list[int], list[int]], TrialMonitorLike]
+IdleWaiter = Callable[[list[int]], bool]
+
+
+class RunObserver:
+    """Hooks the runner calls as it goes (the CLI draws progress from them). No-ops here."""
+
+    def begin(self, plan: Plan, total_units: float) -> None:
+        """The run starts; `total_units` is the expected length in seconds of work."""
+
+    def step(self, description: str) -> None:
+        """The runner started doing `description`."""
+
+    def advance(self, units: float) -> None:
+        """`units` of the expected total are done."""
+
+    def trial(self, record: TrialRecord) -> None:
+        """A trial was kept and written."""
+
+    def failure(self, record: FailureRecord) -> None:
+        """A configuration could not be measured."""
+
+    def verified(self, record: VerifyRecord) -> None:
+        """A verify record was written."""
+
+    def note(self, message: str) -> None:
+        """Something worth telling the user (waiting for the lock, a busy machine...)."""
+
+    def end(self) -> None:
+        """The run is over (finished or interrupted)."""
+
+
+@dataclass
+class RunOptions:
+    """Where and how a plan runs (the suite holds what to run)."""
+
+    out_dir: Path
+    server_cpus: list[int] = field(default_factory=lambda: [0])
+    loadgen_cpus: list[int] = field(default_factory=lambda: [1])
+    command: Sequence[str] = field(default_factory=lambda: list(sys.argv))
+    #: render report.html / summary.md at the end when the report module is present
+    report: bool = True
+    lock_path: Path | None = LOCK_PATH
+    host: str = "127.0.0.1"
+
+
+@contextlib.contextmanager
+def bench_lock(path: Path | None, observer: RunObserver) -> Iterator[None]:
+    """Hold the machine-wide benchmark lock: two runs never load the machine at once."""
+    if path is None:
+        yield
+        return
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            observer.note(f"waiting for another benchmark to finish (lock {path})")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT / SIGTERM until the block is done (cleanup that must not be cut short)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are only ever handled on the main thread
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list[int]) -> Any:
+    from covetbench.monitor import TrialMonitor
+
+    return TrialMonitor(server_pid, server_cpus, loadgen_cpus)
+
+
+def _default_idle(cpus: list[int]) -> bool:
+    from covetbench.monitor import wait_for_idle
+
+    return bool(wait_for_idle(cpus))
+
+
+def _render_report(out_dir: Path) -> Path | None:
+    """`covetbench.report.render_report(out_dir)` when the report module provides it."""
+    try:
+        module = importlib.import_module("covetbench.report")
+    except ImportError:
+        return None
+    render = getattr(module, "render_report", None)
+    if render is None:
+        return None
+    return Path(render(out_dir))
+
+
+class Runner:
+    """Runs one `Plan`; see the module docstring for the order of things."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        options: RunOptions,
+        observer: RunObserver | None = None,
+        *,
+        monitor_factory: MonitorFactory | None = None,
+        wait_idle: IdleWaiter | None = None,
+    ) -> None:
+        self.plan = plan
+        self.options = options
+        self.observer = observer or RunObserver()
+        self.monitor_factory: MonitorFactory = monitor_factory or _default_monitor
+        self.wait_idle: IdleWaiter = wait_idle or _default_idle
+        self.servers: dict[Pair, RunningServer] = {}
+        #: configurations still to measure (verify or a failure removes them)
+        self.active: list[Config] = []
+        self.writer: ResultsWriter | None = None
+        self.report_path: Path | None = None
+
+    # -- the flow -------------------------------------------------------------------------
+
+    def run(self) -> Path:
+        """Run the plan; return the output directory. Reaps every process it started."""
+        for name in self.plan.loadgens:
+            driver = get_loadgen(name)
+            if not driver.is_installed():
+                raise LoadGeneratorError(driver.install_hint)
+        with bench_lock(self.options.lock_path, self.observer):
+            try:
+                self._run()
+            except KeyboardInterrupt:
+                with signals_deferred():
+                    self._finish(render=False)
+                raise
+            finally:
+                with signals_deferred():  # a second Ctrl-C must not leave servers behind
+                    self._stop_all()
+                self.observer.end()
+        return self.options.out_dir
+
+    def _run(self) -> None:
+        suite = self.plan.suite
+        self.writer = ResultsWriter(self.options.out_dir, self._meta())
+        per_config = suite.warmup_s + suite.trials * suite.duration_s
+        total = len(self.plan.pairs) * (_LAUNCH_UNITS + _VERIFY_UNITS) + per_config * len(
+            self.plan.configs
+        )
+        self.observer.begin(self.plan, total)
+        for record in self.plan.skipped:
+            self._fail(record)
+        self.active = list(self.plan.configs)
+        for pair in self.plan.pairs:
+            self._launch(pair)
+        self._verify_all()
+        for config in list(self.active):
+            if suite.warmup_s > 0:
+                self._warmup(config)
+            self.observer.advance(suite.warmup_s)
+        for trial, config in self.plan.rounds(list(self.active)):
+            if config in self.active:
+                self._trial(config, trial)
+            self.observer.advance(suite.duration_s)
+        self._finish(render=self.options.report)
+
+    def _finish(self, render: bool) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        writer.finish(stats.summarize(writer.trials))
+        if render:
+            self.observer.step("rendering the report")
+            try:
+                self.report_path = _render_report(self.options.out_dir)
+            except Exception as exc:  # the results stand without their report
+                self.observer.note(f"report not rendered: {type(exc).__name__}: {exc}")
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _meta(self) -> dict[str, Any]:
+        suite = self.plan.suite
+        pinning = {
+            "server_cpus": self.options.server_cpus,
+            "loadgen_cpus": self.options.loadgen_cpus,
+        }
+        meta = collect_meta(self.options.command, pinning, suite=suite.name or None)
+        meta["suite_config"] = suite.to_dict()
+        options = self._server_options()
+        meta["server_options"] = {
+            name: {
+                "version": get_server(name).version(),
+                "workers": options.workers,
+                "cpus": options.cpus,
+                "access_log": options.access_log,
+                "settings": get_server(name).settings(options),
+            }
+            for name in self.plan.servers
+        }
+        meta["loadgens"] = {name: get_loadgen(name).version() for name in self.plan.loadgens}
+        return meta
+
+    def _server_options(self) -> ServerOptions:
+        return ServerOptions(
+            host=self.options.host,
+            workers=self.plan.suite.workers,
+            cpus=list(self.options.server_cpus),
+        )
+
+    def _launch(self, pair: Pair) -> None:
+        assert self.writer is not None
+        self.observer.step(f"launching {pair.label}")
+        log = self.writer.logs_dir / f"{pair.app.name}-{pair.server}.log"
+        try:
+            running = get_server(pair.server).launch(pair.app, self._server_options(), log)
+        except ServerStartError as exc:
+            self._drop(pair, None, "launch", str(exc), exc.log_tail)
+        else:
+            self.servers[pair] = running
+            options_file = log.with_suffix(".options.json")
+            options_file.write_text(
+                json.dumps(running.options_used(), indent=2, default=str) + "\n"
+            )
+        self.observer.advance(_LAUNCH_UNITS)
+
+    def _verify_all(self) -> None:
+        self.observer.step(f"verifying {len(self.servers)} servers")
+        pairs = list(self.servers)
+
+        def check(pair: Pair) -> list[VerifyRecord]:
+            names = list(dict.fromkeys(c.scenario.name for c in self.plan.configs_of(pair)))
+            return verify_server(self.servers[pair].base_url, pair.app.name, pair.server, names)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
+            outcomes = list(pool.map(check, pairs))
+        assert self.writer is not None
+        for pair, records in zip(pairs, outcomes, strict=True):
+            for record in records:
+                self.writer.add_verify(record)
+                self.observer.verified(record)
+                if record.status == "fail":
+                    reason = "verify failed: " + "; ".join(record.reasons)
+                    self._drop(pair, record.scenario, "verify", reason, "")
+            if not any(c.pair == pair for c in self.active):
+                self._stop(pair)  # nothing left to load on it
+            self.observer.advance(_VERIFY_UNITS)
+
+    def _request(self, config: Config, duration_s: int) -> LoadRequest:
+        suite = self.plan.suite
+        cpus = self.options.loadgen_cpus
+        return LoadRequest(
+            url=config.scenario.url(self.servers[config.pair].base_url),
+            scenario=config.scenario,
+            concurrency=config.concurrency,
+            duration_s=duration_s,
+            threads=suite.threads or len(cpus),
+            cpus=list(cpus),
+            pipeline=config.pipeline,
+            timeout_s=suite.timeout_s,
+        )
+
+    def _load(self, config: Config, duration_s: int) -> MeasuredLoad | None:
+        """One generator run; None (and the configuration dropped) when it failed."""
+        try:
+            result = get_loadgen(config.loadgen).run(self._request(config, duration_s))
+        except LoadGeneratorError as exc:
+            self._drop(config.pair, config.scenario.name, "load", str(exc), "", config)
+            return None
+        if not self.servers[config.pair].alive():
+            running = self.servers[config.pair]
+            self._drop(config.pair, None, "load", "server exited under load", running.log_tail())
+            return None
+        return result
+
+    def _warmup(self, config: Config) -> None:
+        self.observer.step(f"warming up {config.label}")
+        self._load(config, self.plan.suite.warmup_s)
+
+    def _trial(self, config: Config, trial: int) -> None:
+        suite = self.plan.suite
+        writer = self.writer
+        assert writer is not None
+        running = self.servers[config.pair]
+        cpus = sorted(set(self.options.server_cpus) | set(self.options.loadgen_cpus))
+        for attempt in range(suite.retries + 1):
+            again = f" (repeat {attempt})" if attempt else ""
+            self.observer.step(f"trial {trial}/{suite.trials} {config.label}{again}")
+            if not self.wait_idle(cpus):
+                self.observer.note(f"machine still busy before {config.label}: measuring anyway")
+            monitor = self.monitor_factory(
+                running.pid, list(self.options.server_cpus), list(self.options.loadgen_cpus)
+            )
+            started = utc_now()
+            monitor.start()
+            result = self._load(config, suite.duration_s)
+            if result is None:
+                return
+            sample = monitor.stop(result.cpu_s or 0.0)
+            ended = utc_now()
+            loadgen_cores = min(len(self.options.loadgen_cpus), self._request(config, 1).threads)
+            flags = validity.judge(
+                result,
+                sample,
+                concurrency=config.concurrency,
+                server_cores=min(len(self.options.server_cpus), suite.workers),
+                loadgen_cores=max(1, loadgen_cores),
+                pipeline=config.pipeline,
+            )
+            disturbed = FLAG_INTERFERENCE in flags and attempt < suite.retries
+            stem = config.file_stem(trial) + (f"-discarded{attempt + 1}" if disturbed else "")
+            raw = writer.raw_dir / f"{stem}.txt"
+            raw.write_text(shlex.join(result.command) + "\n\n" + result.raw_output)
+            if disturbed:
+                self.observer.note(
+                    f"{config.label}: another process used {sample.interference_pct:.0f}% "
+                    "of a core; repeating the trial"
+                )
+                continue
+            record = TrialRecord(
+                app=config.pair.app.name,
+                server=config.pair.server,
+                scenario=config.scenario.name,
+                loadgen=config.loadgen,
+                concurrency=config.concurrency,
+                trial=trial,
+                rps=result.rps,
+                requests=result.requests,
+                duration_s=result.duration_s,
+                latency_ms=dataclasses.asdict(result.latency_ms),
+                errors=dataclasses.asdict(result.errors),
+                error_rate=validity.error_rate(result),
+                server_cpu_pct=sample.server_cpu_pct,
+                loadgen_cpu_pct=sample.loadgen_cpu_pct,
+                server_rss_mb=sample.server_rss_mb,
+                interference_pct=sample.interference_pct,
+                flags=flags,
+                started_at=started,
+                ended_at=ended,
+                retries=attempt,
+                pipeline=config.pipeline,
+                server_cpus=list(self.options.server_cpus),
+                loadgen_cpus=list(self.options.loadgen_cpus),
+                raw_output_file=str(raw.relative_to(writer.out_dir)),
+            )
+            writer.add_trial(record)
+            self.observer.trial(record)
+            return
+
+    # -- failures and cleanup -------------------------------------------------------------
+
+    def _fail(self, record: FailureRecord) -> None:
+        assert self.writer is not None
+        self.writer.add_failure(record)
+        self.observer.failure(record)
+
+    def _drop(
+        self,
+        pair: Pair,
+        scenario: str | None,
+        stage: str,
+        reason: str,
+        log_tail: str,
+        config: Config | None = None,
+    ) -> None:
+        """Record a failure and stop measuring what it concerns (a config, a scenario, a pair)."""
+        self._fail(FailureRecord(pair.app.name, pair.server, scenario, stage, reason, log_tail))
+
+        def concerned(c: Config) -> bool:
+            if config is not None:
+                return c == config
+            return c.pair == pair and (scenario is None or c.scenario.name == scenario)
+
+        self.active = [c for c in self.active if not concerned(c)]
+        if scenario is None:
+            self._stop(pair)
+
+    def _stop(self, pair: Pair) -> None:
+        running = self.servers.pop(pair, None)
+        if running is not None:
+            running.stop()
+
+    def _stop_all(self) -> None:
+        for pair in list(self.servers):
+            self._stop(pair)
