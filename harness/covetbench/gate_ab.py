@@ -1,18 +1,187 @@
-"""Same-job A/B for the gate: baseline built from a git revision, trials interleaved with current.
+"""Same-job A/B for the gate: the baseline built from a git revision, trials interleaved with now.
 
-Not available until the runner (`covetbench.runner`) lands; `run_ab` says so.
+Between CI jobs the same commit varies by tens of percent; within one job, interleaved, by well
+under one. So `covet-bench gate --ab REV` measures both sides in one run on this machine:
+
+1. `git worktree add --detach` REV into a temporary directory;
+2. a *baseline path* directory holding two symlinks, `apps` -> the worktree's `scenarios/apps`
+   and `covet` -> its `framework/covet`: as a server's PYTHONPATH and working directory it makes
+   `apps.<name>:app` and `python -m covet` resolve to REV's code (PYTHONPATH precedes the
+   editable install), while the instrument (this harness, the other servers) stays the same;
+3. every built-in app of the suite gets a twin `<name>~base` served from that path; the plan
+   orders each configuration next to its twin, and the runner interleaves rounds (forward,
+   reversed, ...), so A and B trials alternate;
+4. the run's `results.json` is split into `baseline/` (twins, renamed back) and `current/`,
+   which the gate then compares. Apps given with `--app` (your own code) have no twin.
+
+Trials per side default to at least `trials_needed(alpha) + 1` so the test can reach alpha.
+
+    baseline, current = run_ab(AbRequest(rev="origin/main", suite="quick", root=Path("r/ab")))
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.exceptions import UsageError
+from covetbench.results import load_results, trial_records, write_results
+from covetbench.stats import summarize
+
+BASE_SUFFIX = "~base"
+BASELINE_DIR = "baseline"
+CURRENT_DIR = "current"
+COMBINED_DIR = "ab-run"
 
 
-def run_ab(rev: str, suite: str, trials: int | None, out: Path | None) -> tuple[Path, Path]:
-    """Run the A/B suite and return (baseline_dir, current_dir)."""
-    raise UsageError(
-        "--ab is not available yet: it needs the runner (covetbench.runner); "
-        "compare two existing runs with --baseline DIR --current DIR"
+@dataclass
+class AbRequest:
+    """What `--ab` runs: a revision, a suite with overrides, where to put it all."""
+
+    rev: str
+    suite: str
+    root: Path
+    overrides: dict[str, Any] = field(default_factory=dict)
+    min_trials: int = 6
+    server_cpus: list[int] = field(default_factory=lambda: [0])
+    loadgen_cpus: list[int] = field(default_factory=lambda: [1])
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+def _git(repo: Path, *args: str) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise UsageError(f"--ab needs git: {exc}") from exc
+    if proc.returncode != 0:
+        raise UsageError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout.strip()
+
+
+def resolve_rev(repo: Path, rev: str) -> str:
+    """The commit `rev` names (UsageError if git does not know it)."""
+    return _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+
+
+@contextlib.contextmanager
+def baseline_checkout(repo: Path, rev: str) -> Iterator[Path]:
+    """A temporary worktree of `rev`; yields the *baseline path* directory (module docstring)."""
+    sha = resolve_rev(repo, rev)
+    tmp = Path(tempfile.mkdtemp(prefix="covet-ab-"))
+    tree = tmp / "tree"
+    try:
+        _git(repo, "worktree", "add", "--detach", str(tree), sha)
+        path = tmp / "path"
+        path.mkdir()
+        for link, target in (("apps", "scenarios/apps"), ("covet", "framework/covet")):
+            if not (tree / target).is_dir():
+                raise UsageError(f"revision {rev} ({sha[:12]}) has no {target}/ to compare with")
+            (path / link).symlink_to(tree / target, target_is_directory=True)
+        yield path
+    finally:
+        with contextlib.suppress(UsageError):
+            _git(repo, "worktree", "remove", "--force", str(tree))
+        with contextlib.suppress(UsageError):
+            _git(repo, "worktree", "prune")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def is_twin(name: str) -> bool:
+    return name.endswith(BASE_SUFFIX)
+
+
+def split_ab(combined: Mapping[str, Any], rev: str, sha: str | None) -> tuple[dict[str, Any], ...]:
+    """(baseline, current) results documents from one interleaved A/B run's document."""
+    sides: list[dict[str, Any]] = []
+    for side in (BASELINE_DIR, CURRENT_DIR):
+        base = side == BASELINE_DIR
+        doc: dict[str, Any] = {"schema_version": combined["schema_version"]}
+        meta = dict(combined["meta"])
+        meta["ab"] = {"side": side, "rev": rev, "rev_commit": sha}
+        if base:
+            meta["git_commit"], meta["git_dirty"] = sha, False
+        doc["meta"] = meta
+        for section in ("verify", "failures", "runs"):
+            rows = []
+            for row in combined[section]:
+                if is_twin(row["app"]) == base:
+                    rows.append({**row, "app": row["app"].removesuffix(BASE_SUFFIX)})
+            doc[section] = rows
+        doc["summary"] = [s.to_dict() for s in summarize(trial_records(doc))]
+        sides.append(doc)
+    return tuple(sides)
+
+
+def run_ab(request: AbRequest) -> tuple[Path, Path]:
+    """Run the interleaved A/B suite; return (baseline_dir, current_dir) under `request.root`."""
+    try:
+        from rich.console import Console
+
+        from covetbench.console import RichObserver
+        from covetbench.runner import Runner, RunOptions
+        from covetbench.schedule import build_plan
+        from covetbench.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
+    except ImportError as exc:  # pragma: no cover - the runner ships with the harness
+        raise UsageError(f"--ab is not available: the runner cannot be imported ({exc})") from exc
+
+    repo = scenarios_dir().parent
+    suite = apply_overrides(
+        load_suite(find_suite(request.suite)), SuiteOverrides(**request.overrides)
     )
+    if suite.trials < request.min_trials and "trials" not in request.overrides:
+        suite = dataclasses.replace(suite, trials=request.min_trials)
+    builtin = builtin_apps()
+    sha = resolve_rev(repo, request.rev)
+    with baseline_checkout(repo, request.rev) as base_path:
+        twins: dict[str, Any] = {}
+        entries = []
+        for entry in suite.entries:
+            names = [t.name for t in resolve_apps(list(entry.apps) if entry.apps else None, [])]
+            for name in names:
+                if name in builtin:
+                    twin = dataclasses.replace(
+                        builtin[name], name=name + BASE_SUFFIX, pythonpath=str(base_path)
+                    )
+                    twins[twin.name] = twin
+            apps = names + [n + BASE_SUFFIX for n in names if n in builtin]
+            entries.append(dataclasses.replace(entry, apps=tuple(apps)))
+        suite = dataclasses.replace(suite, entries=tuple(entries))
+        plan = build_plan(suite, list(twins.values()))
+        # each configuration next to its twin: A and B alternate within every round
+        twin_of = {c.key: c for c in plan.configs if is_twin(c.pair.app.name)}
+        ordered = []
+        for config in plan.configs:
+            if is_twin(config.pair.app.name):
+                continue
+            ordered.append(config)
+            key = (config.key[0] + BASE_SUFFIX, *config.key[1:])
+            if key in twin_of:
+                ordered.append(twin_of.pop(key))
+        plan.configs = ordered + list(twin_of.values())
+        combined_dir = request.root / COMBINED_DIR
+        Runner(
+            plan,
+            RunOptions(
+                out_dir=combined_dir,
+                server_cpus=request.server_cpus,
+                loadgen_cpus=request.loadgen_cpus,
+                command=request.command,
+                report=False,
+            ),
+            RichObserver(Console(highlight=False), verbose=True),
+        ).run()
+    baseline, current = split_ab(load_results(combined_dir), request.rev, sha)
+    baseline_dir = write_results(request.root / BASELINE_DIR, baseline).parent
+    current_dir = write_results(request.root / CURRENT_DIR, current).parent
+    return baseline_dir, current_dir

@@ -286,6 +286,24 @@ class ResultsWriter:
         atomic_write(self.csv_path, trials_to_csv(self._data["runs"]))
 
 
+def write_results(out_dir: Path, data: Mapping[str, Any]) -> Path:
+    """Validate a whole results document and write `results.json` + `results.csv` atomically.
+
+    For documents assembled elsewhere (e.g. the gate's A/B split); a run uses `ResultsWriter`.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / RESULTS_JSON
+    validate_results(data, str(path))
+    try:
+        text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise ResultsError(f"{path}: refusing to write {exc}") from exc
+    atomic_write(path, text)
+    atomic_write(out_dir / RESULTS_CSV, trials_to_csv(data["runs"]))
+    return path
+
+
 def load_results(path: Path) -> dict[str, Any]:
     """Read and validate `results.json` from a run directory (or the file itself).
 

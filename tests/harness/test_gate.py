@@ -238,3 +238,49 @@ def test_exit_2_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert gate_cmd.run(gate_args(ab="HEAD", baseline=tmp_path)) == 2
     err = capsys.readouterr().err
     assert "--baseline DIR" in err and "alpha" in err and "--ab" in err
+
+
+# -- same-job A/B ---------------------------------------------------------------------------------
+
+
+def test_split_ab_renames_twins_and_summarizes(tmp_path: Path) -> None:
+    from covetbench.gate_ab import split_ab
+    from covetbench.records import FailureRecord, VerifyRecord
+    from covetbench.results import load_results, write_results
+
+    meta = collect_meta("test", None, cwd=tmp_path)
+    writer = ResultsWriter(tmp_path / "ab", meta)
+    for i in range(3):
+        writer.add_trial(trial(1000.0 + i, i))
+        writer.add_trial(trial(900.0 + i, i, app="covet~base"))
+    writer.add_verify(VerifyRecord("covet~base", "uvicorn", "json", "pass"))
+    writer.add_failure(FailureRecord("raw", "uvicorn", None, "launch", "boom"))
+    base, cur = split_ab(load_results(tmp_path / "ab"), "HEAD~1", "abc123")
+    assert {r["app"] for r in base["runs"]} == {"covet"}
+    assert [r["rps"] for r in base["runs"]] == [900.0, 901.0, 902.0]
+    assert [r["rps"] for r in cur["runs"]] == [1000.0, 1001.0, 1002.0]
+    assert base["verify"][0]["app"] == "covet" and cur["verify"] == []
+    assert cur["failures"][0]["app"] == "raw" and base["failures"] == []
+    assert base["meta"]["git_commit"] == "abc123"
+    assert base["meta"]["ab"]["side"] == "baseline" and cur["meta"]["ab"]["side"] == "current"
+    assert base["summary"][0]["median_rps"] == 901.0
+    write_results(tmp_path / "base", base)
+    write_results(tmp_path / "cur", cur)
+    outcome = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig(alpha=0.1))
+    assert outcome.comparisons[0].baseline_median == 901.0
+
+
+def test_baseline_checkout_links_rev_code_and_cleans_up() -> None:
+    from covetbench.apps import scenarios_dir
+    from covetbench.exceptions import UsageError
+    from covetbench.gate_ab import baseline_checkout
+
+    repo = scenarios_dir().parent
+    with baseline_checkout(repo, "HEAD") as path:
+        assert (path / "apps").is_dir()
+        assert (path / "covet" / "__init__.py").is_file()
+        tree = path.parent / "tree"
+        assert tree.is_dir()
+    assert not path.exists() and not tree.exists()
+    with pytest.raises(UsageError, match="no-such-rev"), baseline_checkout(repo, "no-such-rev"):
+        pass

@@ -1,16 +1,20 @@
 """`covet-bench gate`: fail CI on a statistically significant throughput regression.
 
     covet-bench gate --baseline reports/main --current reports/pr [--threshold 5] [--alpha 0.01]
-    covet-bench gate --ab origin/main [--suite gate] [--trials 6]   # same-job A/B
+    covet-bench gate --ab origin/main --apps covet --servers uvicorn,covet --trials 6
 
-Writes `gate.json` and `summary.md` into `--out` (default: the current run directory), prints a
-table. Exit 0 pass, 1 regression, 2 usage or data error. The rule is in `covetbench.gate`.
+Writes `gate.json` and `summary.md` into `--out` (default: the current run directory; with
+`--ab`, the A/B directory holding `baseline/` and `current/`), prints a table. Exit 0 pass,
+1 regression, 2 usage or data error. The rule is in `covetbench.gate`, A/B in
+`covetbench.gate_ab`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from covetbench.exceptions import BenchError, ResultsError
@@ -61,10 +65,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="build the baseline from git revision REV in a temporary worktree and interleave "
         "A and B trials on this machine (needs the runner)",
     )
-    ab.add_argument("--suite", default="gate", help="suite for --ab (default %(default)s)")
-    ab.add_argument(
-        "--trials", type=int, default=None, help="trials per side for --ab (default: the suite's)"
-    )
+    ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
+    from covetbench.suite import SuiteOverrides
+
+    for spec in dataclasses.fields(SuiteOverrides):
+        ab.add_argument(
+            f"--{spec.name}",
+            type=spec.metadata["parse"],
+            default=None,
+            metavar=spec.name.upper(),
+            help=spec.metadata["help"] + " (--ab; default: the suite's)",
+        )
+    ab.add_argument("--server-cpus", default="0", metavar="CPUS", help="--ab: server CPUs")
+    ab.add_argument("--loadgen-cpus", default="1", metavar="CPUS", help="--ab: generator CPUs")
 
 
 def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | None) -> None:
@@ -89,6 +102,31 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
         console.print(f"wrote {gate_path} and {md_path}", highlight=False)
 
 
+def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
+    from covetbench.commands._common import parse_cpus
+    from covetbench.gate import trials_needed
+    from covetbench.gate_ab import AbRequest, run_ab
+    from covetbench.suite import SuiteOverrides
+
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(SuiteOverrides)
+        if getattr(args, f.name) is not None
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    request = AbRequest(
+        rev=args.ab,
+        suite=args.suite,
+        root=args.out or Path("reports") / f"{stamp}-ab",
+        overrides=overrides,
+        min_trials=trials_needed(config.alpha) + 1,
+        server_cpus=parse_cpus(args.server_cpus, "--server-cpus"),
+        loadgen_cpus=parse_cpus(args.loadgen_cpus, "--loadgen-cpus"),
+        command=["covet-bench", *sys.argv[1:]],
+    )
+    return run_ab(request)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = GateConfig(threshold_pct=args.threshold, alpha=args.alpha)
@@ -100,13 +138,12 @@ def run(args: argparse.Namespace) -> int:
         if args.baseline is not None or args.current is not None:
             print("covet-bench gate: --ab replaces --baseline/--current", file=sys.stderr)
             return EXIT_DATA_ERROR
-        from covetbench.gate_ab import run_ab
-
         try:
-            baseline_dir, current_dir = run_ab(args.ab, args.suite, args.trials, args.out)
+            baseline_dir, current_dir = _run_ab(args, config)
         except BenchError as exc:
             print(f"covet-bench gate --ab: {exc}", file=sys.stderr)
             return EXIT_DATA_ERROR
+        args.out = args.out or baseline_dir.parent
     elif args.baseline is None or args.current is None:
         print(
             "covet-bench gate: give --baseline DIR and --current DIR, or --ab REV",
