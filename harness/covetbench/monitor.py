@@ -24,7 +24,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
+try:
+    import psutil
+except ImportError as exc:  # pragma: no cover - psutil comes with the bench extra
+    raise ImportError("covetbench.monitor needs psutil: pip install 'covetpy[bench]'") from exc
 
 PROC_STAT = Path("/proc/stat")
 SAMPLE_INTERVAL_S = 0.25

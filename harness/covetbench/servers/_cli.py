@@ -23,6 +23,8 @@ class CLIServerAdapter(ServerAdapter):
     defaults: ClassVar[dict[str, Any]] = {}
     #: False where the server has no worker processes of its own (daphne)
     supports_workers: ClassVar[bool] = True
+    #: what to run when `is_installed()` is False
+    install_hint: ClassVar[str] = "pip install 'covetpy[bench]' (ci/setup installs every extra)"
 
     def settings(self, options: ServerOptions) -> dict[str, Any]:
         merged = dict(self.defaults)

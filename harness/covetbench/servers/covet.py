@@ -36,6 +36,9 @@ class CovetServer(CLIServerAdapter):
     distribution = "covetpy"
     module = "covet"
     defaults: ClassVar[dict[str, Any]] = {"http": "auto", "loop": "auto"}
+    install_hint: ClassVar[str] = (
+        "covet's server lives in this repo (framework/covet/server): pip install -e ."
+    )
 
     def is_installed(self) -> bool:
         return self.version() is not None and covet_server_available()

@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - httpx comes with the bench extra
+    raise ImportError("covetbench.verify needs httpx: pip install 'covetpy[bench]'") from exc
 
 #: TechEmpower's Content-Type patterns per test type.
 CONTENT_TYPE_JSON = re.compile(r"^application/json(; ?charset=(UTF|utf)-8)?$")
