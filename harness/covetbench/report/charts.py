@@ -122,7 +122,7 @@ def _grouped_bars(
     """Bars per app (groups) x server (colours); returns each bar's x position."""
     width = 0.8 / max(len(servers), 1)
     xs: dict[tuple[str, str], float] = {}
-    crowded = len(apps) * len(servers) > 10
+    crowded = len(apps) * len(servers) > 16
     for j, server in enumerate(servers):
         for i, app in enumerate(apps):
             got = cell(app, server)
@@ -171,7 +171,7 @@ _FLAGGED_HANDLE_KW: dict[str, Any] = {
     "facecolor": "white",
     "edgecolor": "#222222",
     "hatch": "///",
-    "label": "flagged: do not trust",
+    "label": "flagged",
 }
 
 
@@ -211,7 +211,7 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
         handles = _server_handles(servers, palette)
         handles.append(Patch(**_FLAGGED_HANDLE_KW))
         handles.append(Line2D([], [], ls="", marker="x", color="#000000", label="flagged trial"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6))
         best = max(rows, key=lambda s: s.median_rps)
         alt = (
             f"Requests per second for scenario {facet.label} at {c} connections, grouped by app "

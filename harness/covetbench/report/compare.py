@@ -1,23 +1,19 @@
-"""Baseline comparison rows: taken from `gate.json` when the gate ran, else computed here.
+"""Baseline comparison rows, always decided by the gate's rule (`covetbench.gate`).
 
-The gate's verdicts are authoritative (it knows the threshold and alpha it was run with). When
-only `--baseline DIR` is given, the report compares matching configurations itself with the same
-statistics the gate uses (`covetbench.stats`): ratio of medians with a bootstrap interval and a
-one-sided Mann-Whitney test, at the gate's default threshold and alpha.
+With `gate.json` in the directory the report shows the gate's own verdicts (it knows the
+threshold and alpha it ran with). With only `--baseline DIR`, the report asks the gate to compare
+the two directories at its default strictness, so the page and `covet-bench gate` never disagree.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from covetbench.records import TrialRecord
+from covetbench.exceptions import ResultsError
+from covetbench.gate import KEY_FIELDS, REGRESSION, GateConfig, compare_dirs
 from covetbench.report.inputs import ReportInputs
-from covetbench.stats import group_by_key, mann_whitney, median, ratio_ci
-
-DEFAULT_THRESHOLD_PCT = 5.0
-DEFAULT_ALPHA = 0.01
-_KEY_FIELDS = ("app", "server", "scenario", "loadgen", "concurrency")
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,8 @@ class Comparison:
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
-    verdict: str  # "regression" | "improvement" | "no change" | whatever the gate said
+    verdict: str  # the gate's: regression | improvement | unchanged | underpowered
+    note: str = ""
 
     @property
     def delta_pct(self) -> float:
@@ -41,106 +38,65 @@ class Comparison:
 @dataclass(frozen=True)
 class BaselineView:
     source: str
+    headline: str
     threshold_pct: float | None
     alpha: float | None
     comparisons: list[Comparison]
 
     @property
     def regressions(self) -> list[Comparison]:
-        return [c for c in self.comparisons if c.verdict == "regression"]
+        return [c for c in self.comparisons if c.verdict == REGRESSION]
 
 
 def _label(row: dict[str, Any]) -> str:
-    parts = [str(row[k]) for k in _KEY_FIELDS if row.get(k) not in (None, "")]
-    if "concurrency" in row:
-        parts[-1] = f"c{row['concurrency']}"
-    return " · ".join(parts) or str(row.get("key", "?"))
-
-
-def _verdict(text: Any) -> str:
-    word = str(text or "").lower()
-    if "regress" in word or word == "fail":
-        return "regression"
-    if "improv" in word or "faster" in word:
-        return "improvement"
-    return word or "no change"
+    parts = [str(row[k]) for k in KEY_FIELDS[:-1] if row.get(k) not in (None, "")]
+    if row.get("concurrency") is not None:
+        parts.append(f"c{row['concurrency']}")
+    return " · ".join(parts) or "?"
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
-def _from_gate(gate: dict[str, Any]) -> BaselineView:
+def _view(gate: dict[str, Any], source: str) -> BaselineView:
     rows = []
     for row in gate.get("comparisons") or []:
-        ratio = _number(row.get("ratio"))
-        base, cur = _number(row.get("baseline_median")), _number(row.get("current_median"))
-        if ratio is None and base and cur is not None:
-            ratio = cur / base
-        if ratio is None:
+        if not isinstance(row, dict) or (ratio := _number(row.get("ratio"))) is None:
             continue
         rows.append(
             Comparison(
                 label=_label(row),
-                baseline_median=base or 0.0,
-                current_median=cur or 0.0,
+                baseline_median=_number(row.get("baseline_median")) or 0.0,
+                current_median=_number(row.get("current_median")) or 0.0,
                 ratio=ratio,
                 ci_low=_number(row.get("ci_low")),
                 ci_high=_number(row.get("ci_high")),
                 p_value=_number(row.get("p_value")),
-                verdict=_verdict(row.get("verdict")),
+                verdict=str(row.get("verdict") or "unchanged").lower(),
+                note=str(row.get("note") or ""),
             )
         )
     return BaselineView(
-        source=f"gate.json (baseline {gate.get('baseline', '?')})",
+        source=source,
+        headline=str(gate.get("headline") or ""),
         threshold_pct=_number(gate.get("threshold_pct")),
         alpha=_number(gate.get("alpha")),
         comparisons=rows,
     )
 
 
-def _compare(base: list[TrialRecord], cur: list[TrialRecord], label: str) -> Comparison | None:
-    base_rps, cur_rps = [t.rps for t in base], [t.rps for t in cur]
-    try:
-        ratio, low, high = ratio_ci(base_rps, cur_rps)
-    except ValueError:
-        return None
-    p_less = mann_whitney(base_rps, cur_rps, alternative="less")
-    p_greater = mann_whitney(base_rps, cur_rps, alternative="greater")
-    big = abs(ratio - 1.0) * 100.0 > DEFAULT_THRESHOLD_PCT
-    verdict = "no change"
-    if big and ratio < 1.0 and p_less < DEFAULT_ALPHA:
-        verdict = "regression"
-    elif big and ratio > 1.0 and p_greater < DEFAULT_ALPHA:
-        verdict = "improvement"
-    return Comparison(
-        label=label,
-        baseline_median=median(base_rps),
-        current_median=median(cur_rps),
-        ratio=ratio,
-        ci_low=low,
-        ci_high=high,
-        p_value=min(p_less, p_greater),
-        verdict=verdict,
-    )
-
-
 def baseline_view(inputs: ReportInputs) -> BaselineView | None:
-    """The comparison to show, or None when there is neither gate.json nor a usable baseline."""
+    """The comparison to show, or None when there is neither gate.json nor a baseline."""
     if inputs.gate is not None:
-        return _from_gate(inputs.gate)
-    if not inputs.baseline_trials or not inputs.trials:
+        return _view(inputs.gate, f"gate.json (baseline {inputs.gate.get('baseline', '?')})")
+    if inputs.baseline_dir is None or not inputs.has_results or not inputs.baseline_trials:
         return None
-    baseline = group_by_key(inputs.baseline_trials)
-    rows = []
-    for key, trials in group_by_key(inputs.trials).items():
-        if key in baseline:
-            row = _compare(baseline[key], trials, _label(dict(zip(_KEY_FIELDS, key, strict=True))))
-            if row is not None:
-                rows.append(row)
-    return BaselineView(
-        source=f"{inputs.baseline_dir} (computed by the report)",
-        threshold_pct=DEFAULT_THRESHOLD_PCT,
-        alpha=DEFAULT_ALPHA,
-        comparisons=rows,
-    )
+    try:
+        outcome = compare_dirs(inputs.baseline_dir, inputs.directory, GateConfig())
+    except ResultsError as exc:
+        inputs.problems.append(f"baseline comparison failed: {exc}")
+        return None
+    return _view(outcome.to_dict(), f"{inputs.baseline_dir}, compared by the gate's rule")

@@ -68,6 +68,8 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
 
     if baseline is not None:
         out += [f"### Against the baseline ({md(baseline.source)})", ""]
+        if baseline.headline:
+            out += [f"**{md(baseline.headline)}**", ""]
         if baseline.regressions:
             out += _table(
                 ["Configuration", "Change", "95% interval", "p-value"],

@@ -55,9 +55,14 @@ class Facet:
 
     @property
     def reference_concurrency(self) -> int:
-        """The concurrency level most configurations were measured at (the highest on ties)."""
+        """The level most configurations were measured at; on ties the one where they ran
+        fastest (median over configurations), so the bars show each server near its peak."""
         counts = Counter(s.concurrency for s in self.summaries)
-        return max(counts, key=lambda c: (counts[c], c))
+
+        def typical(c: int) -> float:
+            return statistics.median(s.median_rps for s in self.summaries if s.concurrency == c)
+
+        return max(counts, key=lambda c: (counts[c], typical(c), c))
 
     def at_reference(self) -> list[ConfigSummary]:
         c = self.reference_concurrency

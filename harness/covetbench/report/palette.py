@@ -51,6 +51,7 @@ STATUS_COLOURS: dict[str, str] = {
     "ERROR": "#ffe5b4",
     "UNSUPPORTED": "#e2e3e5",
     "INCONCLUSIVE": "#fff3cd",
+    "underpowered": "#fff3cd",
 }
 REGRESSION = "#d62728"
 IMPROVEMENT = "#2ca02c"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +31,7 @@ from covetbench.report.inputs import (
 from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import facets, is_flagged
 from covetbench.report.palette import Palette
-from covetbench.results import RESULTS_JSON, trials_to_csv
+from covetbench.results import RESULTS_JSON, atomic_write, trials_to_csv
 from covetbench.stats import group_by_key
 
 try:
@@ -189,14 +187,15 @@ def _cards(
                 "href": "validity",
             }
         )
-        verify_bad = sum(1 for v in inputs.verify if v.status == "fail")
-        failed = len(inputs.failures)
+        stages = Counter(f.stage for f in inputs.failures)
+        warned = sum(1 for v in inputs.verify if v.status == "warn")
+        detail = ", ".join(f"{n} at {stage}" for stage, n in sorted(stages.items())) or "none"
         cards.append(
             {
                 "label": "Could not be measured",
-                "value": f"{failed}",
-                "detail": f"{verify_bad} verify failure(s), {failed} launch/verify/load failure(s)",
-                "tone": "bad" if failed or verify_bad else "good",
+                "value": f"{len(inputs.failures)}",
+                "detail": detail + (f"; {warned} verify warning(s)" if warned else ""),
+                "tone": "bad" if inputs.failures else ("warn" if warned else "good"),
                 "href": "validity",
             }
         )
@@ -325,6 +324,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         ]
         baseline = {
             "source": comparison.source,
+            "headline": comparison.headline,
             "threshold_pct": comparison.threshold_pct,
             "alpha": comparison.alpha,
             "chart": charts.baseline_chart(deltas, comparison.threshold_pct),
@@ -368,7 +368,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "problems": inputs.problems,
         "cards": _cards(inputs, claims, conformance, comparison),
         "headline_table": tables.headline_table(views) if views else None,
-        "legend_servers": sorted((s, palette.server(s)) for f in views for s in f.servers),
+        "legend_servers": sorted({(s, palette.server(s)) for f in views for s in f.servers}),
         "claim_items": [dict(c, detail=_claim_detail(c)) for c in claims],
         "validity_lines": _validity_lines(inputs),
         "throughput_charts": [charts.throughput_chart(f, trials, palette) for f in views],
@@ -393,16 +393,8 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
 
 
 def _write(path: Path, text: str) -> None:
-    """Atomic replace, so a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
+    path.chmod(0o644)  # mkstemp made it private; a report is meant to be shared
 
 
 def render_report(dir: Path, baseline: Path | None = None) -> Path:

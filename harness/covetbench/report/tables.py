@@ -56,7 +56,7 @@ def _table(
         .format(escape="html", na_rep=DASH)
         .format_index(escape="html", axis=1)
         .hide(axis="index")
-        .set_table_attributes(f'class="data" id="table-{name}"')
+        .set_table_attributes(f'class="data t-{name}"')
     )
     right = [c for c in numeric if c in frame.columns]
     if right:
@@ -293,6 +293,7 @@ def baseline_table(view: BaselineView) -> Markup | None:
             ),
             "p-value": f"{c.p_value:.3g}" if c.p_value is not None else DASH,
             "Verdict": c.verdict,
+            "Note": c.note or DASH,
         }
         for c in ordered
     ]

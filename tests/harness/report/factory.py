@@ -147,10 +147,12 @@ def results(
     return data
 
 
-def full_results(slowdown: float = 1.0, seed: int = 7) -> dict[str, Any]:
+def full_results(slowdown: float = 1.0, seed: int = 7, n_trials: int = 3) -> dict[str, Any]:
     apps = ["covet", "fastapi", "raw", "starlette"]
     servers = ["covet", "granian", "uvicorn"]
-    runs = trials(apps, servers, ["json", "plaintext"], [16, 64, 256], seed=seed, slowdown=slowdown)
+    runs = trials(
+        apps, servers, ["json", "plaintext"], [16, 64, 256], n_trials, seed=seed, slowdown=slowdown
+    )
     verify = [
         VerifyRecord(a, s, sc, "pass")
         for a in apps
