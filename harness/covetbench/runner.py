@@ -30,6 +30,7 @@ import dataclasses
 import fcntl
 import importlib
 import json
+import os
 import shlex
 import signal
 import sys
@@ -49,7 +50,8 @@ from covetbench.schedule import Config, Pair, Plan
 from covetbench.servers import RunningServer, ServerOptions, get_server
 from covetbench.verify import verify_server
 
-LOCK_PATH = Path("/tmp/covet-bench.lock")
+#: the machine-wide benchmark lock (`COVETBENCH_LOCK` names another file, e.g. in tests)
+LOCK_PATH = Path(os.environ.get("COVETBENCH_LOCK") or "/tmp/covet-bench.lock")
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
 _LAUNCH_UNITS = 1.0
 _VERIFY_UNITS = 2.5
@@ -112,6 +114,8 @@ class RunOptions:
     report: bool = True
     lock_path: Path | None = LOCK_PATH
     host: str = "127.0.0.1"
+    #: longest wait for an idle machine before each trial (the trial then runs anyway)
+    idle_timeout_s: float = 20.0
 
 
 @contextlib.contextmanager
@@ -151,10 +155,13 @@ def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list
     return TrialMonitor(server_pid, server_cpus, loadgen_cpus)
 
 
-def _default_idle(cpus: list[int]) -> bool:
-    from covetbench.monitor import wait_for_idle
+def _idle_waiter(timeout_s: float) -> IdleWaiter:
+    def wait(cpus: list[int]) -> bool:
+        from covetbench.monitor import wait_for_idle
 
-    return bool(wait_for_idle(cpus))
+        return timeout_s <= 0 or bool(wait_for_idle(cpus, timeout_s=timeout_s))
+
+    return wait
 
 
 def _render_report(out_dir: Path) -> Path | None:
@@ -185,7 +192,7 @@ class Runner:
         self.options = options
         self.observer = observer or RunObserver()
         self.monitor_factory: MonitorFactory = monitor_factory or _default_monitor
-        self.wait_idle: IdleWaiter = wait_idle or _default_idle
+        self.wait_idle: IdleWaiter = wait_idle or _idle_waiter(options.idle_timeout_s)
         self.servers: dict[Pair, RunningServer] = {}
         #: configurations still to measure (verify or a failure removes them)
         self.active: list[Config] = []

@@ -64,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="output directory (default: reports/<UTC time>-<suite>/)",
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=RunOptions.idle_timeout_s,
+        metavar="S",
+        help="longest wait for idle CPUs before each trial (default %(default)s; 0: no wait)",
+    )
     parser.add_argument("--no-report", action="store_true", help="do not render report.html")
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
 
@@ -101,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             loadgen_cpus=loadgen_cpus,
             command=["covet-bench", *sys.argv[1:]],
             report=not args.no_report,
+            idle_timeout_s=args.idle_timeout,
         ),
         RichObserver(console, verbose=not args.quiet),
     )

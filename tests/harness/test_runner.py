@@ -1,0 +1,199 @@
+"""The runner: plans (names, skips, interleaving) and real runs against real servers and wrk."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from covetbench.exceptions import UnknownNameError, UsageError
+from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE
+from covetbench.results import load_results
+from covetbench.runner import Runner, RunOptions
+from covetbench.schedule import build_plan
+from covetbench.servers import SERVERS, AppTarget, ServerOptions
+from covetbench.servers.base import ServerAdapter
+from covetbench.suite import Suite, SuiteEntry
+
+
+def _suite(**entry: object) -> Suite:
+    fields: dict[str, object] = {
+        "name": "",
+        "apps": ("raw",),
+        "servers": ("uvicorn",),
+        "scenarios": ("plaintext",),
+        "concurrency": (16,),
+    }
+    fields.update(entry)
+    main = SuiteEntry(**fields)  # type: ignore[arg-type]
+    return Suite(name="test", entries=(main,), duration_s=1, warmup_s=0, trials=1, retries=0)
+
+
+class _GhostServer(ServerAdapter):
+    name = "ghost"
+    distribution = "covetbench-ghost-server-not-installed"
+
+    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
+        return ["false"]
+
+
+class _CommandServer(ServerAdapter):
+    """A server given as a plain argv (the port appended); the app is ignored."""
+
+    distribution = "covetpy"
+
+    def __init__(self, name: str, argv: list[str]) -> None:
+        self.name = name
+        self.argv = argv
+
+    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
+        return [*self.argv, str(port)]
+
+
+def test_rounds_interleave_and_alternate_direction() -> None:
+    suite = dataclasses.replace(_suite(scenarios=("plaintext", "json", "users")), trials=3)
+    plan = build_plan(suite)
+    order = [(trial, config.scenario.name) for trial, config in plan.rounds()]
+    assert order == [
+        (1, "plaintext"),
+        (1, "json"),
+        (1, "users"),
+        (2, "users"),
+        (2, "json"),
+        (2, "plaintext"),
+        (3, "plaintext"),
+        (3, "json"),
+        (3, "users"),
+    ]
+
+
+def test_one_pair_per_app_and_server_shared_by_its_configurations() -> None:
+    plan = build_plan(_suite(scenarios=("plaintext", "json"), concurrency=(16, 64)))
+    assert [p.label for p in plan.pairs] == ["raw@uvicorn"]
+    assert len(plan.configs) == 4
+    assert {c.key for c in plan.configs_of(plan.pairs[0])} == {
+        ("raw", "uvicorn", s, "wrk", c) for s in ("plaintext", "json") for c in (16, 64)
+    }
+
+
+def test_server_not_installed_is_skipped_with_a_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SERVERS, "ghost", _GhostServer())
+    plan = build_plan(_suite(servers=("ghost", "uvicorn")))
+    assert [p.server for p in plan.pairs] == ["uvicorn"]
+    [skip] = plan.skipped
+    assert (skip.server, skip.stage) == ("ghost", "skip")
+    assert "not installed" in skip.reason
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [
+        ("apps", ("nope",), "app"),
+        ("servers", ("nope",), "server"),
+        ("scenarios", ("nope",), "scenario"),
+        ("loadgen", "nope", "load generator"),
+    ],
+)
+def test_unknown_names_list_the_valid_ones(field: str, value: object, kind: str) -> None:
+    with pytest.raises(UnknownNameError, match=f"unknown {kind} 'nope'; valid {kind}s: "):
+        build_plan(_suite(**{field: value}))
+
+
+def test_wrk_cannot_load_websocket_scenarios() -> None:
+    with pytest.raises(UsageError, match="cannot drive scenario 'ws'"):
+        build_plan(_suite(scenarios=("ws",)))
+
+
+def test_pipelined_matrix_must_not_collide_with_the_plain_one() -> None:
+    suite = _suite()
+    deep = dataclasses.replace(suite.entries[0], name="deep", pipeline=16)
+    with pytest.raises(UsageError, match="summarized as one configuration"):
+        build_plan(dataclasses.replace(suite, entries=(*suite.entries, deep)))
+
+
+BAD_APP = textwrap.dedent(
+    """\
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": b"<p>hello</p>"})
+    """
+)
+
+
+@pytest.mark.needs_wrk
+def test_tiny_run_end_to_end(tmp_path: Path) -> None:
+    (tmp_path / "badapp.py").write_text(BAD_APP)
+    extra = [
+        AppTarget("wrongtype", "badapp:app", str(tmp_path)),
+        AppTarget("broken", "module_that_does_not_exist:app", str(tmp_path)),
+    ]
+    plan = build_plan(_suite(), extra)
+    out = tmp_path / "out"
+    options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=2.0)
+    Runner(plan, options).run()
+
+    data = load_results(out)  # validates against the schema
+    [trial] = data["runs"]
+    assert (trial["app"], trial["server"], trial["scenario"]) == ("raw", "uvicorn", "plaintext")
+    assert trial["rps"] > 0 and trial["requests"] > 0
+    assert trial["loadgen_cpu_pct"] > 0 and trial["server_cpu_pct"] > 0
+    assert (trial["server_cpus"], trial["loadgen_cpus"]) == ([0], [1])
+    assert (out / trial["raw_output_file"]).read_text().count("requests in") == 1
+    [summary] = data["summary"]
+    assert summary["trials"] == 1
+
+    failures = {f["app"]: f for f in data["failures"]}
+    assert failures["broken"]["stage"] == "launch"
+    assert "module_that_does_not_exist" in failures["broken"]["log_tail"]
+    assert failures["wrongtype"]["stage"] == "verify"
+    assert "Content-Type" in failures["wrongtype"]["reason"] or "content" in (
+        failures["wrongtype"]["reason"].lower()
+    )
+    assert {(v["app"], v["status"]) for v in data["verify"]} == {
+        ("raw", "pass"),
+        ("wrongtype", "fail"),
+    }
+    assert (out / "logs" / "raw-uvicorn.log").exists()
+    assert data["meta"]["pinning"] == {"server_cpus": [0], "loadgen_cpus": [1]}
+
+
+_FAST_SERVER_C = Path(__file__).with_name("canned_server.c")
+
+
+@pytest.fixture(scope="module")
+def fast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("needs a C compiler for the canned-response server")
+    binary = tmp_path_factory.mktemp("fast") / "fast_server"
+    subprocess.run(
+        [compiler, "-O2", "-o", str(binary), str(_FAST_SERVER_C)], check=True, timeout=60
+    )
+    yield [str(binary)]
+
+
+@pytest.mark.needs_wrk
+def test_generator_outpaced_by_the_server_is_flagged_generator_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_server: list[str]
+) -> None:
+    # A C server answering with a canned response needs far less CPU per request than wrk, so
+    # the generator saturates its core first: the figure measures wrk, not the server.
+    monkeypatch.setitem(SERVERS, "canned", _CommandServer("canned", fast_server))
+    suite = dataclasses.replace(_suite(servers=("canned",), concurrency=(64,)), retries=2)
+    out = tmp_path / "out"
+    options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=10.0)
+    Runner(build_plan(suite), options).run()
+    [trial] = load_results(out)["runs"]
+    if FLAG_INTERFERENCE in trial["flags"]:
+        # Another process took CPU in every attempt: wrk got less than its core, and no
+        # judgement about the generator can be made from this machine right now.
+        pytest.skip(f"machine busy: {trial['interference_pct']:.0f}% of a core used by others")
+    assert FLAG_GENERATOR_BOUND in trial["flags"], trial
