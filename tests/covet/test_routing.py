@@ -205,9 +205,9 @@ def test_route_declared_twice_is_a_clear_error() -> None:
     app.add_websocket_route("/ws/{n}", ws)
     with pytest.raises(DuplicateRouteError):
         app.add_websocket_route("/ws/{n}", ws)
-    app.mount("/m", a)
+    app.mount("/m", raw_app)
     with pytest.raises(DuplicateRouteError):
-        app.mount("/m/", a)
+        app.mount("/m/", raw_app)
 
 
 @pytest.mark.parametrize(
@@ -246,7 +246,7 @@ def test_custom_convertor() -> None:
 
     @app.get("/posts/{slug:slug}", name="post")
     async def post(request: Request) -> str:
-        return request.path_params["slug"]
+        return str(request.path_params["slug"])
 
     client = TestClient(app)
     assert client.get("/posts/hello-world").text == "hello-world"
@@ -277,7 +277,7 @@ def test_parameter_backtracking() -> None:
 
     @app.get("/a/{x}/b")
     async def first(request: Request) -> str:
-        return "first " + request.path_params["x"]
+        return f"first {request.path_params['x']}"
 
     @app.get("/a/{y:int}/c")
     async def second(request: Request) -> str:
@@ -285,7 +285,7 @@ def test_parameter_backtracking() -> None:
 
     @app.get("/t/{p:path}/edit")
     async def tail(request: Request) -> str:
-        return "tail " + request.path_params["p"]
+        return f"tail {request.path_params['p']}"
 
     client = TestClient(app)
     assert client.get("/a/zz/b").text == "first zz"
