@@ -45,7 +45,8 @@ CATEGORIES = {
 PYENV_PYTHON2 = "/root/.pyenv/versions/2.7.18/bin/python2.7"
 RUN_TIMEOUT_S = 300.0
 INSTALL_TIMEOUT_S = 600.0
-_NON_FAILING = {"OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED"}
+#: per-case outcomes that do not fail a category, best first; anything else is FAILED
+_RANK = {"OK": 0, "INFORMATIONAL": 1, "UNIMPLEMENTED": 2, "NON-STRICT": 3}
 
 
 def cache_dir() -> Path:
@@ -128,10 +129,9 @@ def summarise(
     failed: dict[str, list[str]] = {}
     for case_id, outcome in index.items():
         category = case_id.split(".")[0]
-        behaviour = str(outcome.get("behavior", "FAILED"))
-        close = str(outcome.get("behaviorClose", "OK"))
-        worst = behaviour if behaviour not in _NON_FAILING else close
-        if worst not in _NON_FAILING:
+        outcomes = [str(outcome.get("behavior", "FAILED")), str(outcome.get("behaviorClose", "OK"))]
+        worst = max(outcomes, key=lambda b: _RANK.get(b, len(_RANK)))
+        if worst not in _RANK:
             worst = "FAILED"
         per_category.setdefault(category, Counter())[worst] += 1
         if worst == "FAILED":

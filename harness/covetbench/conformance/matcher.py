@@ -188,7 +188,8 @@ def _response_conditions(outcome: dict[str, Any], response: RawResponse) -> bool
     if "header_order" in outcome:
         names = [k.lower() for k, _ in response.headers]
         wanted = [n for n in outcome["header_order"] if n in names]
-        if wanted != outcome["header_order"] or [n for n in names if n in wanted] != wanted:
+        first_seen = list(dict.fromkeys(n for n in names if n in wanted))
+        if wanted != outcome["header_order"] or first_seen != wanted:
             return False
     if "body" in outcome and response.body != outcome["body"].encode("latin-1"):
         return False
