@@ -39,7 +39,7 @@ try:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 except ImportError as exc:  # pragma: no cover - the bench extra ships it
     raise ImportError("the report needs matplotlib: pip install 'covetpy[bench]'") from exc
 
@@ -67,6 +67,15 @@ _RC: dict[RcKeyType, Any] = {
 }
 
 
+_NAME_LIMIT = 22
+
+
+def _short(name: str) -> str:
+    """Names as drawn in charts: long ones cut, so one odd name cannot wreck the layout
+    (tables and alt text carry them in full)."""
+    return name if len(name) <= _NAME_LIMIT else name[: _NAME_LIMIT - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Chart:
     """One inline SVG chart with its alt text and caption."""
@@ -74,6 +83,8 @@ class Chart:
     svg: Markup
     alt: str
     caption: str
+    #: spans the page instead of half of it
+    wide: bool = False
 
 
 @contextmanager
@@ -101,9 +112,9 @@ def _rps_axis(ax: Any) -> None:
     ax.set_ylim(bottom=0)
 
 
-def _colour_ticks(ax: Any, palette: Palette) -> None:
-    for label in ax.get_xticklabels():
-        label.set_color(palette.app(label.get_text()))
+def _colour_ticks(ax: Any, apps: list[str], palette: Palette) -> None:
+    for label, app in zip(ax.get_xticklabels(), apps, strict=False):
+        label.set_color(palette.app(app))
         label.set_fontweight("bold")
 
 
@@ -122,7 +133,7 @@ def _grouped_bars(
     """Bars per app (groups) x server (colours); returns each bar's x position."""
     width = 0.8 / max(len(servers), 1)
     xs: dict[tuple[str, str], float] = {}
-    crowded = len(apps) * len(servers) > 16
+    crowded = len(apps) * len(servers) > 40
     for j, server in enumerate(servers):
         for i, app in enumerate(apps):
             got = cell(app, server)
@@ -156,15 +167,15 @@ def _grouped_bars(
                     rotation=90 if crowded else 0,
                     color="#b00020" if flagged else "#333333",
                 )
-    ax.set_xticks(range(len(apps)), apps)
+    ax.set_xticks(range(len(apps)), [_short(a) for a in apps])
     ax.set_xlim(-0.55, len(apps) - 0.45)
     ax.grid(axis="x", visible=False)
-    _colour_ticks(ax, palette)
+    _colour_ticks(ax, apps, palette)
     return xs
 
 
 def _server_handles(servers: list[str], palette: Palette) -> list[Any]:
-    return [Patch(facecolor=palette.server(s), label=s) for s in servers]
+    return [Patch(facecolor=palette.server(s), label=_short(s)) for s in servers]
 
 
 _FLAGGED_HANDLE_KW: dict[str, Any] = {
@@ -187,8 +198,9 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
         s = by_cell.get((app, server))
         return None if s is None else (s.median_rps, s.ci95_low, s.ci95_high, is_flagged(s))
 
+    wide = len(rows) > 16
     with _style():
-        fig = Figure(figsize=(HALF_WIDTH, 3.5), layout="constrained")
+        fig = Figure(figsize=(FULL_WIDTH if wide else HALF_WIDTH, 3.5), layout="constrained")
         ax = fig.add_subplot()
         xs = _grouped_bars(ax, apps, servers, cell, palette, labels=True)
         for (app, server), x in xs.items():
@@ -211,7 +223,8 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
         handles = _server_handles(servers, palette)
         handles.append(Patch(**_FLAGGED_HANDLE_KW))
         handles.append(Line2D([], [], ls="", marker="x", color="#000000", label="flagged trial"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6))
+        ncols = len(handles) if len(handles) <= 6 else (len(handles) + 1) // 2
+        fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
         best = max(rows, key=lambda s: s.median_rps)
         alt = (
             f"Requests per second for scenario {facet.label} at {c} connections, grouped by app "
@@ -226,7 +239,7 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
             if flagged
             else "Median of the trials, error bar = 95% interval, dots = trials. No flags."
         )
-        return Chart(_to_svg(fig, alt), alt, caption)
+        return Chart(_to_svg(fig, alt), alt, caption, wide)
 
 
 def _nines(percentile: float) -> float:
@@ -265,7 +278,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
                 )
                 servers_seen.add(s.server)
                 plotted += 1
-            ax.set_title(app, color=palette.app(app), fontweight="bold", loc="left")
+            ax.set_title(_short(app), color=palette.app(app), fontweight="bold", loc="left")
             ax.set_xticks(
                 [_nines(p) for _k, _l, p in PERCENTILES], [lb for _k, lb, _p in PERCENTILES]
             )
@@ -273,6 +286,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
         if not plotted:
             return None
         axes[0].set_yscale("log")
+        axes[0].yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         axes[0].yaxis.set_minor_locator(NullLocator())
         axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g} ms"))
         axes[0].set_ylabel("latency (log scale)")
@@ -348,7 +362,7 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
             ax.xaxis.set_minor_locator(NullLocator())
             ax.set_xticks(levels, [str(c) for c in levels])
             ax.set_xlabel("connections")
-            ax.set_title(app, color=palette.app(app), fontweight="bold", loc="left")
+            ax.set_title(_short(app), color=palette.app(app), fontweight="bold", loc="left")
         _rps_axis(axes[0])
         axes[0].set_ylabel("requests/s (median)")
         handles = _server_handles(facet.servers, palette)

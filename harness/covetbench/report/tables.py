@@ -60,7 +60,9 @@ def _table(
     )
     right = [c for c in numeric if c in frame.columns]
     if right:
-        styler = styler.set_properties(subset=right, **{"text-align": "right"})
+        styler = styler.set_properties(
+            subset=right, **{"text-align": "right", "white-space": "nowrap"}
+        )
     if colour is not None and colour[0] in frame.columns:
         column, pick = colour
         styler = styler.map(
@@ -73,7 +75,8 @@ def _table(
             columns=frame.columns,
         )
         styler = styler.set_td_classes(classes)
-    return Markup(styler.to_html())
+    # the wrapper scrolls sideways instead of widening the page when names are long
+    return Markup('<div class="table-wrap">') + Markup(styler.to_html()) + Markup("</div>")
 
 
 def _status_colour(value: Any) -> str:
