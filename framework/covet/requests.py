@@ -46,15 +46,16 @@ async def _empty_receive() -> Message:
 class HTTPConnection:
     """What HTTP requests and WebSockets share: URL, headers, query, cookies, client, state."""
 
-    __slots__ = ("scope", "_headers", "_query_params", "_url", "_cookies", "_state")
+    # Lazy caches default to these class attributes, so building a connection sets only
+    # what it is given: on the hot path that is cheaper than filling slots.
+    _headers: Headers | None = None
+    _query_params: QueryParams | None = None
+    _url: URL | None = None
+    _cookies: dict[str, str] | None = None
+    _state: State | None = None
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self._headers: Headers | None = None
-        self._query_params: QueryParams | None = None
-        self._url: URL | None = None
-        self._cookies: dict[str, str] | None = None
-        self._state: State | None = None
 
     @property
     def app(self) -> Covet:
@@ -123,21 +124,16 @@ class Request(HTTPConnection):
     ``stream()`` is awaited, and at most ``Covet(max_body_size=...)`` bytes of it (413 beyond).
     """
 
-    __slots__ = ("_receive", "_body", "_json", "_form", "_stream_consumed", "_disconnected")
+    _body: bytes | None = None
+    _json: Any = None
+    _json_done = False
+    _form: Any = None
+    _stream_consumed = False
+    _disconnected = False
 
     def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
         self.scope = scope
         self._receive = receive
-        self._headers = None
-        self._query_params = None
-        self._url = None
-        self._cookies = None
-        self._state = None
-        self._body: bytes | None = None
-        self._json: Any = _UNSET
-        self._form: Any = None
-        self._stream_consumed = False
-        self._disconnected = False
 
     @property
     def method(self) -> str:
@@ -191,12 +187,13 @@ class Request(HTTPConnection):
 
     async def json(self) -> Any:
         """The body parsed as JSON; a malformed body raises ``HTTPException(400)``."""
-        if self._json is _UNSET:
+        if not self._json_done:
             body = await self.body()
             try:
                 self._json = loads(body)
             except ValueError as exc:
                 raise HTTPException(400, detail=f"Malformed JSON body: {exc}") from None
+            self._json_done = True
         return self._json
 
     async def form(self, **limits: Any) -> Any:
@@ -238,6 +235,3 @@ class Request(HTTPConnection):
             self._body = b"".join(pending)
             self._stream_consumed = True
         return self._disconnected
-
-
-_UNSET: Any = object()

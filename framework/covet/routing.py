@@ -300,6 +300,8 @@ class Router:
             if self._lookup(other)[0] is not None:
                 full: str = scope["path"]
                 new_path = full[:-1] if full.endswith("/") else full + "/"
+                # "//evil.example/" must not become a redirect to another host.
+                new_path = "/" + new_path.lstrip("/")
                 query = scope.get("query_string", b"").decode("latin-1")
                 location = new_path + ("?" + query if query else "")
                 await RedirectResponse(location, 307)(scope, receive, send)

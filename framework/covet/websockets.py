@@ -38,8 +38,6 @@ class WebSocket(HTTPConnection):
     peer closes; ``iter_*`` simply stop.
     """
 
-    __slots__ = ("_receive", "_send", "client_state", "application_state")
-
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             raise ValueError(f"WebSocket needs a websocket scope, not {scope['type']!r}")

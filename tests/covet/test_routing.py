@@ -178,6 +178,29 @@ def test_trailing_slash_redirects(client: TestClient) -> None:
     assert client.get("/slash").text == "with slash"
 
 
+def test_trailing_slash_redirect_stays_on_this_host() -> None:
+    import asyncio
+
+    app = Covet()
+
+    @app.get("//evil.example")
+    async def odd(request: Request) -> str:
+        return "odd"
+
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return {"type": "http.request"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "//evil.example/", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 307
+    assert dict(sent[0]["headers"])[b"location"] == b"/evil.example"
+
+
 def test_trailing_slash_redirect_can_be_disabled() -> None:
     client = TestClient(make_app(redirect_slashes=False))
     assert client.get("/noslash/").status_code == 404
