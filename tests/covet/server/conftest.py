@@ -70,11 +70,15 @@ class FakeTransport(asyncio.Transport):
 class Conn:
     """A protocol wired to a FakeTransport: feed bytes, settle the loop, read bytes."""
 
-    def __init__(self, app: ASGIApp, http: str, **options: Any) -> None:
-        options.setdefault("access_log", False)
-        config = ServerConfig(http=http, **options)  # type: ignore[arg-type]
-        limits = ParserLimits(config.max_request_line, config.max_header_size, config.max_body)
-        self.state = ServerState(config, app, get_parser_class(http), limits)
+    def __init__(
+        self, app: ASGIApp, http: str, state: ServerState | None = None, **options: Any
+    ) -> None:
+        if state is None:
+            options.setdefault("access_log", False)
+            config = ServerConfig(http=http, **options)  # type: ignore[arg-type]
+            limits = ParserLimits(config.max_request_line, config.max_header_size, config.max_body)
+            state = ServerState(config, app, get_parser_class(http), limits)
+        self.state = state
         self.transport = FakeTransport()
         self.protocol = HTTPProtocol(self.state)
         self.transport.protocol = self.protocol
