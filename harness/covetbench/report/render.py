@@ -84,6 +84,15 @@ def _plain(value: Any) -> str:
     return _text(value)
 
 
+def _inline(value: Any) -> str:
+    """A mapping as one line ("cpu_model: X, cores: 1"); anything else as `_plain`."""
+    if isinstance(value, dict):
+        return (
+            ", ".join(f"{k}: {_plain(v)}" for k, v in value.items() if v not in (None, "")) or "—"
+        )
+    return _plain(value)
+
+
 def _data_uri(text: str, mime: str = "text/csv") -> str:
     return f"data:{mime};charset=utf-8;base64," + base64.b64encode(text.encode("utf-8")).decode(
         "ascii"
@@ -128,6 +137,7 @@ def _conformance_view(conformance: dict[str, Any]) -> dict[str, Any] | None:
             }
         )
     return {
+        "meta": _text(conformance.get("meta")),
         "servers": servers,
         "groups": sorted(groups.items()),
         "summary_table": tables.conformance_summary_table(conformance),
@@ -150,7 +160,9 @@ def _claims_view(claims: dict[str, Any]) -> list[dict[str, Any]]:
                 "measured": _plain(claim.get("measured")),
                 "expected": _plain(claim.get("expected")),
                 "ratio": f"{ratio:.3g}×" if isinstance(ratio, int | float) else _plain(ratio),
-                "hardware": _plain(claim.get("hardware")),
+                "hardware": _inline(claim.get("hardware")),
+                "to_reach": _plain(claim.get("to_reach")),
+                "parts": ", ".join(str(p) for p in claim.get("parts") or []),
                 "evidence": _text(claim.get("evidence")),
             }
         )
