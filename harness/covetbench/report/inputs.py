@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from covetbench.exceptions import ResultsError
 from covetbench.records import ConfigSummary, FailureRecord, TrialRecord, VerifyRecord
-from covetbench.results import RESULTS_JSON, load_results
+from covetbench.results import RESULTS_JSON, load_results, trial_records
 from covetbench.stats import summarize
 
 CONFORMANCE_JSON = "conformance.json"
@@ -89,7 +89,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _load_results_into(inputs: ReportInputs, directory: Path, *, baseline: bool) -> None:
     data = load_results(directory)
-    trials = [_record(TrialRecord, r) for r in data["runs"]]
+    trials = trial_records(data)
     summaries = [_record(ConfigSummary, s) for s in data["summary"]]
     if trials and not summaries:
         summaries = summarize(trials)

@@ -8,15 +8,15 @@ Markdown and HTML, since GitHub renders both in comments.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from covetbench.records import FLAG_DESCRIPTIONS
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
-from covetbench.report.model import facets
+from covetbench.report.model import facets, flag_counts
 from covetbench.report.tables import headline_rows
+from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
@@ -89,24 +89,16 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
             out.append(f"No regression among {len(baseline.comparisons)} compared configurations.")
         out.append("")
 
-    claims = [c for c in (inputs.claims or {}).get("claims") or [] if isinstance(c, dict)]
+    claims = claims_view(inputs.claims) if inputs.claims else []
     if claims:
         out += ["### Claims", ""]
         out += _table(
-            ["Claim", "Verdict", "Measured", "Expected"],
-            [
-                [
-                    c.get("statement") or c.get("id") or "?",
-                    str(c.get("verdict") or "INCONCLUSIVE").upper(),
-                    c.get("measured", "—") if c.get("measured") is not None else "—",
-                    c.get("expected", "—") if c.get("expected") is not None else "—",
-                ]
-                for c in claims
-            ],
+            ["Claim", "Verdict", "Measured", "Claimed"],
+            [[c["statement"], c["verdict"], c["measured"], c["expected"]] for c in claims],
         )
         out.append("")
 
-    counts = Counter(f for t in inputs.trials for f in t.flags)
+    counts = flag_counts(inputs.trials)
     if counts or inputs.failures:
         out += ["### Validity", ""]
         out += [
@@ -119,26 +111,11 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
         ]
         out.append("")
 
-    checks = [c for c in (inputs.conformance or {}).get("checks") or [] if isinstance(c, dict)]
-    if checks:
-        servers = sorted({s for c in checks for s in (c.get("results") or {})})
+    conformance = conformance_view(inputs.conformance) if inputs.conformance else None
+    if conformance:
+        header = ["Server", *CONFORMANCE_STATUSES, "MUST failures"]
         out += ["### Conformance", ""]
-        rows_c = []
-        for server in servers:
-            statuses = Counter(
-                str(((c.get("results") or {}).get(server) or {}).get("status", "")).upper()
-                for c in checks
-            )
-            rows_c.append(
-                [
-                    server,
-                    statuses["PASS"],
-                    statuses["FAIL"],
-                    statuses["UNSUPPORTED"],
-                    statuses["ERROR"],
-                ]
-            )
-        out += _table(["Server", "PASS", "FAIL", "UNSUPPORTED", "ERROR"], rows_c)
+        out += _table(header, [[row[h] for h in header] for row in conformance["counts"]])
         out.append("")
 
     out.append("Full report: `report.html` next to this file.")

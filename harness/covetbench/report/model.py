@@ -107,3 +107,8 @@ def human_rps(value: float) -> str:
     if value >= 1e3:
         return f"{value / 1e3:.1f}k"
     return f"{value:.0f}"
+
+
+def flag_counts(trials: Iterable[TrialRecord]) -> Counter[str]:
+    """How many trials carry each validity flag."""
+    return Counter(f for t in trials for f in t.flags)

@@ -11,7 +11,6 @@ every name, header, reason and piece of evidence from the inputs renders as text
 from __future__ import annotations
 
 import base64
-import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +28,9 @@ from covetbench.report.inputs import (
     load_inputs,
 )
 from covetbench.report.markdown import summary_markdown
-from covetbench.report.model import facets, is_flagged
+from covetbench.report.model import facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
+from covetbench.report.views import claims_view, conformance_view, inline, text
 from covetbench.results import RESULTS_JSON, atomic_write, trials_to_csv
 from covetbench.stats import group_by_key
 
@@ -41,7 +41,6 @@ except ImportError as exc:  # pragma: no cover - the bench extra ships it
 
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
-_EVIDENCE_LIMIT = 6000
 
 #: What each input adds, for the "not in this report" banner.
 _WHAT: dict[str, str] = {
@@ -60,37 +59,6 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def _text(value: Any) -> str:
-    """Evidence of any shape as readable text, bounded so one huge body cannot bloat the page."""
-    if value is None or value == "":
-        return ""
-    text = (
-        value
-        if isinstance(value, str)
-        else json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    )
-    if len(text) > _EVIDENCE_LIMIT:
-        text = text[:_EVIDENCE_LIMIT] + f"\n… ({len(text) - _EVIDENCE_LIMIT} more characters)"
-    return text
-
-
-def _plain(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
-    return _text(value)
-
-
-def _inline(value: Any) -> str:
-    """A mapping as one line ("cpu_model: X, cores: 1"); anything else as `_plain`."""
-    if isinstance(value, dict):
-        return (
-            ", ".join(f"{k}: {_plain(v)}" for k, v in value.items() if v not in (None, "")) or "—"
-        )
-    return _plain(value)
 
 
 def _data_uri(text: str, mime: str = "text/csv") -> str:
@@ -112,77 +80,9 @@ def _palette(inputs: ReportInputs) -> Palette:
     return Palette.build(servers, apps)
 
 
-def _conformance_view(conformance: dict[str, Any]) -> dict[str, Any] | None:
-    checks = [c for c in conformance.get("checks") or [] if isinstance(c, dict)]
-    servers = [str(s) for s in conformance.get("servers") or []] or sorted(
-        {str(s) for c in checks for s in (c.get("results") or {})}
-    )
-    if not checks:
-        return None
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for check in checks:
-        results = check.get("results") or {}
-        cells = []
-        for server in servers:
-            result = results.get(server) or {}
-            status = str(result.get("status") or "MISSING").upper()
-            cells.append({"status": status, "evidence": _text(result.get("evidence"))})
-        groups.setdefault(str(check.get("group") or "other"), []).append(
-            {
-                "id": _plain(check.get("id")),
-                "level": str(check.get("level") or ""),
-                "title": str(check.get("title") or ""),
-                "spec": str(check.get("spec") or ""),
-                "cells": cells,
-            }
-        )
-    return {
-        "meta": _text(conformance.get("meta")),
-        "servers": servers,
-        "groups": sorted(groups.items()),
-        "summary_table": tables.conformance_summary_table(conformance),
-    }
-
-
-def _claims_view(claims: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for claim in claims.get("claims") or []:
-        if not isinstance(claim, dict):
-            continue
-        ratio = claim.get("ratio")
-        rows.append(
-            {
-                "id": str(claim.get("id") or ""),
-                "statement": str(claim.get("statement") or claim.get("id") or "?"),
-                "source": _text(claim.get("source")),
-                "kind": str(claim.get("kind") or ""),
-                "verdict": str(claim.get("verdict") or "INCONCLUSIVE").upper(),
-                "measured": _plain(claim.get("measured")),
-                "expected": _plain(claim.get("expected")),
-                "ratio": f"{ratio:.3g}×" if isinstance(ratio, int | float) else _plain(ratio),
-                "hardware": _inline(claim.get("hardware")),
-                "to_reach": _plain(claim.get("to_reach")),
-                "parts": ", ".join(str(p) for p in claim.get("parts") or []),
-                "evidence": _text(claim.get("evidence")),
-            }
-        )
-    return rows
-
-
-def _claim_detail(claim: dict[str, Any]) -> str:
-    parts = []
-    if claim["measured"] != "—":
-        parts.append(f"measured {claim['measured']}")
-    if claim["expected"] != "—":
-        parts.append(f"claimed {claim['expected']}")
-    if claim["ratio"] != "—":
-        parts.append(f"ratio {claim['ratio']}")
-    return ", ".join(parts)
-
-
 def _cards(
     inputs: ReportInputs,
-    claims: list[dict[str, Any]],
+    claims: list[dict[str, str]],
     conformance: dict[str, Any] | None,
     baseline: BaselineView | None,
 ) -> list[dict[str, str]]:
@@ -259,7 +159,7 @@ def _cards(
 
 
 def _validity_lines(inputs: ReportInputs) -> list[str]:
-    counts = Counter(f for t in inputs.trials for f in t.flags)
+    counts = flag_counts(inputs.trials)
     lines = [
         f"{n} trial(s) {flag}: {FLAG_DESCRIPTIONS.get(flag, 'see Validity')}"
         for flag, n in counts.most_common()
@@ -289,10 +189,10 @@ def _machine(meta: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[st
         "ended_at": "Ended",
         "executable": "Python executable",
     }
-    machine = [(label, _plain(meta[key])) for key, label in shown.items() if key in meta]
+    machine = [(label, inline(meta[key])) for key, label in shown.items() if key in meta]
     skip = set(shown) | {"versions", "command"}
-    machine += [(key, _plain(value)) for key, value in sorted(meta.items()) if key not in skip]
-    commands = [("covet-bench command", _text(meta["command"]))] if meta.get("command") else []
+    machine += [(key, inline(value)) for key, value in sorted(meta.items()) if key not in skip]
+    commands = [("covet-bench command", text(meta["command"]))] if meta.get("command") else []
     return machine, commands
 
 
@@ -326,8 +226,8 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
     palette = _palette(inputs)
     views = facets(inputs.summaries)
     trials = group_by_key(inputs.trials)
-    conformance = _conformance_view(inputs.conformance) if inputs.conformance else None
-    claims = _claims_view(inputs.claims) if inputs.claims else []
+    conformance = conformance_view(inputs.conformance) if inputs.conformance else None
+    claims = claims_view(inputs.claims) if inputs.claims else []
     baseline = None
     if comparison is not None:
         deltas = [
@@ -381,7 +281,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "cards": _cards(inputs, claims, conformance, comparison),
         "headline_table": tables.headline_table(views) if views else None,
         "legend_servers": sorted({(s, palette.server(s)) for f in views for s in f.servers}),
-        "claim_items": [dict(c, detail=_claim_detail(c)) for c in claims],
+        "claim_items": claims,
         "validity_lines": _validity_lines(inputs),
         "throughput_charts": [charts.throughput_chart(f, trials, palette) for f in views],
         "latency_charts": [c for f in views if (c := charts.latency_chart(f, palette))],
@@ -395,6 +295,9 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "verify_count": len(inputs.verify),
         "failures": inputs.failures,
         "conformance": conformance,
+        "conformance_table": tables.conformance_table(conformance["counts"])
+        if conformance
+        else None,
         "claims": claims,
         "baseline": baseline,
         "machine": machine,

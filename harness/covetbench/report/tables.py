@@ -9,7 +9,6 @@ Tables whose cells must expand (evidence, log tails) are drawn by the template i
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -17,16 +16,15 @@ from markupsafe import Markup
 
 from covetbench.records import FLAG_DESCRIPTIONS, ConfigSummary, TrialRecord, VerifyRecord
 from covetbench.report.compare import BaselineView
-from covetbench.report.model import Facet, is_flagged, median_of
+from covetbench.report.model import Facet, flag_counts, is_flagged, median_of
 from covetbench.report.palette import STATUS_COLOURS
+from covetbench.report.views import CONFORMANCE_STATUSES, DASH
 from covetbench.stats import Key
 
 try:
     import pandas as pd
 except ImportError as exc:  # pragma: no cover - the bench extra ships it
     raise ImportError("the report needs pandas: pip install 'covetpy[bench]'") from exc
-
-DASH = "—"
 
 
 def _num(value: float | None, digits: int = 0, suffix: str = "") -> str:
@@ -175,7 +173,7 @@ def configs_table(summaries: list[ConfigSummary], trials: dict[Key, list[TrialRe
 
 def flags_table(trials: list[TrialRecord]) -> Markup | None:
     """Each flag that occurred: what it means in plain words and where it occurred."""
-    counts: Counter[str] = Counter(f for t in trials for f in t.flags)
+    counts = flag_counts(trials)
     if not counts:
         return None
     rows = []
@@ -244,36 +242,11 @@ def verify_table(records: list[VerifyRecord]) -> Markup | None:
     )
 
 
-CONFORMANCE_STATUSES = ("PASS", "FAIL", "UNSUPPORTED", "ERROR")
-
-
-def conformance_summary_table(conformance: dict[str, Any]) -> Markup | None:
-    """Per server: counts of each status, and MUST-level failures (the ones that break apps)."""
-    checks = conformance.get("checks") or []
-    servers = conformance.get("servers") or sorted(
-        {s for c in checks for s in (c.get("results") or {})}
-    )
-    if not checks or not servers:
-        return None
-    rows = []
-    for server in servers:
-        statuses = Counter(
-            str((c.get("results") or {}).get(server, {}).get("status", "")).upper() for c in checks
-        )
-        must_fail = sum(
-            1
-            for c in checks
-            if str(c.get("level", "")).upper() == "MUST"
-            and str((c.get("results") or {}).get(server, {}).get("status", "")).upper()
-            in ("FAIL", "ERROR")
-        )
-        row: dict[str, Any] = {"Server": server}
-        row.update({status: statuses.get(status, 0) for status in CONFORMANCE_STATUSES})
-        row["MUST failures"] = must_fail
-        rows.append(row)
+def conformance_table(counts: list[dict[str, Any]]) -> Markup:
+    """Per server: checks by status, and MUST-level failures (the ones that break apps)."""
     return _table(
         "conformance-summary",
-        rows,
+        counts,
         numeric=[*CONFORMANCE_STATUSES, "MUST failures"],
         colour=("MUST failures", lambda v: STATUS_COLOURS["FAIL"] if v else STATUS_COLOURS["PASS"]),
     )
