@@ -31,7 +31,15 @@ RESULTS: dict[str, dict[str, float]] = {}
 _REQUEST: Message = {"type": "http.request", "body": b"", "more_body": False}
 
 
-def scope_for(path: str, method: str = "GET", state: dict[str, Any] | None = None) -> Scope:
+_BASE_HEADERS = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench"), (b"accept", b"*/*")]
+
+
+def scope_for(
+    path: str,
+    method: str = "GET",
+    state: dict[str, Any] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> Scope:
     """The HTTP scope a server like uvicorn builds for `GET path` from 127.0.0.1."""
     return {
         "type": "http",
@@ -45,11 +53,7 @@ def scope_for(path: str, method: str = "GET", state: dict[str, Any] | None = Non
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"user-agent", b"bench"),
-            (b"accept", b"*/*"),
-        ],
+        "headers": [*_BASE_HEADERS, *(headers or [])],
         "state": dict(state or {}),
     }
 
@@ -73,6 +77,8 @@ class AsgiDriver:
         self.app = app
         self.loop = asyncio.new_event_loop()
         self.state: dict[str, Any] = {}
+        #: extra request headers sent with every request
+        self.headers: list[tuple[bytes, bytes]] = []
         self._shutdown: asyncio.Queue[Message] | None = None
         self._lifespan_task: asyncio.Task[None] | None = None
         self.loop.run_until_complete(self._startup())
@@ -112,7 +118,7 @@ class AsgiDriver:
             sent.append(message)
 
         async def one() -> None:
-            await self.app(scope_for(path, method, self.state), _receive, send)
+            await self.app(scope_for(path, method, self.state, self.headers), _receive, send)
 
         self.loop.run_until_complete(one())
         status = next(m["status"] for m in sent if m["type"] == "http.response.start")
@@ -121,7 +127,7 @@ class AsgiDriver:
 
     def run_batch(self, path: str, count: int, method: str = "GET") -> int:
         """`count` sequential requests; returns how many response starts were sent."""
-        template = scope_for(path, method, self.state)
+        template = scope_for(path, method, self.state, self.headers)
         state = self.state
         app = self.app
         starts = 0
