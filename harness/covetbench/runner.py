@@ -176,6 +176,25 @@ def _render_report(out_dir: Path) -> Path | None:
     return Path(render(out_dir))
 
 
+def generator_cores(sample: MonitorSample, cpus: Sequence[int], threads: int) -> float:
+    """The CPU the generator could actually get, in cores, for `validity.judge`.
+
+    Nominally its pinned cores, at most one per thread. Whatever other processes took on those
+    cores during the trial was not available to it: a generator squeezed onto half a core by a
+    neighbour and using all of that half is as bound as one using a whole core, and its figure
+    measures the squeeze, not the server. So the share others took is subtracted (per-core busy
+    time minus the generator's own CPU); the judge then flags `generator_bound` when the
+    generator used >= 90 % of what was left.
+    """
+    nominal = float(max(1, min(len(cpus), threads)))
+    per_core: dict[int, float] = getattr(sample, "per_core_busy_pct", None) or {}
+    if not per_core:
+        return nominal
+    busy = sum(per_core.get(cpu, 0.0) for cpu in cpus)
+    taken = max(0.0, busy - sample.loadgen_cpu_pct) / 100.0
+    return max(0.05, min(nominal, len(cpus) - taken))
+
+
 class Runner:
     """Runs one `Plan`; see the module docstring for the order of things."""
 
@@ -377,13 +396,13 @@ class Runner:
                 return
             sample = monitor.stop(result.cpu_s or 0.0)
             ended = utc_now()
-            loadgen_cores = min(len(self.options.loadgen_cpus), self._request(config, 1).threads)
+            threads = self._request(config, 1).threads
             flags = validity.judge(
                 result,
                 sample,
                 concurrency=config.concurrency,
                 server_cores=min(len(self.options.server_cpus), suite.workers),
-                loadgen_cores=max(1, loadgen_cores),
+                loadgen_cores=generator_cores(sample, self.options.loadgen_cpus, threads),
                 pipeline=config.pipeline,
             )
             disturbed = FLAG_INTERFERENCE in flags and attempt < suite.retries

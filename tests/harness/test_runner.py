@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,9 +188,9 @@ def test_generator_outpaced_by_the_server_is_flagged_generator_bound(
     # A C server answering with a canned response needs far less CPU per request than wrk, so
     # the generator saturates its core first: the figure measures wrk, not the server.
     monkeypatch.setitem(SERVERS, "canned", _CommandServer("canned", fast_server))
-    suite = dataclasses.replace(_suite(servers=("canned",), concurrency=(64,)), retries=2)
+    suite = dataclasses.replace(_suite(servers=("canned",), concurrency=(64,)), retries=1)
     out = tmp_path / "out"
-    options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=10.0)
+    options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=3.0)
     Runner(build_plan(suite), options).run()
     [trial] = load_results(out)["runs"]
     if FLAG_INTERFERENCE in trial["flags"]:
@@ -197,3 +198,23 @@ def test_generator_outpaced_by_the_server_is_flagged_generator_bound(
         # judgement about the generator can be made from this machine right now.
         pytest.skip(f"machine busy: {trial['interference_pct']:.0f}% of a core used by others")
     assert FLAG_GENERATOR_BOUND in trial["flags"], trial
+
+
+@pytest.mark.needs_wrk
+def test_generator_starved_of_cpu_is_flagged_generator_bound(tmp_path: Path) -> None:
+    # A busy loop pinned to the generator's core leaves wrk only part of it: whatever wrk
+    # measures then is the squeeze, not the server.
+    hog = subprocess.Popen(
+        ["taskset", "-c", "1", sys.executable, "-c", "while True: pass"],
+        start_new_session=True,
+    )
+    try:
+        out = tmp_path / "out"
+        options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=1.0)
+        Runner(build_plan(_suite(concurrency=(64,))), options).run()
+    finally:
+        hog.kill()
+        hog.wait()
+    [trial] = load_results(out)["runs"]
+    assert FLAG_GENERATOR_BOUND in trial["flags"], trial
+    assert FLAG_INTERFERENCE in trial["flags"], trial
