@@ -18,7 +18,8 @@ An outcome is a table of conditions that must all hold; a check passes when any 
     scope_header_absent = ["x-gone"] / scope_headers_lowercase = true
 
 JSON conditions: equals, not_equals, bytes (a {"b64"} value decoding to this text), type
-(int, str, bytes, list, dict, none, bool, float), in, absent, present, matches, contains, len.
+(int, str, bytes, list, dict, none, bool, float), in, absent, present, matches, contains, len;
+`default` stands in for an absent optional key (scheme defaults to "http").
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ JSON_OPS = frozenset(
         "matches",
         "contains",
         "len",
+        "default",
     }
 )
 _MISSING = object()
@@ -116,6 +118,8 @@ def _type_name(value: Any) -> str:
 
 
 def json_condition(value: Any, cond: dict[str, Any]) -> bool:
+    if value is _MISSING and "default" in cond:
+        value = cond["default"]  # an optional key the spec gives a default for
     for op, expected in cond.items():
         if op == "absent":
             if (value is _MISSING) != bool(expected):
@@ -271,3 +275,26 @@ def matches(outcome: dict[str, Any], ex: RawExchange) -> bool:
 
 def describe(outcome: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in outcome.items())
+
+
+def observed(outcomes: tuple[dict[str, Any], ...], ex: RawExchange) -> str:
+    """The values the outcomes' JSON and scope-header conditions looked at, for the evidence."""
+    seen: dict[str, Any] = {}
+    for outcome in outcomes:
+        index = int(outcome.get("n", 0))
+        if index >= len(ex.responses):
+            continue
+        body = _body_json(ex.responses[index])
+        if body is _MISSING:
+            continue
+        for path in outcome.get("json", {}):
+            value = lookup(body, path)
+            raw = decode_bytes(value)
+            seen[path] = "<absent>" if value is _MISSING else raw if raw is not None else value
+        names = [*outcome.get("scope_header", {}), *outcome.get("scope_header_absent", [])]
+        pairs = scope_headers(body) or []
+        for name in names:
+            seen[f"header {name}"] = [v for k, v in pairs if k.lower() == name.encode()]
+        if outcome.get("scope_headers_lowercase"):
+            seen["header names"] = [k for k, _ in pairs]
+    return ", ".join(f"{k}={v!r}" for k, v in seen.items())

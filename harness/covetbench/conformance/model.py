@@ -29,7 +29,7 @@ LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("raw", "probe")
 
 #: Evidence strings are cut to this many characters so the report stays readable.
-EVIDENCE_LIMIT = 600
+EVIDENCE_LIMIT = 900
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ def escape(data: bytes, limit: int = 200) -> str:
 
 
 def clip(text: str, limit: int = EVIDENCE_LIMIT) -> str:
+    """Keep the head (what was sent) and the tail (the verdict's reason) of long evidence."""
     if len(text) <= limit:
         return text
-    return text[: limit - 20] + f"...(+{len(text) - limit + 20} chars)"
+    head, tail = limit * 2 // 3, limit // 3
+    return f"{text[:head]} ...({len(text) - head - tail} chars cut)... {text[-tail:]}"

@@ -9,7 +9,10 @@ app on one reference server.
 
 from __future__ import annotations
 
+import os
 import platform
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +25,7 @@ from typing import Any
 
 from covetbench.conformance import autobahn
 from covetbench.conformance.loader import conformance_dir, expand_request, load_checks
-from covetbench.conformance.matcher import describe, matches
+from covetbench.conformance.matcher import describe, matches, observed
 from covetbench.conformance.model import (
     ERROR,
     FAIL,
@@ -113,6 +116,9 @@ def run_raw(check: ConformanceCheck, ctx: ProbeContext) -> CheckResult:
     if ex.error.startswith("connect failed"):
         return CheckResult(ERROR, ex.summary())
     evidence = ex.summary()
+    seen = observed((*check.unsupported_if, *check.pass_if), ex)
+    if seen:
+        evidence = f"{evidence}; observed {seen}"
     for outcome in check.unsupported_if:
         if matches(outcome, ex):
             return CheckResult(UNSUPPORTED, f"{check.unsupported_reason}; {evidence}")
@@ -134,6 +140,22 @@ def run_check(check: ConformanceCheck, ctx: ProbeContext) -> CheckResult:
         return fn(ctx, check.params)
     except Exception as exc:  # the check broke, not the server: say so and go on
         return CheckResult(ERROR, f"check raised {exc.__class__.__name__}: {exc}")
+
+
+def _graceful_stop(running: RunningServer, timeout: float = 8.0) -> None:
+    """SIGTERM the server's main process only (as `kill PID` or `docker stop` would), give it
+    time to run lifespan.shutdown, then sweep the process group.
+
+    Signalling the whole group at once kills a supervisor's workers before they shut down
+    gracefully (hypercorn -w 1 then skips lifespan.shutdown), which is not what is checked.
+    """
+    if running.alive():
+        try:
+            os.kill(running.pid, signal.SIGTERM)
+            running.proc.wait(timeout)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    running.stop()
 
 
 class ConformanceRunner:
@@ -308,7 +330,7 @@ class ConformanceRunner:
                 for check_id, future in slow.items():
                     report.set(check_id, name, future.result())
         finally:
-            running.stop()
+            _graceful_stop(running)
 
     # frameworks --------------------------------------------------------------------------
     def _run_framework(

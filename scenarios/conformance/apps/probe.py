@@ -17,6 +17,7 @@ from _common import Receive, Scope, Send, jsonable, read_body, results_view, sen
 
 HTTP_ROUTES = {
     "/stream": streaming.stream,
+    "/slow-start": streaming.slow_start,
     "/chunked": streaming.no_length,
     "/te-header": streaming.app_te,
     "/after-complete": streaming.after_complete,

@@ -190,3 +190,11 @@ async def pathsend(scope: Scope, receive: Receive, send: Send) -> None:
         }
     )
     await send({"type": "http.response.pathsend", "path": __file__})
+
+
+async def slow_start(scope: Scope, receive: Receive, send: Send) -> None:
+    """GET /slow-start: the response start, then the body 0.8 s later."""
+    await read_body(receive)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-early", b"1")]})
+    await asyncio.sleep(0.8)
+    await send({"type": "http.response.body", "body": b"late-body"})

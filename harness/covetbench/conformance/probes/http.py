@@ -31,14 +31,18 @@ def stored(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
 
 @probe("streaming")
 def streaming(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
-    """GET /stream: 'first' must reach the client well before 'second' (sent 0.8 s later)."""
-    data = request_bytes("GET", "/stream", ctx.hostport)
+    """GET /stream: 'first' must reach the client well before 'second' (sent 0.8 s later).
+    With `path` /slow-start and `words` ["HTTP/1.1 200", "late-body"]: the status line must
+    arrive before the body that follows it 0.8 s later."""
+    path = params.get("path", "/stream")
+    first, second = params.get("words", ["first", "second"])
+    data = request_bytes("GET", path, ctx.hostport)
     arrivals: dict[str, float] = {}
     started = time.monotonic()
     buf = b""
     with socket.create_connection((ctx.host, ctx.port), timeout=3.0) as sock:
         sock.sendall(data)
-        while "second" not in arrivals and time.monotonic() - started < 3.0:
+        while second not in arrivals and time.monotonic() - started < 3.0:
             try:
                 chunk = sock.recv(65536)
             except TimeoutError:
@@ -46,13 +50,13 @@ def streaming(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
             if not chunk:
                 break
             buf += chunk
-            for word in ("first", "second"):
+            for word in (first, second):
                 if word.encode() in buf and word not in arrivals:
                     arrivals[word] = time.monotonic() - started
-    evidence = f"GET /stream; received {escape(buf, 200)}; arrivals {arrivals}"
-    if "first" not in arrivals or "second" not in arrivals:
+    evidence = f"GET {path}; received {escape(buf, 200)}; arrivals {arrivals}"
+    if first not in arrivals or second not in arrivals:
         return CheckResult(FAIL, evidence)
-    gap = arrivals["second"] - arrivals["first"]
+    gap = arrivals[second] - arrivals[first]
     return CheckResult(PASS if gap >= 0.4 else FAIL, f"{evidence}; gap {gap:.2f}s")
 
 

@@ -76,11 +76,17 @@ def lifespan_raise(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
 
 @probe("lifespan_shutdown", after_stop=True)
 def lifespan_shutdown(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
-    """After SIGTERM the app must have received lifespan.shutdown (it writes a marker file)."""
+    """After SIGTERM to the server's main process the app must have received
+    lifespan.shutdown (it writes a marker file)."""
     if ctx.adapter is not None and not ctx.adapter.supports_lifespan:
         return CheckResult(UNSUPPORTED, f"{ctx.server} has no lifespan support")
     if ctx.marker is None:
         return CheckResult(ERROR, "no marker file configured")
     if ctx.marker.exists():
-        return CheckResult(PASS, f"SIGTERM sent; app wrote {ctx.marker.name} on lifespan.shutdown")
-    return CheckResult(FAIL, "SIGTERM sent; the app never got lifespan.shutdown (no marker file)")
+        return CheckResult(
+            PASS, f"SIGTERM to the main process; app wrote {ctx.marker.name} on lifespan.shutdown"
+        )
+    return CheckResult(
+        FAIL,
+        "SIGTERM to the main process; in 8 s the app got no lifespan.shutdown (no marker)",
+    )
