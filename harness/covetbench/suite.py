@@ -95,7 +95,9 @@ class Suite:
         return data
 
 
-def _csv(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
+def comma_list(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
+    """An argparse `type` turning `a,b,c` into a list of `kind` values."""
+
     def parse(text: str) -> list[Any]:
         return [kind(part.strip()) for part in text.split(",") if part.strip()]
 
@@ -112,20 +114,25 @@ class SuiteOverrides:
     """
 
     apps: list[str] | None = field(
-        default=None, metadata={"help": "apps to run (comma-separated)", "parse": _csv(str)}
+        default=None, metadata={"help": "apps to run (comma-separated)", "parse": comma_list(str)}
     )
     servers: list[str] | None = field(
-        default=None, metadata={"help": "servers to run (comma-separated)", "parse": _csv(str)}
+        default=None,
+        metadata={"help": "servers to run (comma-separated)", "parse": comma_list(str)},
     )
     scenarios: list[str] | None = field(
-        default=None, metadata={"help": "scenarios to run (comma-separated)", "parse": _csv(str)}
+        default=None,
+        metadata={"help": "scenarios to run (comma-separated)", "parse": comma_list(str)},
     )
     loadgen: str | None = field(
         default=None, metadata={"help": "load generator (e.g. wrk)", "parse": str}
     )
     concurrency: list[int] | None = field(
         default=None,
-        metadata={"help": "connections, comma-separated levels (e.g. 16,64)", "parse": _csv(int)},
+        metadata={
+            "help": "connections, comma-separated levels (e.g. 16,64)",
+            "parse": comma_list(int),
+        },
     )
     duration: int | None = field(
         default=None, metadata={"help": "seconds per measured trial", "parse": int}

@@ -26,17 +26,17 @@ from covetbench.runner import signals_deferred
 from covetbench.scenarios import scenario_names
 from covetbench.schedule import Pair, build_plan
 from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
-from covetbench.suite import Suite, SuiteEntry, SuiteOverrides
+from covetbench.suite import Suite, SuiteEntry, comma_list
 from covetbench.verify import verify_server
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    helps = {f: SuiteOverrides.__dataclass_fields__[f].metadata for f in ("apps", "servers")}
-    parser.add_argument("--apps", type=helps["apps"]["parse"], help="apps (default: all)")
+    names = comma_list(str)
+    parser.add_argument("--apps", type=names, help="apps, comma-separated (default: all)")
     parser.add_argument(
-        "--servers", type=helps["servers"]["parse"], help="servers (default: all installed)"
+        "--servers", type=names, help="servers, comma-separated (default: all installed)"
     )
-    parser.add_argument("--scenarios", type=helps["apps"]["parse"], help="scenarios (default: all)")
+    parser.add_argument("--scenarios", type=names, help="scenarios, comma-separated (default: all)")
     add_app_option(parser)
     parser.add_argument(
         "--logs", type=Path, default=None, metavar="DIR", help="keep server logs here"
