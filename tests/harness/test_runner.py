@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from covetbench.schedule import build_plan
 from covetbench.servers import SERVERS, AppTarget, ServerOptions
 from covetbench.servers.base import ServerAdapter
 from covetbench.suite import Suite, SuiteEntry
+from tests.harness.conftest import BurnCpu, MakeApp
 
 
 def _suite(**entry: object) -> Suite:
@@ -130,10 +130,9 @@ BAD_APP = textwrap.dedent(
 
 
 @pytest.mark.needs_wrk
-def test_tiny_run_end_to_end(tmp_path: Path) -> None:
-    (tmp_path / "badapp.py").write_text(BAD_APP)
+def test_tiny_run_end_to_end(tmp_path: Path, make_app: MakeApp) -> None:
     extra = [
-        AppTarget("wrongtype", "badapp:app", str(tmp_path)),
+        make_app("wrongtype", BAD_APP),
         AppTarget("broken", "module_that_does_not_exist:app", str(tmp_path)),
     ]
     plan = build_plan(_suite(), extra)
@@ -201,20 +200,15 @@ def test_generator_outpaced_by_the_server_is_flagged_generator_bound(
 
 
 @pytest.mark.needs_wrk
-def test_generator_starved_of_cpu_is_flagged_generator_bound(tmp_path: Path) -> None:
+def test_generator_starved_of_cpu_is_flagged_generator_bound(
+    tmp_path: Path, burn_cpu: BurnCpu
+) -> None:
     # A busy loop pinned to the generator's core leaves wrk only part of it: whatever wrk
     # measures then is the squeeze, not the server.
-    hog = subprocess.Popen(
-        ["taskset", "-c", "1", sys.executable, "-c", "while True: pass"],
-        start_new_session=True,
-    )
-    try:
-        out = tmp_path / "out"
-        options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=1.0)
-        Runner(build_plan(_suite(concurrency=(64,))), options).run()
-    finally:
-        hog.kill()
-        hog.wait()
+    burn_cpu([1])
+    out = tmp_path / "out"
+    options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=1.0)
+    Runner(build_plan(_suite(concurrency=(64,))), options).run()
     [trial] = load_results(out)["runs"]
     assert FLAG_GENERATOR_BOUND in trial["flags"], trial
     assert FLAG_INTERFERENCE in trial["flags"], trial
