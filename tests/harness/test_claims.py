@@ -441,3 +441,31 @@ def test_claims_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad.write_text("nothing = 1\n")
     assert claims_cmd.run(claims_args("--out", str(tmp_path), "--claims", str(bad))) == 2
     assert "claim" in capsys.readouterr().err
+
+
+def test_claims_run_measures_only_uncovered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = tmp_path / "claims.toml"
+    ledger.write_text(
+        '[[claim]]\nid = "tp"\nstatement = "784K RPS"\nsource = "readme"\nkind = "throughput"\n'
+        'app = "covet"\nscenarios = ["plaintext"]\nexpected_rps = 784000\n'
+        'run_servers = ["uvicorn"]\n'
+    )
+    calls: list[list[str]] = []
+
+    def fake_run(specs: list[ClaimSpec], out: Path) -> Path:
+        calls.append([s.id for s in specs])
+        return results_dir(out / "claims-run", [trial(30_000.0, i) for i in range(3)])
+
+    monkeypatch.setattr(claims_cmd, "_run_missing", fake_run)
+    root = fake_package(tmp_path / "fw", {"__init__.py": ""})
+    out = tmp_path / "out"
+    args = ["--claims", str(ledger), "--framework", str(root), "--out", str(out), "--run"]
+    assert claims_cmd.run(claims_args(*args)) == 0
+    assert calls == [["tp"]]
+    (claim,) = json.loads((out / "claims.json").read_text())["claims"]
+    assert claim["measured"] == 30_000
+    covered = results_dir(tmp_path / "run", [trial(20_000.0, i) for i in range(3)])
+    assert claims_cmd.run(claims_args(*args, "--results", str(covered))) == 0
+    assert calls == [["tp"]]  # covered: nothing run again

@@ -1,9 +1,13 @@
 """`covet-bench claims`: judge the claims ledger against the evidence on disk.
 
     covet-bench claims --results reports/run [--conformance DIR|FILE] [--out DIR]
+    covet-bench claims --run --out reports/claims     # measure what the ledger needs first
 
-Writes `claims.json` into `--out` (default: the results directory) and prints a table. Exit 0
-when the ledger was judged (whatever the verdicts), 2 on a usage or ledger error.
+Writes `claims.json` into `--out` (default: the results directory) and prints a table. With
+`--run`, throughput claims that the results do not cover are measured first (the quick suite
+restricted to each claim's app, scenarios and `run_servers`) into `OUT/claims-run/`, and judged
+from that run. Exit 0 when the ledger was judged (whatever the verdicts), 2 on a usage or ledger
+error.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from covetbench.claims import (
     INCONCLUSIVE,
     REFUTED,
     VALIDATED,
+    ClaimSpec,
     ClaimVerdict,
     Evidence,
     judge_claims,
@@ -54,6 +59,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="where claims.json goes (default: --results)"
     )
+    parser.add_argument(
+        "--run",
+        action="store_true",
+        help="measure throughput claims the results do not cover (runs the quick suite)",
+    )
+
+
+def _uncovered(specs: list[ClaimSpec], evidence: Evidence) -> list[ClaimSpec]:
+    """Throughput claims with no matching trial in the evidence."""
+    runs = evidence.results["runs"] if evidence.results is not None else []
+    missing = []
+    for spec in specs:
+        if spec.kind != "throughput":
+            continue
+        p = spec.params
+        if not any(r["app"] == p["app"] and r["scenario"] in p["scenarios"] for r in runs):
+            missing.append(spec)
+    return missing
+
+
+def _run_missing(specs: list[ClaimSpec], out: Path) -> Path:
+    """Measure the uncovered throughput claims with the runner; return the run directory."""
+    from rich.console import Console
+
+    from covetbench.console import RichObserver
+    from covetbench.runner import Runner, RunOptions
+    from covetbench.schedule import build_plan
+    from covetbench.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
+
+    apps = sorted({s.params["app"] for s in specs})
+    scenarios = sorted({sc for s in specs for sc in s.params["scenarios"]})
+    servers = sorted({sv for s in specs for sv in s.params.get("run_servers", ["uvicorn"])})
+    suite = apply_overrides(
+        load_suite(find_suite("quick")),
+        SuiteOverrides(apps=apps, servers=servers, scenarios=scenarios),
+    )
+    run_dir = out / "claims-run"
+    options = RunOptions(out_dir=run_dir, command=["covet-bench", *sys.argv[1:]], report=False)
+    Runner(build_plan(suite), options, RichObserver(Console(highlight=False))).run()
+    return run_dir
 
 
 def _number(value: float | str | None, digits: int = 0) -> str:
@@ -100,9 +145,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         specs = load_claims(ledger)
         evidence = Evidence.gather(args.results, args.conformance, framework)
+        missing = _uncovered(specs, evidence) if args.run else []
+        if missing:
+            run_dir = _run_missing(missing, out)
+            conformance = args.conformance
+            if conformance is None and args.results is not None:
+                conformance = args.results / "conformance.json"
+            evidence = Evidence.gather(run_dir, conformance, framework)
         verdicts = judge_claims(specs, evidence)
         meta = collect_meta(sys.argv, None, cwd=repo)
-        meta["results"] = str(args.results) if args.results else None
+        meta["results"] = str(evidence.results_dir) if evidence.results_dir else None
         if evidence.results is not None:
             run_meta = evidence.results["meta"]
             meta["results_git_commit"] = run_meta.get("git_commit")

@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ab",
         metavar="REV",
         help="build the baseline from git revision REV in a temporary worktree and interleave "
-        "A and B trials on this machine (needs the runner)",
+        "A and B trials on this machine",
     )
     ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
     from covetbench.suite import SuiteOverrides
