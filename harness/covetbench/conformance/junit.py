@@ -13,7 +13,7 @@ from covetbench.conformance.model import ERROR, FAIL, UNSUPPORTED
 def junit_tree(data: dict[str, Any]) -> ET.ElementTree[ET.Element]:
     """Build the XML from a conformance.json dict."""
     root = ET.Element("testsuites", name="covet-bench conform")
-    columns = [*data.get("servers", []), *data.get("frameworks", [])]
+    columns = list(dict.fromkeys([*data.get("servers", []), *data.get("frameworks", [])]))
     for column in columns:
         suite = ET.SubElement(root, "testsuite", name=column)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}

@@ -9,6 +9,7 @@ app on one reference server.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import signal
@@ -43,6 +44,14 @@ FRAMEWORK_GROUP = "framework"
 FRAMEWORKS = ("covet", "starlette", "fastapi")
 FRAMEWORK_PREFIX = "app:"
 PROBE_APPS = ("probe", "lifespan_fail", "lifespan_raise")
+FRAMEWORK_DISTRIBUTIONS = {"covet": "covetpy", "starlette": "starlette", "fastapi": "fastapi"}
+
+
+def _distribution_version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 @dataclass
@@ -76,7 +85,9 @@ class ConformanceReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "meta": self.meta,
-            "servers": [c for c in self.columns if not c.startswith(FRAMEWORK_PREFIX)],
+            # every column, so readers that only know "servers" still show framework columns;
+            # a check has no result in a column it does not apply to (server vs framework)
+            "servers": list(self.columns),
             "frameworks": [c for c in self.columns if c.startswith(FRAMEWORK_PREFIX)],
             "checks": [
                 {
@@ -217,6 +228,9 @@ class ConformanceRunner:
             "platform": platform.platform(),
             "server_versions": versions,
             "framework_server": self.config.framework_server,
+            "framework_versions": {
+                name: _distribution_version(dist) for name, dist in FRAMEWORK_DISTRIBUTIONS.items()
+            },
             "autobahn": autobahn.describe_availability(),
             "autobahn_exclude": self.config.autobahn_exclude,
         }

@@ -59,6 +59,9 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     kind = scope["type"]
     path = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):  # servers that prefix root_path onto path
+        path = path[len(root) :]
     if kind == "lifespan":
         await lifespan_state.lifespan(scope, receive, send)
     elif kind == "http":

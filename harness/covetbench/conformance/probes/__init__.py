@@ -107,7 +107,12 @@ def probe(
 
 
 def _load_all() -> None:
-    from covetbench.conformance.probes import http, lifespan, websocket  # noqa: F401
+    from covetbench.conformance.probes import (  # noqa: F401
+        http,
+        lifespan,
+        rootpath,
+        websocket,
+    )
 
 
 _load_all()
