@@ -11,6 +11,8 @@ every name, header, reason and piece of evidence from the inputs renders as text
 from __future__ import annotations
 
 import base64
+import json
+import shlex
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,9 +95,10 @@ def _cards(
         cards.append(
             {
                 "label": "Configurations measured",
-                "value": f"{total}",
-                "detail": f"{len(inputs.trials)} trials; {flagged} configuration(s) flagged",
-                "tone": "warn" if flagged else "good",
+                "value": f"{total}" + (" — all flagged" if total and flagged == total else ""),
+                "detail": f"{len(inputs.trials)} trials; {flagged} configuration(s) flagged"
+                + ("; do not quote these figures" if total and flagged == total else ""),
+                "tone": "bad" if total and flagged == total else ("warn" if flagged else "good"),
                 "href": "validity",
             }
         )
@@ -174,26 +177,70 @@ def _validity_lines(inputs: ReportInputs) -> list[str]:
     return lines
 
 
-def _machine(meta: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    shown = {
-        "cpu_model": "CPU",
-        "cores": "Cores",
-        "cores_available": "Cores available",
-        "pinning": "CPU pinning",
-        "host": "Host",
-        "platform": "Platform",
-        "suite": "Suite",
-        "git_commit": "Git commit",
-        "git_dirty": "Uncommitted changes",
-        "started_at": "Started",
-        "ended_at": "Ended",
-        "executable": "Python executable",
-    }
-    machine = [(label, inline(meta[key])) for key, label in shown.items() if key in meta]
-    skip = set(shown) | {"versions", "command"}
-    machine += [(key, inline(value)) for key, value in sorted(meta.items()) if key not in skip]
-    commands = [("covet-bench command", text(meta["command"]))] if meta.get("command") else []
-    return machine, commands
+#: Run metadata shown as "Machine and run", in this order; the rest goes to "Run configuration".
+_MACHINE_FIELDS = {
+    "cpu_model": "CPU",
+    "cores": "Cores",
+    "cores_available": "Cores available",
+    "pinning": "CPU pinning",
+    "host": "Host",
+    "platform": "Platform",
+    "suite": "Suite",
+    "git_commit": "Git commit",
+    "git_dirty": "Uncommitted changes",
+    "started_at": "Started",
+    "ended_at": "Ended",
+    "executable": "Python executable",
+    "loadgens": "Load generators",
+}
+
+
+def _machine(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(label, inline(meta[key])) for key, label in _MACHINE_FIELDS.items() if key in meta]
+
+
+def _run_config(meta: dict[str, Any]) -> str:
+    """Everything else the runner recorded (suite, server options...), as JSON."""
+    skip = set(_MACHINE_FIELDS) | {"versions", "command"}
+    rest = {k: v for k, v in meta.items() if k not in skip}
+    return text(rest) if rest else ""
+
+
+def _first_line(path: Path) -> str | None:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return fh.readline().strip() or None
+    except OSError:
+        return None
+
+
+def _commands(inputs: ReportInputs) -> list[tuple[str, str]]:
+    """The exact command lines: covet-bench's, each server's (logs/*.options.json) and the
+    load generator's per scenario and concurrency (first line of its raw output)."""
+    out = []
+    if inputs.meta.get("command"):
+        out.append(("covet-bench", text(inputs.meta["command"])))
+    servers = []
+    for path in sorted((inputs.directory / "logs").glob("*.options.json")):
+        try:
+            command = json.loads(path.read_text(encoding="utf-8")).get("command")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(command, list):
+            line = shlex.join(str(c) for c in command)
+            servers.append(f"# {path.name.removesuffix('.options.json')}\n{line}")
+    if servers:
+        out.append(("Servers (logs/*.options.json)", "\n".join(servers)))
+    loads: dict[tuple[str, str, int], str] = {}
+    for t in inputs.trials:
+        key = (t.scenario, t.loadgen, t.concurrency)
+        if key not in loads and t.raw_output_file:
+            first = _first_line(inputs.directory / t.raw_output_file)
+            if first:
+                loads[key] = f"# {t.scenario} c{t.concurrency} ({t.app} on {t.server})\n{first}"
+    if loads:
+        out.append(("Load generator, one trial per scenario and level", "\n".join(loads.values())))
+    return out
 
 
 def _downloads(inputs: ReportInputs) -> list[dict[str, str]]:
@@ -242,7 +289,6 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
             "chart": charts.baseline_chart(deltas, comparison.threshold_pct),
             "table": tables.baseline_table(comparison),
         }
-    machine, commands = _machine(inputs.meta)
     meta = inputs.meta
     subtitle = " · ".join(
         str(x)
@@ -300,8 +346,9 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         else None,
         "claims": claims,
         "baseline": baseline,
-        "machine": machine,
-        "commands": commands,
+        "machine": _machine(meta),
+        "commands": _commands(inputs),
+        "run_config": _run_config(meta),
         "versions_table": tables.versions_table(meta),
         "downloads": _downloads(inputs),
     }

@@ -38,6 +38,8 @@ def plain(value: Any) -> str:
         return DASH
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value) or DASH
     return text(value)
 
 

@@ -122,3 +122,20 @@ def test_invalid_results_json_is_a_problem_note(tmp_path: Path) -> None:
     page = render_report(tmp_path).read_text(encoding="utf-8")
     assert "results.json could not be used" in page
     assert json.loads((tmp_path / "results.json").read_text())["runs"][0]["rps"] == "fast"
+
+
+def test_exact_commands_come_from_the_run_directory(tmp_path: Path) -> None:
+    runs = factory.trials(["raw"], ["uvicorn"], ["json"], [64], n_trials=1)
+    runs[0].raw_output_file = "raw/raw-uvicorn-json-wrk-c64-t1.txt"
+    factory.write(tmp_path, results=factory.results(runs))
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "raw-uvicorn-json-wrk-c64-t1.txt").write_text(
+        "/usr/bin/wrk --latency -t 1 -c 64 http://127.0.0.1:1/json\nRunning 1s test\n"
+    )
+    (tmp_path / "logs").mkdir()
+    options = {"command": ["python", "-m", "uvicorn", "apps.raw:app", "--root-path", "a b"]}
+    (tmp_path / "logs" / "raw-uvicorn.options.json").write_text(json.dumps(options))
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    assert "/usr/bin/wrk --latency -t 1 -c 64 http://127.0.0.1:1/json" in page
+    assert "python -m uvicorn apps.raw:app --root-path &#39;a b&#39;" in page
+    assert "covet-bench run quick" in page
