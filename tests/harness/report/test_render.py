@@ -11,6 +11,7 @@ import pytest
 
 from covetbench.commands import report as report_command
 from covetbench.exceptions import ResultsError
+from covetbench.records import FailureRecord
 from covetbench.report import render_report
 from covetbench.report.markdown import md
 from covetbench.report.palette import Palette
@@ -139,3 +140,17 @@ def test_exact_commands_come_from_the_run_directory(tmp_path: Path) -> None:
     assert "/usr/bin/wrk --latency -t 1 -c 64 http://127.0.0.1:1/json" in page
     assert "python -m uvicorn apps.raw:app --root-path &#39;a b&#39;" in page
     assert "covet-bench run quick" in page
+
+
+def test_degenerate_results_still_render(tmp_path: Path) -> None:
+    failures = [FailureRecord("covet", "uvicorn", None, "launch", "exited with status 1", "boom")]
+    factory.write(tmp_path / "none", results=factory.results([], failures=failures))
+    page = render_report(tmp_path / "none").read_text(encoding="utf-8")
+    assert "exited with status 1" in page and "Throughput per scenario" not in page
+
+    runs = factory.trials(["covet"], ["uvicorn"], ["json"], [64], n_trials=1)
+    runs[0].rps = 0.0
+    runs[0].latency_ms = {"p50": None, "p90": None, "p99": None, "p999": None, "max": None}
+    factory.write(tmp_path / "zero", results=factory.results(runs))
+    page = render_report(tmp_path / "zero").read_text(encoding="utf-8")
+    assert "Throughput per scenario" in page and "latency percentiles" not in page
