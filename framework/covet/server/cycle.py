@@ -73,6 +73,7 @@ class RequestCycle:
         "_length",
         "_chunked",
         "_no_body",
+        "task",
     )
 
     def __init__(
@@ -96,6 +97,7 @@ class RequestCycle:
         self._length = -1  # bytes of body still allowed by the app's content-length; -1: none
         self._chunked = False
         self._no_body = False
+        self.task: asyncio.Task[None] | None = None
 
     # events from the protocol
 
@@ -136,6 +138,7 @@ class RequestCycle:
         finally:
             if not self.response_complete:
                 self._abort()
+            self.protocol.state.tasks.discard(self.task)  # type: ignore[arg-type]
 
     def _abort(self) -> None:
         self.keep_alive = False
@@ -248,14 +251,18 @@ class RequestCycle:
                 head += b"\r\n"
             if self.protocol.access_log:
                 self._log_access()
-            if self._no_body:
-                self.protocol.write(head)
+            data = head if self._no_body else head + self._frame(body, more)
+            if more:
+                self.protocol.write(data)
             else:
-                self.protocol.write(head + self._frame(body, more))
+                self.protocol.write_last(data)
         elif body and not self._no_body:
-            self.protocol.write(self._frame(body, more))
+            if more:
+                self.protocol.write(self._frame(body, more))
+            else:
+                self.protocol.write_last(self._frame(body, more))
         elif not more and self._chunked:
-            self.protocol.write(b"0\r\n\r\n")
+            self.protocol.write_last(b"0\r\n\r\n")
         if not more:
             if self._length > 0 and not self._no_body:
                 # Fewer bytes than the declared content-length: the framing is broken.

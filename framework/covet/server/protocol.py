@@ -78,6 +78,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self._upgrade: tuple[Scope, bytes] | None = None
         self._ws_scope: Scope | None = None
         self._closed = False
+        self._wbuf: list[bytes] = []
 
     # asyncio.Protocol
 
@@ -185,13 +186,27 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             app = _service_unavailable
         state.in_flight += 1
         state.total_requests += 1
-        task = self.loop.create_task(cycle.run_asgi(app))
+        cycle.task = task = self.loop.create_task(cycle.run_asgi(app))
         state.tasks.add(task)
-        task.add_done_callback(state.tasks.discard)
 
     def write(self, data: bytes) -> None:
         if not self._closed:
+            if self._wbuf:
+                data = b"".join(self._wbuf) + data
+                self._wbuf.clear()
             self.transport.write(data)
+
+    def write_last(self, data: bytes) -> None:
+        """Write the end of a response; while pipelined requests wait, batch it with theirs."""
+        if self._pipeline and not self._closed:
+            self._wbuf.append(data)
+            if len(self._wbuf) < 32:
+                return
+        self.write(data)
+
+    def _flush(self) -> None:
+        if self._wbuf:
+            self.write(b"")
 
     def on_response_complete(self, cycle: RequestCycle) -> None:
         self.state.in_flight -= 1
@@ -208,6 +223,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             if len(self._pipeline) < self.state.config.max_pipeline // 2:
                 self.flow.resume_reading()
             return
+        self._flush()
         if self._pending_error is not None:
             self._send_error(self._pending_error)
             return
@@ -221,6 +237,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
 
     def _close(self) -> None:
         if not self._closed:
+            self._flush()
             self._closed = True
             self.transport.close()
 
@@ -251,18 +268,19 @@ class HTTPProtocol(asyncio.Protocol, Connection):
     def _send_error(self, exc: HTTPParseError) -> None:
         if not self._closed:
             logger.debug("rejected request: %s", exc)
-            self.transport.write(error_response(exc.status, self.state.default_headers))
+            self.write(error_response(exc.status, self.state.default_headers))
             self._close()
 
     def on_timeout(self) -> None:
         self.deadline = 0.0
         if self._cycle is None and not self._idle and not self._closed:
-            self.transport.write(error_response(408, self.state.default_headers))
+            self.write(error_response(408, self.state.default_headers))
         self._close()
 
     def shutdown(self) -> None:
         """Close when idle, otherwise after the response in progress (no more pipelining)."""
         self._pipeline.clear()
+        self._flush()
         cycle = self._cycle
         if cycle is None or cycle.response_complete:
             self._close()
@@ -294,6 +312,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         scope, tail = self._upgrade
         self._upgrade = None
         self.state.connections.discard(self)
+        self._flush()
         self._closed = True  # this object no longer owns the transport
         protocol = WebSocketProtocol(self.state, self.transport, scope, self.client, self.server)
         self.transport.set_protocol(protocol)

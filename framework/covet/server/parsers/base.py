@@ -81,6 +81,7 @@ class RequestParser(Protocol):
 
 _SIMPLE_11 = RequestInfo(0, False, True, False, False)
 _SIMPLE_10 = RequestInfo(0, False, False, False, False)
+_KEEP_10 = RequestInfo(0, False, True, False, False)
 
 
 def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> RequestInfo:
@@ -119,6 +120,8 @@ def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> 
         raise HTTPParseError(400, "HTTP/1.1 needs exactly one Host header")
     if hosts > 1:
         raise HTTPParseError(400, "more than one Host header")
+    if connection == b"keep-alive" and transfer_encoding is content_length is None and not expect:
+        return _SIMPLE_11 if http11 else _KEEP_10
     if connection:
         tokens = {t.strip() for t in connection.split(b",")}
         keep_alive = b"close" not in tokens if http11 else b"keep-alive" in tokens
