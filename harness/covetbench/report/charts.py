@@ -6,7 +6,7 @@ page stays small and searchable; matplotlib escapes it, and math parsing is off 
 untrusted name is drawn as typed. Servers keep one colour and apps one colour and marker
 everywhere (`Palette`); flagged configurations are hatched, flagged trials drawn as black crosses.
 
-    chart = throughput_chart(facet, trials_by_key(trials), palette)
+    chart = throughput_chart(facet, group_by_key(trials), palette)
     chart.svg    # Markup('<svg role="img" aria-label="..." ...>')
 """
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup, escape
 
 from covetbench.records import TrialRecord
+from covetbench.report.compare import Comparison
 from covetbench.report.model import (
     PERCENTILES,
     Facet,
@@ -442,22 +443,11 @@ def resources_chart(
         return Chart(_to_svg(fig, alt), alt, caption)
 
 
-@dataclass(frozen=True)
-class Delta:
-    """One baseline comparison as the forest plot draws it (ratio = current / baseline)."""
-
-    label: str
-    ratio: float
-    ci_low: float | None
-    ci_high: float | None
-    verdict: str
-
-
-def baseline_chart(deltas: list[Delta], threshold_pct: float | None) -> Chart | None:
+def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -> Chart | None:
     """Forest plot of % change per configuration with its interval."""
-    if not deltas:
+    if not comparisons:
         return None
-    rows = sorted(deltas, key=lambda d: d.ratio)
+    rows = sorted(comparisons, key=lambda d: d.ratio)
     with _style():
         fig = Figure(figsize=(FULL_WIDTH, 1.0 + 0.24 * len(rows)), layout="constrained")
         ax = fig.add_subplot()

@@ -277,16 +277,12 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
     claims = claims_view(inputs.claims) if inputs.claims else []
     baseline = None
     if comparison is not None:
-        deltas = [
-            charts.Delta(c.label, c.ratio, c.ci_low, c.ci_high, c.verdict)
-            for c in comparison.comparisons
-        ]
         baseline = {
             "source": comparison.source,
             "headline": comparison.headline,
             "threshold_pct": comparison.threshold_pct,
             "alpha": comparison.alpha,
-            "chart": charts.baseline_chart(deltas, comparison.threshold_pct),
+            "chart": charts.baseline_chart(comparison.comparisons, comparison.threshold_pct),
             "table": tables.baseline_table(comparison),
         }
     meta = inputs.meta
@@ -327,7 +323,6 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "cards": _cards(inputs, claims, conformance, comparison),
         "headline_table": tables.headline_table(views) if views else None,
         "legend_servers": sorted({(s, palette.server(s)) for f in views for s in f.servers}),
-        "claim_items": claims,
         "validity_lines": _validity_lines(inputs),
         "throughput_charts": [charts.throughput_chart(f, trials, palette) for f in views],
         "latency_charts": [c for f in views if (c := charts.latency_chart(f, palette))],
@@ -354,8 +349,8 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
     }
 
 
-def _write(path: Path, text: str) -> None:
-    atomic_write(path, text)
+def _write(path: Path, content: str) -> None:
+    atomic_write(path, content)
     path.chmod(0o644)  # mkstemp made it private; a report is meant to be shared
 
 
