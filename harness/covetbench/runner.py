@@ -12,7 +12,10 @@ pair run at the same time (its Date-refresh wait overlaps) and keeps each server
 4. measured trials, interleaved (round 1 forward, round 2 reversed, ...); before each trial wait
    for an idle machine; `TrialMonitor` around the measured window; `validity.judge` flags it; a
    trial disturbed by another process (`interference`) is repeated up to `retries` times before
-   it is kept flagged; each kept trial goes to `results.json` at once;
+   it is kept flagged; each kept trial goes to `results.json` at once. When the machine stays
+   busy through an idle wait (`idle_timeout_s`), the trial runs anyway and is not repeated, and
+   later waits are cut to `BUSY_IDLE_TIMEOUT_S` until the machine is idle again: on a busy
+   shared machine the run still ends in bounded time, its trials flagged `interference`;
 5. summarize, write the summary, render the report.
 
 Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is: the
@@ -55,6 +58,8 @@ LOCK_PATH = Path(os.environ.get("COVETBENCH_LOCK") or "/tmp/covet-bench.lock")
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
 _LAUNCH_UNITS = 1.0
 _VERIFY_UNITS = 2.5
+#: idle wait before each trial once a wait has timed out, until the machine is idle again
+BUSY_IDLE_TIMEOUT_S = 3.0
 
 
 class MonitorSample(Protocol):
@@ -71,7 +76,8 @@ class TrialMonitorLike(Protocol):
 
 
 MonitorFactory = Callable[[int, list[int], list[int]], TrialMonitorLike]
-IdleWaiter = Callable[[list[int]], bool]
+#: wait_for_idle(cpus, timeout_s) -> whether the cores went idle in time
+IdleWaiter = Callable[[list[int], float], bool]
 
 
 class RunObserver:
@@ -155,13 +161,10 @@ def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list
     return TrialMonitor(server_pid, server_cpus, loadgen_cpus)
 
 
-def _idle_waiter(timeout_s: float) -> IdleWaiter:
-    def wait(cpus: list[int]) -> bool:
-        from covetbench.monitor import wait_for_idle
+def _wait_for_idle(cpus: list[int], timeout_s: float) -> bool:
+    from covetbench.monitor import wait_for_idle
 
-        return timeout_s <= 0 or bool(wait_for_idle(cpus, timeout_s=timeout_s))
-
-    return wait
+    return timeout_s <= 0 or bool(wait_for_idle(cpus, timeout_s=timeout_s))
 
 
 def _render_report(out_dir: Path) -> Path | None:
@@ -211,7 +214,9 @@ class Runner:
         self.options = options
         self.observer = observer or RunObserver()
         self.monitor_factory: MonitorFactory = monitor_factory or _default_monitor
-        self.wait_idle: IdleWaiter = wait_idle or _idle_waiter(options.idle_timeout_s)
+        self.wait_idle: IdleWaiter = wait_idle or _wait_for_idle
+        #: True after an idle wait timed out, until one succeeds again
+        self._machine_busy = False
         self.servers: dict[Pair, RunningServer] = {}
         #: configurations still to measure (verify or a failure removes them)
         self.active: list[Config] = []
@@ -384,8 +389,7 @@ class Runner:
         for attempt in range(suite.retries + 1):
             again = f" (repeat {attempt})" if attempt else ""
             self.observer.step(f"trial {trial}/{suite.trials} {config.label}{again}")
-            if not self.wait_idle(cpus):
-                self.observer.note(f"machine still busy before {config.label}: measuring anyway")
+            idle = self._wait_idle(cpus, config)
             monitor = self.monitor_factory(
                 running.pid, list(self.options.server_cpus), list(self.options.loadgen_cpus)
             )
@@ -405,7 +409,9 @@ class Runner:
                 loadgen_cores=generator_cores(sample, self.options.loadgen_cpus, threads),
                 pipeline=config.pipeline,
             )
-            disturbed = FLAG_INTERFERENCE in flags and attempt < suite.retries
+            # Repeat a trial a passing disturbance spoiled; when the machine stayed busy
+            # through the idle wait, a repeat would only be spoiled again: keep it flagged.
+            disturbed = FLAG_INTERFERENCE in flags and attempt < suite.retries and idle
             stem = config.file_stem(trial) + (f"-discarded{attempt + 1}" if disturbed else "")
             raw = writer.raw_dir / f"{stem}.txt"
             raw.write_text(shlex.join(result.command) + "\n\n" + result.raw_output)
@@ -444,6 +450,20 @@ class Runner:
             writer.add_trial(record)
             self.observer.trial(record)
             return
+
+    def _wait_idle(self, cpus: list[int], config: Config) -> bool:
+        """Wait for idle cores; while the machine stays busy, wait less (a bounded run)."""
+        timeout = self.options.idle_timeout_s
+        if self._machine_busy:
+            timeout = min(timeout, BUSY_IDLE_TIMEOUT_S)
+        idle = self.wait_idle(cpus, timeout)
+        if not idle and not self._machine_busy:
+            self.observer.note(
+                f"machine still busy after {timeout:.0f}s before {config.label}: measuring "
+                "anyway (flagged trials are kept, not repeated, while it stays busy)"
+            )
+        self._machine_busy = not idle
+        return idle
 
     # -- failures and cleanup -------------------------------------------------------------
 
