@@ -161,10 +161,14 @@ def parse_wrk_output(text: str, pipeline: int = 1) -> WrkOutput:
         extra = {}
 
     rps = requests / duration_s if duration_s > 0 else 0.0
-    # Debian's wrk prints 0 for every percentile when requests are pipelined (its mean and max
-    # then time whole batches). A fake 0 ms would flatter the server: say "unknown" instead.
-    # A real p50 of 0 us cannot happen (loopback alone costs more).
-    if requests == 0 or latency.p50 == 0:
+    # Debian's wrk cannot time pipelined requests: its percentiles come out 0 or garbage (p50
+    # 60 ms with p75 0, a min above the mean) and its mean and max time whole batches. A fake
+    # figure would mislead: say "unknown" instead. Likewise for any zero or non-monotonic
+    # percentiles (a real 0 us cannot happen: loopback alone costs more).
+    pcts = [latency.p50, latency.p90, latency.p99, latency.p999, latency.max]
+    known = [v for v in pcts if v is not None]
+    broken = any(v <= 0 for v in known) or known != sorted(known)
+    if requests == 0 or pipeline > 1 or broken:
         latency = LatencyMs()
         p75 = None
     extra["pipeline"] = pipeline
