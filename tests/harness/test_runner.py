@@ -14,7 +14,7 @@ import pytest
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE
 from covetbench.results import load_results
-from covetbench.runner import Runner, RunOptions
+from covetbench.runner import Runner, RunOptions, generator_cores
 from covetbench.schedule import build_plan
 from covetbench.servers import SERVERS, AppTarget, ServerOptions
 from covetbench.servers.base import ServerAdapter
@@ -115,6 +115,31 @@ def test_pipelined_matrix_must_not_collide_with_the_plain_one() -> None:
     deep = dataclasses.replace(suite.entries[0], name="deep", pipeline=16)
     with pytest.raises(UsageError, match="summarized as one configuration"):
         build_plan(dataclasses.replace(suite, entries=(*suite.entries, deep)))
+
+
+@dataclasses.dataclass
+class _Sample:
+    server_cpu_pct: float = 98.0
+    loadgen_cpu_pct: float = 45.0
+    server_rss_mb: float = 30.0
+    interference_pct: float = 0.0
+    per_core_busy_pct: dict[int, float] = dataclasses.field(default_factory=dict)
+
+
+@pytest.mark.parametrize(
+    ("per_core", "cpus", "threads", "expected"),
+    [
+        ({}, [1], 1, 1.0),  # no per-core figures: the pinned cores
+        ({0: 99.0, 1: 50.0}, [1], 1, 0.95),  # 5 % of core 1 was someone else's
+        ({0: 99.0, 1: 100.0}, [1], 1, 0.45),  # a busy loop took the rest: wrk had 0.45 core
+        ({0: 40.0, 1: 50.0}, [0, 1], 1, 1.0),  # one thread uses one core at most
+    ],
+)
+def test_generator_cores_subtract_what_others_took(
+    per_core: dict[int, float], cpus: list[int], threads: int, expected: float
+) -> None:
+    sample = _Sample(per_core_busy_pct=per_core)
+    assert generator_cores(sample, cpus, threads) == pytest.approx(expected)
 
 
 BAD_APP = textwrap.dedent(
