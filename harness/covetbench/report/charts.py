@@ -69,6 +69,7 @@ _RC: dict[RcKeyType, Any] = {
 
 
 _NAME_LIMIT = 22
+_BASELINE_ROWS = 30
 
 
 def _short(name: str) -> str:
@@ -447,7 +448,11 @@ def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -
     """Forest plot of % change per configuration with its interval."""
     if not comparisons:
         return None
-    rows = sorted(comparisons, key=lambda d: d.ratio)
+    # every decided row, then the largest changes, so a long run stays one readable chart
+    decided = [c for c in comparisons if c.verdict in ("regression", "improvement")]
+    rest = sorted((c for c in comparisons if c not in decided), key=lambda c: -abs(c.ratio - 1))
+    rows = sorted(decided + rest[: max(_BASELINE_ROWS - len(decided), 0)], key=lambda d: d.ratio)
+    hidden = len(comparisons) - len(rows)
     with _style():
         fig = Figure(figsize=(FULL_WIDTH, 1.0 + 0.24 * len(rows)), layout="constrained")
         ax = fig.add_subplot()
@@ -461,6 +466,8 @@ def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -
         if threshold_pct:
             ax.axvspan(-threshold_pct, threshold_pct, color="#999999", alpha=0.15, lw=0)
         ax.set_yticks(range(len(rows)), [d.label for d in rows], fontsize=7.5)
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # largest drop on top
+        ax.tick_params(axis="x", labeltop=True)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0f}%"))
         ax.set_xlabel("change in requests/s against the baseline (95% interval)")
         ax.grid(axis="y", visible=False)
@@ -469,7 +476,9 @@ def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -
             f"Change in requests per second against the baseline for {len(rows)} configurations; "
             f"largest drop: {worst.label} at {(worst.ratio - 1) * 100:+.1f}%."
         )
-        caption = "Red: regression, green: improvement, grey: no significant change." + (
-            f" Grey band: the ±{threshold_pct:g}% threshold." if threshold_pct else ""
-        )
+        caption = "Red: regression, green: improvement, grey: no significant change."
+        if threshold_pct:
+            caption += f" Grey band: the ±{threshold_pct:g}% threshold."
+        if hidden:
+            caption += f" {hidden} smaller, undecided differences are in the table only."
         return Chart(_to_svg(fig, alt), alt, caption)
