@@ -55,7 +55,8 @@ class Opened:
 
 @pytest.fixture(scope="module")
 def browser_context() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # the dev extra ships it; only the browser may be absent
+
     profile = tempfile.mkdtemp(prefix="covet-report-chromium-")
     try:
         with sync_api.sync_playwright() as pw:
