@@ -271,6 +271,7 @@ def gate() -> dict[str, Any]:
         "current": "reports/pr",
         "threshold_pct": 5.0,
         "alpha": 0.01,
+        "headline": "FAIL: 1 of 2 configurations regressed",
         "comparisons": [
             {
                 "app": "covet",
@@ -298,7 +299,7 @@ def gate() -> dict[str, Any]:
                 "ci_low": 0.98,
                 "ci_high": 1.04,
                 "p_value": 0.4,
-                "verdict": "pass",
+                "verdict": "unchanged",
             },
         ],
         "exit_code": 1,
