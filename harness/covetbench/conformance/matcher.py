@@ -73,7 +73,8 @@ JSON_OPS = frozenset(
         "default",
     }
 )
-_MISSING = object()
+#: stands for a JSON path that is not there
+MISSING = object()
 
 
 def status_matches(status: int, expected: Any) -> bool:
@@ -85,17 +86,17 @@ def status_matches(status: int, expected: Any) -> bool:
 
 
 def lookup(value: Any, path: str) -> Any:
-    """`scope.client.1` -> value["scope"]["client"][1]; _MISSING when absent."""
+    """`scope.client.1` -> value["scope"]["client"][1]; MISSING when absent."""
     for part in path.split("."):
         if isinstance(value, dict):
-            value = value.get(part, _MISSING)
+            value = value.get(part, MISSING)
         elif isinstance(value, list) and part.lstrip("-").isdigit():
             index = int(part)
-            value = value[index] if -len(value) <= index < len(value) else _MISSING
+            value = value[index] if -len(value) <= index < len(value) else MISSING
         else:
-            return _MISSING
-        if value is _MISSING:
-            return _MISSING
+            return MISSING
+        if value is MISSING:
+            return MISSING
     return value
 
 
@@ -118,18 +119,18 @@ def _type_name(value: Any) -> str:
 
 
 def json_condition(value: Any, cond: dict[str, Any]) -> bool:
-    if value is _MISSING and "default" in cond:
+    if value is MISSING and "default" in cond:
         value = cond["default"]  # an optional key the spec gives a default for
     for op, expected in cond.items():
         if op == "absent":
-            if (value is _MISSING) != bool(expected):
+            if (value is MISSING) != bool(expected):
                 return False
             continue
         if op == "present":
-            if (value is not _MISSING) != bool(expected):
+            if (value is not MISSING) != bool(expected):
                 return False
             continue
-        if value is _MISSING:
+        if value is MISSING:
             return False
         if op == "equals" and value != expected:
             return False
@@ -171,7 +172,7 @@ def _body_json(response: RawResponse) -> Any:
     try:
         return json.loads(response.body)
     except ValueError:
-        return _MISSING
+        return MISSING
 
 
 def _response_conditions(outcome: dict[str, Any], response: RawResponse) -> bool:
@@ -205,7 +206,7 @@ def _response_conditions(outcome: dict[str, Any], response: RawResponse) -> bool
         return False
     if "json" in outcome or any(k.startswith("scope_header") for k in outcome):
         body = _body_json(response)
-        if body is _MISSING:
+        if body is MISSING:
             return False
         for path, cond in outcome.get("json", {}).items():
             if not json_condition(lookup(body, path), cond):
@@ -285,12 +286,12 @@ def observed(outcomes: tuple[dict[str, Any], ...], ex: RawExchange) -> str:
         if index >= len(ex.responses):
             continue
         body = _body_json(ex.responses[index])
-        if body is _MISSING:
+        if body is MISSING:
             continue
         for path in outcome.get("json", {}):
             value = lookup(body, path)
             raw = decode_bytes(value)
-            seen[path] = "<absent>" if value is _MISSING else raw if raw is not None else value
+            seen[path] = "<absent>" if value is MISSING else raw if raw is not None else value
         names = [*outcome.get("scope_header", {}), *outcome.get("scope_header_absent", [])]
         pairs = scope_headers(body) or []
         for name in names:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.conformance.loader import expand_request
-from covetbench.conformance.matcher import json_condition, lookup
+from covetbench.conformance.matcher import MISSING, decode_bytes, json_condition, lookup
 from covetbench.conformance.model import FAIL, PASS, CheckResult
 from covetbench.conformance.rawclient import RawExchange, exchange, request_bytes
 from covetbench.servers.base import AppTarget, RunningServer, ServerAdapter
@@ -76,6 +76,13 @@ def judge_json(
     """PASS when every `path: condition` in `expect` holds for `value`."""
     from covetbench.conformance.model import UNSUPPORTED
 
+    paths = [*expect, *(unsupported or {})]
+    seen = {p: lookup(value, p) for p in dict.fromkeys(paths)}
+    shown = ", ".join(
+        f"{p}={'<absent>' if v is MISSING else decode_bytes(v) or v!r}" for p, v in seen.items()
+    )
+    if shown:
+        evidence = f"{evidence}; observed {shown}"
     if unsupported and all(json_condition(lookup(value, p), c) for p, c in unsupported.items()):
         return CheckResult(UNSUPPORTED, evidence)
     failed = [p for p, c in expect.items() if not json_condition(lookup(value, p), c)]
