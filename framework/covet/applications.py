@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from covet.datastructures import State
 from covet.dispatch import ExceptionHandler
 from covet.lifespan import as_context_factory, run_lifespan
-from covet.pipeline import FunctionMiddleware, Middleware, build_stack
+from covet.pipeline import FunctionMiddleware, Middleware, build_stack, render_error_page
 from covet.requests import Request
 from covet.routing import Mount, Route, Router, WebSocketRoute
 from covet.types import ASGIApp, Receive, Scope, Send
@@ -59,6 +59,7 @@ class Covet:
         self.user_middleware: list[Middleware] = list(middleware or [])
         for key, handler in (exception_handlers or {}).items():
             self.router.exception_handlers.add(key, handler)
+        self.router.exception_handlers.render_server_error = self._server_error
         self._stack: ASGIApp | None = None
 
     # -- ASGI ------------------------------------------------------------------------------
@@ -71,23 +72,35 @@ class Covet:
         await stack(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
-        """Build (once) and return the middleware stack around the router."""
-        handlers = self.router.exception_handlers
-        error_handler = None
-        if handlers.server_error_handler() is not None:
-            error_handler = self._server_error
-        self._stack = build_stack(self.router, self.user_middleware, self.debug, error_handler)
+        """Build (once) and return the middleware stack around the router.
+
+        The router answers 500 for its own errors (see :mod:`covet.dispatch`), so without
+        user middleware the router is the whole stack; with some, ServerErrorMiddleware goes
+        outermost to answer for errors the middleware raise.
+        """
+        if not self.user_middleware:
+            self._stack = self.router
+        else:
+            self._stack = build_stack(
+                self.router, self.user_middleware, self.debug, self._server_error
+            )
         return self._stack
 
     async def _server_error(
         self, scope: Scope, receive: Receive, send: Send, exc: Exception
     ) -> None:
+        """Send the 500 for ``exc``: the app's 500/Exception handler, else the error page."""
         handlers = self.router.exception_handlers
         handler = handlers.server_error_handler()
-        if handler is None:  # removed after the stack was built
-            raise exc
-        response = await handlers.call(handler, Request(scope, receive), exc)
-        await response(scope, receive, send)
+        if handler is not None:
+            try:
+                response = await handlers.call(handler, Request(scope, receive), exc)
+            except Exception as error:
+                await render_error_page(scope, receive, send, error, self.debug)
+                return
+            await response(scope, receive, send)
+            return
+        await render_error_page(scope, receive, send, exc, self.debug)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         await run_lifespan(self, self._lifespan_factory, scope, receive, send)

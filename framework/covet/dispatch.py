@@ -3,6 +3,11 @@
 This is the innermost layer of every covet app. For a matched route it builds a lazy
 :class:`Request`, awaits the endpoint, turns the return value into exactly two ASGI messages,
 and routes exceptions to the handlers registered by status code or exception class.
+
+Unhandled errors are answered with a 500 here, where it is known whether the response has
+started, so the hot path needs no outer layer wrapping ``send``: an exception from the endpoint
+means nothing was sent; only responses that send in several steps (streaming, files, custom
+ASGI responses) and mounted apps are watched. The error is then raised on, for the server's log.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from covet.concurrency import run_in_threadpool
 from covet.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response, content_length
-from covet.types import Receive, Scope, Send
+from covet.types import Message, Receive, Scope, Send
 from covet.websockets import WebSocket, WebSocketState
 
 if TYPE_CHECKING:
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ExceptionHandlers",
     "endpoint_caller",
+    "guarded",
     "handle_http",
     "handle_websocket",
     "http_exception_response",
@@ -33,6 +39,7 @@ __all__ = [
 ]
 
 ExceptionHandler = Callable[[Request, Exception], Any]
+ErrorRenderer = Callable[[Scope, Receive, Send, Exception], Awaitable[None]]
 
 _JSON_TYPE = (b"content-type", b"application/json")
 _TEXT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
@@ -110,7 +117,10 @@ async def handle_http(
         await handlers.handle(exc, request or Request(scope, receive), scope, receive, send)
         return
     if body is None:
-        await response(scope, receive, send)
+        if type(response).__call__ is Response.__call__:
+            await response(scope, receive, send)  # sends nothing that can fail half-way
+        else:
+            await guarded(response, handlers, scope, receive, send)
         return
     await send(
         {
@@ -147,6 +157,36 @@ async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
             pass
 
 
+async def guarded(
+    app: Callable[[Scope, Receive, Send], Awaitable[None]],
+    handlers: ExceptionHandlers,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Run an ASGI app (a multi-step response, a mounted app) and hand its errors to the
+    exception handlers if it failed before starting its response."""
+    started = False
+
+    async def watch(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, receive, watch)
+    except Exception as exc:
+        if started:
+            raise
+        await handlers.handle(exc, Request(scope, receive), scope, receive, send)
+
+
+async def plain_server_error(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """The bare 500 a router on its own answers with."""
+    await PlainTextResponse("Internal Server Error", 500)(scope, receive, send)
+
+
 def http_exception_response(exc: HTTPException) -> Response:
     """The default response for an HTTPException: JSON ``{"detail": ...}``."""
     if exc.status_code < 200 or exc.status_code in (204, 304):
@@ -158,13 +198,15 @@ class ExceptionHandlers:
     """Exception handlers by status code (for HTTPException) and by exception class.
 
     A handler is ``(request, exc) -> Response`` (sync or async; dict/str also accepted).
-    Handlers for ``Exception`` or status 500 answer, and the error still goes on to the server
-    so it gets logged.
+    Errors no handler takes (and errors raised by handlers) go to ``render_server_error``,
+    which answers 500 (the app sets it to use its ``Exception``/500 handler or the
+    ServerErrorMiddleware page); the error is then raised on to the server, which logs it.
     """
 
     def __init__(self) -> None:
         self.by_status: dict[int, ExceptionHandler] = {}
         self.by_class: dict[type[BaseException], ExceptionHandler] = {}
+        self.render_server_error: ErrorRenderer = plain_server_error
 
     def add(self, key: int | type[BaseException], handler: ExceptionHandler) -> None:
         if isinstance(key, int):
@@ -193,27 +235,27 @@ class ExceptionHandlers:
     async def handle(
         self, exc: Exception, request: Request, scope: Scope, receive: Receive, send: Send
     ) -> None:
+        """Answer ``exc`` with its handler's response; answer 500 and re-raise if none."""
+        handler = None
         if isinstance(exc, HTTPException):
             handler = self.by_status.get(exc.status_code)
+        if handler is None:
+            # ``Exception`` handlers are for server errors, not for HTTPExceptions.
+            found = self.for_class(exc)
+            if found is not None and found[0] is not Exception:
+                handler = found[1]
+        if handler is None and not isinstance(exc, HTTPException):
+            await self.render_server_error(scope, receive, send, exc)
+            raise exc
+        try:
             if handler is None:
-                found = self.for_class(exc)
-                handler = found[1] if found is not None else None
-            if handler is None:
-                response = http_exception_response(exc)
+                response = http_exception_response(exc)  # type: ignore[arg-type]
             else:
                 response = await self.call(handler, request, exc)
-            await response(scope, receive, send)
-            return
-        found = self.for_class(exc)
-        if found is not None and found[0] is not Exception:
-            response = await self.call(found[1], request, exc)
-            await response(scope, receive, send)
-            return
-        handler = self.server_error_handler()
-        if handler is not None:
-            response = await self.call(handler, request, exc)
-            await response(scope, receive, send)
-        raise exc
+        except Exception as error:
+            await self.render_server_error(scope, receive, send, error)
+            raise
+        await response(scope, receive, send)
 
     async def respond_status(
         self,
@@ -225,12 +267,4 @@ class ExceptionHandlers:
     ) -> None:
         """Answer with ``status_code`` (404, 405...), through its handler when there is one."""
         exc = HTTPException(status_code, headers=headers)
-        handler = self.by_status.get(status_code)
-        if handler is None:
-            found = self.for_class(exc)
-            handler = found[1] if found is not None else None
-        if handler is None:
-            response = http_exception_response(exc)
-        else:
-            response = await self.call(handler, Request(scope, receive), exc)
-        await response(scope, receive, send)
+        await self.handle(exc, Request(scope, receive), scope, receive, send)

@@ -16,7 +16,13 @@ from covet.requests import Request
 from covet.responses import Response
 from covet.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["FunctionMiddleware", "Middleware", "build_stack", "server_error_middleware"]
+__all__ = [
+    "FunctionMiddleware",
+    "Middleware",
+    "build_stack",
+    "render_error_page",
+    "server_error_middleware",
+]
 
 CallNext = Callable[[Request], Awaitable[Response]]
 HTTPMiddlewareFunction = Callable[[Request, CallNext], Awaitable[Response]]
@@ -159,11 +165,26 @@ def server_error_middleware() -> Callable[..., ASGIApp]:
     return ServerErrorMiddleware
 
 
+async def render_error_page(
+    scope: Scope, receive: Receive, send: Send, exc: Exception, debug: bool
+) -> None:
+    """Send the ServerErrorMiddleware's 500 for ``exc`` (a traceback page only if ``debug``)."""
+
+    async def fail(scope: Scope, receive: Receive, send: Send) -> None:
+        raise exc
+
+    try:
+        await server_error_middleware()(fail, debug=debug)(scope, receive, send)
+    except Exception as raised:
+        if raised is not exc:
+            raise
+
+
 def build_stack(
     inner: ASGIApp,
     middleware: list[Middleware],
     debug: bool,
-    error_handler: ErrorHandler | None,
+    error_handler: ErrorHandler | None = None,
 ) -> ASGIApp:
     """Wrap ``inner`` in ``middleware`` (first in the list outermost) and the 500 layer."""
     app = inner

@@ -64,6 +64,15 @@ class Response:
 
     media_type: ClassVar[str | None] = None
     charset: ClassVar[str] = "utf-8"
+    # The class's own Content-Type header, encoded once per class rather than per response.
+    _type_header: ClassVar[tuple[bytes, bytes] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        media = cls.media_type
+        cls._type_header = (
+            None if media is None else (b"content-type", _content_type(media, cls.charset))
+        )
 
     def __init__(
         self,
@@ -73,7 +82,19 @@ class Response:
         media_type: str | None = None,
     ) -> None:
         self.status_code = status_code
-        self.body = self.render(content)
+        self.body = body = self.render(content)
+        if (
+            headers is None
+            and media_type is None
+            and status_code >= 200
+            and status_code != 204
+            and status_code != 304
+        ):
+            size = len(body)
+            length = (b"content-length", _LENGTHS[size] if size < 4096 else content_length(size))
+            type_header = self._type_header
+            self.raw_headers = [length] if type_header is None else [length, type_header]
+            return
         media = media_type if media_type is not None else self.media_type
         if headers is None:
             raw: list[tuple[bytes, bytes]] = []
@@ -91,12 +112,12 @@ class Response:
         self.raw_headers = raw
 
     def render(self, content: Any) -> bytes:
-        if content is None:
-            return b""
-        if isinstance(content, bytes):
-            return content
         if isinstance(content, str):
             return content.encode(self.charset)
+        if isinstance(content, bytes):
+            return content
+        if content is None:
+            return b""
         if isinstance(content, bytearray | memoryview):
             return bytes(content)
         raise TypeError(

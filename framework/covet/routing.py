@@ -14,7 +14,13 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from covet._pathtrie import PathTemplate, PathTrie
-from covet.dispatch import ExceptionHandlers, endpoint_caller, handle_http, handle_websocket
+from covet.dispatch import (
+    ExceptionHandlers,
+    endpoint_caller,
+    guarded,
+    handle_http,
+    handle_websocket,
+)
 from covet.exceptions import ConfigurationError, DuplicateRouteError, NoMatchFound
 from covet.responses import PlainTextResponse, RedirectResponse, Response
 from covet.types import ASGIApp, Receive, Scope, Send
@@ -293,7 +299,7 @@ class Router:
             return
         for mount in self._mounts:
             if mount.matches(path):
-                await mount(scope, receive, send)
+                await guarded(mount, self.exception_handlers, scope, receive, send)
                 return
         if self.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"

@@ -304,3 +304,107 @@ def test_no_content_http_exception() -> None:
     response = TestClient(app).get("/")
     assert response.status_code == 304
     assert response.content == b""
+
+
+class LateStart(Response):
+    """A response that fails before sending anything."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise HTTPException(409, detail="conflict found late")
+
+
+def test_errors_from_responses_before_they_start_reach_the_handlers() -> None:
+    app = Covet()
+
+    @app.get("/late-http-error")
+    async def late(request: Request) -> Response:
+        return LateStart()
+
+    @app.get("/mid-stream")
+    async def mid(request: Request) -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"partial"
+            raise RuntimeError("mid-stream failure")
+
+        return StreamingResponse(chunks())
+
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.get("/late-http-error")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "conflict found late"}
+    started = client.get("/mid-stream")
+    assert started.status_code == 200  # too late for a 500: the status line went out
+    with pytest.raises(RuntimeError, match="mid-stream failure"):
+        TestClient(app).get("/mid-stream")
+
+
+def test_failing_exception_handler_is_a_500() -> None:
+    app = base_app()
+
+    @app.exception_handler(ValueError)
+    async def broken(request: Request, exc: ValueError) -> Response:
+        raise LookupError("handler bug")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.get("/value")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    with pytest.raises(LookupError):
+        TestClient(app).get("/value")
+
+
+def test_failing_server_error_handler_falls_back_to_the_plain_500() -> None:
+    app = base_app()
+
+    @app.exception_handler(500)
+    async def broken(request: Request, exc: Exception) -> Response:
+        raise LookupError("handler bug")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+
+
+def test_exception_handler_for_exception_leaves_http_errors_alone() -> None:
+    app = base_app()
+    app.add_exception_handler(Exception, lambda request, exc: PlainTextResponse("oops", 500))
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/missing").json() == {"detail": "Not Found"}
+    assert client.get("/boom").text == "oops"
+
+
+def test_server_error_passes_through_user_middleware() -> None:
+    app = base_app()
+    app.add_middleware(HeaderMiddleware, name="x-mw", value="1")
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert response.status_code == 500
+    assert response.headers["x-mw"] == "1"  # the 500 is made inside the middleware
+
+
+def test_mounted_app_errors_are_answered() -> None:
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("mounted failure")
+
+    app = base_app()
+    app.mount("/broken", broken)
+
+    @app.exception_handler(RuntimeError)
+    async def runtime(request: Request, exc: RuntimeError) -> Response:
+        return PlainTextResponse(f"handled {exc}", 503)
+
+    response = TestClient(app).get("/broken/x")
+    assert response.status_code == 503
+    assert response.text == "handled mounted failure"
+
+
+def test_router_alone_answers_a_plain_500() -> None:
+    from covet.routing import Router
+
+    router = Router()
+
+    async def boom(request: Request) -> None:
+        raise RuntimeError("x")
+
+    router.add_route("/", boom)
+    response = TestClient(router, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
