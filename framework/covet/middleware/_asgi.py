@@ -33,18 +33,31 @@ def without(headers: Iterable[tuple[bytes, bytes]], *names: bytes) -> RawHeaders
     return [(key, value) for key, value in headers if key.lower() not in names]
 
 
+def merge_vary(values: list[bytes], token: str) -> bytes:
+    """One Vary value from the response's Vary `values` plus `token`, each name once.
+
+    `Vary: *` already covers everything and stays as is.
+    """
+    if not values:
+        return token.encode("latin-1")
+    existing = [part.strip() for value in values for part in value.decode("latin-1").split(",")]
+    existing = [part for part in existing if part]
+    if "*" not in existing and token.lower() not in (part.lower() for part in existing):
+        existing.append(token)
+    return ", ".join(existing).encode("latin-1")
+
+
 def add_vary(headers: RawHeaders, token: str) -> RawHeaders:
-    """Merge `token` into the response's Vary header, once, keeping `Vary: *` as is."""
-    existing = [
-        part.strip()
-        for value in get_all(headers, b"vary")
-        for part in value.decode("latin-1").split(",")
-        if part.strip()
-    ]
-    if "*" in existing or token.lower() in (part.lower() for part in existing):
-        return headers
-    merged = ", ".join([*existing, token]).encode("latin-1")
-    return [*without(headers, b"vary"), (b"vary", merged)]
+    """`headers` with `token` merged into a single Vary header (see `merge_vary`)."""
+    rest: RawHeaders = []
+    vary: list[bytes] = []
+    for key, value in headers:
+        if key.lower() == b"vary":
+            vary.append(value)
+        else:
+            rest.append((key, value))
+    rest.append((b"vary", merge_vary(vary, token)))
+    return rest
 
 
 async def send_plain(

@@ -31,8 +31,8 @@ from covet.middleware._asgi import (
     Send,
     add_vary,
     get_header,
+    merge_vary,
     send_plain,
-    without,
 )
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -85,6 +85,12 @@ class CORSMiddleware:
         self.max_age = max_age
         # "*" answers every origin alike: nothing varies, nothing to echo.
         self._wildcard = self.allow_all_origins and not allow_credentials
+        self._static_grant: RawHeaders = []
+        if allow_credentials:
+            self._static_grant.append((b"access-control-allow-credentials", b"true"))
+        if self.expose_headers and not self.expose_all:
+            exposed = self.expose_headers.encode("latin-1")
+            self._static_grant.append((b"access-control-expose-headers", exposed))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -153,6 +159,13 @@ class CORSMiddleware:
         out.append((b"access-control-max-age", str(self.max_age).encode("latin-1")))
         await send_plain(send, 200, b"OK", out)
 
+    def _expose_all(self, headers: RawHeaders) -> bytes:
+        if not self.allow_credentials:
+            return b"*"
+        # "*" only means "every header" for requests without credentials: name them.
+        names = sorted({key.decode("latin-1").lower() for key, _ in headers})
+        return ", ".join(names).encode("latin-1")
+
     def _vary_only(self, send: Send) -> Send:
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -165,24 +178,28 @@ class CORSMiddleware:
         if not self.is_allowed_origin(origin):
             return send if self._wildcard else self._vary_only(send)
 
+        grant = [(b"access-control-allow-origin", self._allow_origin_value(origin))]
+        grant += self._static_grant
+
         async def send_with_cors(message: Message) -> None:
             if message["type"] != "http.response.start":
                 await send(message)
                 return
-            headers = without(message.get("headers", []), *_CORS_RESPONSE_HEADERS)
-            headers.append((b"access-control-allow-origin", self._allow_origin_value(origin)))
-            if self.allow_credentials:
-                headers.append((b"access-control-allow-credentials", b"true"))
-            exposed = self.expose_headers
+            headers: RawHeaders = []
+            vary: list[bytes] = []
+            for key, value in message.get("headers", ()):
+                name = key.lower()
+                if name == b"vary":
+                    vary.append(value)
+                elif name not in _CORS_RESPONSE_HEADERS:
+                    headers.append((key, value))
             if self.expose_all:
-                # "*" only means "every header" for requests without credentials: name them.
-                names = sorted({key.decode("latin-1").lower() for key, _ in headers})
-                names = [n for n in names if not n.startswith("access-control-")]
-                exposed = ", ".join(names) if self.allow_credentials else "*"
-            if exposed:
-                headers.append((b"access-control-expose-headers", exposed.encode("latin-1")))
+                headers.append((b"access-control-expose-headers", self._expose_all(headers)))
+            headers += grant
             if not self._wildcard:
-                headers = add_vary(headers, "Origin")
+                headers.append((b"vary", merge_vary(vary, "Origin")))
+            elif vary:
+                headers.append((b"vary", b", ".join(vary)))
             message["headers"] = headers
             await send(message)
 

@@ -30,6 +30,9 @@ from covet.middleware._asgi import (
 )
 
 DEFAULT_EXCLUDED_TYPES = ("text/event-stream",)
+# Clients send a handful of distinct Accept-Encoding values: parse each once.
+_ACCEPTS: dict[bytes, bool] = {}
+_ACCEPTS_MAX = 256
 
 
 def accepts_gzip(accept_encoding: bytes | None) -> bool:
@@ -76,13 +79,18 @@ class GZipMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # HEAD responses carry the GET body's Content-Length but no body: nothing to compress.
-        if (
-            scope["type"] == "http"
-            and scope["method"] != "HEAD"
-            and accepts_gzip(get_header(scope["headers"], b"accept-encoding"))
-        ):
-            await self.app(scope, receive, _GZipResponder(self, send))
-            return
+        if scope["type"] == "http" and scope["method"] != "HEAD":
+            accept = get_header(scope["headers"], b"accept-encoding")
+            if accept is not None:
+                accepted = _ACCEPTS.get(accept)
+                if accepted is None:
+                    accepted = accepts_gzip(accept)
+                    if len(_ACCEPTS) >= _ACCEPTS_MAX:
+                        _ACCEPTS.clear()
+                    _ACCEPTS[accept] = accepted
+                if accepted:
+                    await self.app(scope, receive, _GZipResponder(self, send))
+                    return
         await self.app(scope, receive, send)
 
 
@@ -123,10 +131,15 @@ class _GZipResponder:
     def _eligible(self, status: int, headers: RawHeaders) -> bool:
         if status < 200 or status in (204, 206, 304):
             return False
-        if get_header(headers, b"content-encoding") or get_header(headers, b"content-range"):
-            return False
-        content_type = (get_header(headers, b"content-type") or b"").lower()
-        return not content_type.startswith(self._config.excluded_content_types)
+        for key, value in headers:
+            name = key.lower()
+            if name == b"content-encoding" or name == b"content-range":
+                return False
+            if name == b"content-type" and value.lower().startswith(
+                self._config.excluded_content_types
+            ):
+                return False
+        return True
 
     async def _first_body(self, start: Message, message: Message) -> None:
         self._start = None
