@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from covet import Covet, HTTPException, PlainTextResponse, Request, WebSocket, WebSocketDisconnect
+from covet.formparsers import UploadFile
 from covet.middleware import GZipMiddleware
 
 CLOSE_CODE = 4001
@@ -60,6 +61,20 @@ async def files(request: Request) -> dict[str, Any]:
 @app.post("/echo")
 async def echo(request: Request) -> Any:
     return {"received": await request.json()}
+
+
+@app.post("/upload")
+async def upload(request: Request) -> dict[str, Any]:
+    form = await request.form(max_file_size=3 * 1024 * 1024)
+    result: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            data = await value.read()
+            result[name] = {"filename": value.filename, "size": len(data), "sum": sum(data) % 65521}
+        else:
+            result[name] = value
+    await form.close()
+    return result
 
 
 @app.get("/text")

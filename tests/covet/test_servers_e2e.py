@@ -129,6 +129,24 @@ def test_error_statuses(served: Served, method: str, path: str, status: int, det
         assert response.headers["allow"] == "GET, HEAD"
 
 
+def test_streamed_multipart_upload(served: Served) -> None:
+    blob = bytes(range(256)) * 8192  # 2 MiB: many receive() chunks on every server
+    response = served.post(
+        "/upload",
+        data={"title": "caf\u00e9", "tag": "x"},
+        files={"blob": ("blob.bin", blob, "application/octet-stream")},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "title": "caf\u00e9",
+        "tag": "x",
+        "blob": {"filename": "blob.bin", "size": len(blob), "sum": sum(blob) % 65521},
+    }
+    too_big = served.post("/upload", files={"blob": ("b", b"x" * (3 * 1024 * 1024 + 1))})
+    assert too_big.status_code == 413
+    assert served.post("/upload", json={"a": 1}).status_code == 415
+
+
 def test_malformed_json_is_400(served: Served) -> None:
     response = served.post(
         "/echo", content=b'{"broken": ', headers={"content-type": "application/json"}
