@@ -14,6 +14,13 @@ all three hold:
    trials a CI job can afford the interval spans the trials' spread, so that rule would miss most
    real 10 % regressions while the first two rules already bound false alarms.
 
+When both runs come from one interleaved A/B run (`meta.ab`, written by `--ab`; or
+`GateConfig.paired`), trial i of each side ran back to back, so the comparison is **paired**:
+the Wilcoxon signed-rank test on the per-trial log ratios replaces Mann-Whitney and the interval
+is that of the median per-pair ratio. Measured here, the machine drifted by 25 % within one
+run; pairing cancels drift that an unpaired test counts as noise. Its smallest one-sided p-value
+is 1/2^n: 7 pairs are needed for alpha 0.01.
+
 An **improvement** is the mirror image. With n trials per side Mann-Whitney cannot go below
 1/C(2n, n) (0.0079 at n=5), so a comparison whose sample sizes cannot reach alpha is
 **underpowered**: the gate refuses to pass it silently and exits 2 (a data error) naming how many
@@ -39,7 +46,17 @@ from typing import Any
 from covetbench.exceptions import ResultsError
 from covetbench.records import FLAG_DESCRIPTIONS
 from covetbench.results import atomic_write, load_results, trial_records, utc_now
-from covetbench.stats import Key, group_by_key, mann_whitney, median, min_p_value, ratio_ci
+from covetbench.stats import (
+    Key,
+    group_by_key,
+    mann_whitney,
+    median,
+    min_p_value,
+    min_p_value_paired,
+    paired_ratio_ci,
+    ratio_ci,
+    wilcoxon_paired,
+)
 
 GATE_JSON = "gate.json"
 SUMMARY_MD = "summary.md"
@@ -64,6 +81,8 @@ class GateConfig:
     threshold_pct: float = 5.0
     alpha: float = 0.01
     confidence: float = 0.95
+    #: pair trial i of baseline with trial i of current; None: when both are one A/B run's
+    paired: bool | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold_pct < 100.0:
@@ -95,6 +114,8 @@ class Comparison:
     verdict: str
     note: str = ""
     flags: list[str] = field(default_factory=list)
+    #: "mann-whitney" (independent runs) or "wilcoxon-paired" (interleaved A/B)
+    test: str = "mann-whitney"
 
     @property
     def change_pct(self) -> float:
@@ -145,10 +166,7 @@ class GateOutcome:
             return f"FAIL: {len(self.regressions)} of {n} configurations regressed"
         weak = [c for c in self.comparisons if c.verdict == UNDERPOWERED]
         if weak:
-            return (
-                f"ERROR: {len(weak)} of {n} comparisons cannot reach alpha={self.config.alpha} "
-                f"with so few trials; need at least {trials_needed(self.config.alpha)} per side"
-            )
+            return f"ERROR: {len(weak)} of {n} comparisons are underpowered: {weak[0].note}"
         return f"PASS: no regression beyond {self.config.threshold_pct:g}% in {n} configurations"
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,8 +180,9 @@ class GateOutcome:
             "confidence": self.config.confidence,
             "metric": "rps",
             "rule": (
-                "regression when one-sided Mann-Whitney p < alpha AND ratio of medians < "
-                "1 - threshold AND the bootstrap interval of the ratio lies below 1"
+                "regression when the one-sided test (Mann-Whitney; Wilcoxon signed-rank on "
+                "paired A/B trials) gives p < alpha AND the ratio of medians < 1 - threshold "
+                "AND the bootstrap interval of the ratio lies below 1"
             ),
             "generated_at": utc_now(),
             "headline": self.headline,
@@ -175,10 +194,10 @@ class GateOutcome:
         }
 
 
-def trials_needed(alpha: float) -> int:
-    """Smallest equal number of trials per side for which Mann-Whitney can reach `alpha`."""
+def trials_needed(alpha: float, paired: bool = False) -> int:
+    """Smallest equal number of trials per side for which the test can reach `alpha`."""
     n = 1
-    while min_p_value(n, n) >= alpha:
+    while (min_p_value_paired(n) if paired else min_p_value(n, n)) >= alpha:
         n += 1
     return n
 
@@ -193,22 +212,35 @@ def compare_samples(
     current: Sequence[float],
     config: GateConfig,
     flags: Sequence[str] = (),
+    paired: bool = False,
 ) -> Comparison:
-    """Apply the gate's rule (module docstring) to one configuration's two samples of rps."""
+    """Apply the gate's rule (module docstring) to one configuration's two samples of rps.
+
+    `paired`: `baseline[i]` and `current[i]` ran back to back (same length required).
+    """
     base_median, cur_median = median(baseline), median(current)
-    if base_median > 0:
-        ratio, low, high = ratio_ci(baseline, current, confidence=config.confidence)
+    positive = min(min(baseline), min(current)) > 0
+    if paired and positive:
+        ratio, low, high = paired_ratio_ci(baseline, current, confidence=config.confidence)
+        p_less = wilcoxon_paired(baseline, current, "less")
+        p_greater = wilcoxon_paired(baseline, current, "greater")
+        floor = min_p_value_paired(len(baseline))
     else:
-        ratio, low, high = math.inf if cur_median > 0 else 1.0, math.nan, math.nan
-    p_less = mann_whitney(baseline, current, "less")
-    p_greater = mann_whitney(baseline, current, "greater")
+        paired = False
+        if base_median > 0:
+            ratio, low, high = ratio_ci(baseline, current, confidence=config.confidence)
+        else:
+            ratio, low, high = math.inf if cur_median > 0 else 1.0, math.nan, math.nan
+        p_less = mann_whitney(baseline, current, "less")
+        p_greater = mann_whitney(baseline, current, "greater")
+        floor = min_p_value(len(baseline), len(current))
     limit = config.threshold_pct / 100.0
     note = ""
-    if min_p_value(len(baseline), len(current)) >= config.alpha:
+    if floor >= config.alpha:
         verdict = UNDERPOWERED
         note = (
             f"{len(baseline)} vs {len(current)} trials cannot reach p < {config.alpha:g}; "
-            f"need {trials_needed(config.alpha)} per side"
+            f"need {trials_needed(config.alpha, paired)} per side"
         )
     elif p_less < config.alpha and ratio < 1.0 - limit and high < 1.0:
         verdict = REGRESSION
@@ -234,6 +266,7 @@ def compare_samples(
         verdict=verdict,
         note=note,
         flags=sorted(set(flags)),
+        test="wilcoxon-paired" if paired else "mann-whitney",
     )
 
 
@@ -247,17 +280,25 @@ def compare_results(
     """Compare two loaded `results.json` documents (see `load_results`)."""
     base_groups = group_by_key(trial_records(baseline))
     cur_groups = group_by_key(trial_records(current))
+    paired = config.paired
+    if paired is None:
+        paired = bool(baseline["meta"].get("ab")) and bool(current["meta"].get("ab"))
     comparisons: list[Comparison] = []
     for key, cur_trials in cur_groups.items():
         base_trials = base_groups.get(key)
         if base_trials is None:
             continue
         flags = {f for t in [*base_trials, *cur_trials] for f in t.flags}
-        comparisons.append(
-            compare_samples(
-                key, [t.rps for t in base_trials], [t.rps for t in cur_trials], config, list(flags)
-            )
-        )
+        if paired:
+            base_by = {t.trial: t.rps for t in base_trials}
+            cur_by = {t.trial: t.rps for t in cur_trials}
+            common = sorted(set(base_by) & set(cur_by))
+            base_rps, cur_rps = [base_by[i] for i in common], [cur_by[i] for i in common]
+        else:
+            base_rps, cur_rps = [t.rps for t in base_trials], [t.rps for t in cur_trials]
+        if not base_rps:
+            continue
+        comparisons.append(compare_samples(key, base_rps, cur_rps, config, list(flags), paired))
     return GateOutcome(
         baseline=baseline_label,
         current=current_label,
@@ -364,8 +405,9 @@ def render_markdown(outcome: GateOutcome) -> str:
         lines.append(f"- `{flag}`: {FLAG_DESCRIPTIONS.get(flag, '')}")
     if flags:
         lines.append("")
+    tests = sorted({c.test for c in outcome.comparisons}) or ["mann-whitney"]
     lines.append(
-        f"Rule: a regression is a one-sided Mann-Whitney p < {cfg.alpha:g}, a median drop beyond "
+        f"Rule: a regression is a one-sided {' / '.join(tests)} p < {cfg.alpha:g}, a drop beyond "
         f"{cfg.threshold_pct:g}%, and a {cfg.confidence:.0%} bootstrap interval of the ratio "
         "entirely below 1. Exit code "
         f"{outcome.exit_code}."

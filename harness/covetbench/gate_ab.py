@@ -12,9 +12,11 @@ under one. So `covet-bench gate --ab REV` measures both sides in one run on this
    orders each configuration next to its twin, and the runner interleaves rounds (forward,
    reversed, ...), so A and B trials alternate;
 4. the run's `results.json` is split into `baseline/` (twins, renamed back) and `current/`,
-   which the gate then compares. Apps given with `--app` (your own code) have no twin.
+   which the gate then compares pair by pair (trial i of A against trial i of B: drift cancels).
+   Apps given with `--app` (your own code) have no twin.
 
-Trials per side default to at least `trials_needed(alpha) + 1` so the test can reach alpha.
+Trials per side default to at least `trials_needed(alpha, paired=True) + 1` (8 at alpha 0.01),
+so the paired test can reach alpha with one pair out of order.
 
     baseline, current = run_ab(AbRequest(rev="origin/main", suite="quick", root=Path("r/ab")))
 """
@@ -51,7 +53,7 @@ class AbRequest:
     suite: str
     root: Path
     overrides: dict[str, Any] = field(default_factory=dict)
-    min_trials: int = 6
+    min_trials: int = 8
     server_cpus: list[int] = field(default_factory=lambda: [0])
     loadgen_cpus: list[int] = field(default_factory=lambda: [1])
     command: list[str] = field(default_factory=lambda: list(sys.argv))

@@ -12,8 +12,10 @@ is slower, never faster) and not normal, so everything here is rank- or resampli
   shows next to each median.
 - `ratio_ci`: ratio of medians current/baseline with a bootstrap interval, resampling each side
   independently: the gate's effect size.
-- `mann_whitney`: Mann-Whitney U p-value (scipy), the gate's significance test; it makes no
-  normality assumption. With n trials per side the smallest possible two-sample one-sided p-value
+- `mann_whitney`: Mann-Whitney U p-value (scipy), the gate's significance test for independent
+  runs; it makes no normality assumption. `wilcoxon_paired` / `paired_ratio_ci`: the same
+  questions for interleaved A/B trials taken pair by pair (drift cancels; `min_p_value_paired`
+  is 1/2^n one-sided). With n trials per side the smallest possible two-sample one-sided p-value
   is 1/C(2n, n): 0.05 for n=3, 0.0143 for n=4, 0.0040 for n=5. `min_p_value` tells the gate
   whether a significance level is reachable at all.
 
@@ -133,6 +135,65 @@ def mann_whitney(
     result: Any = mannwhitneyu(cur, base, alternative=alternative, method="auto")
     p = float(result.pvalue)
     return 1.0 if math.isnan(p) else p
+
+
+def _pair_log_ratios(baseline: Sequence[float], current: Sequence[float]) -> _FloatArray:
+    base, cur = _array(baseline), _array(current)
+    if base.size != cur.size:
+        raise ValueError("paired samples must have the same length")
+    if np.any(base <= 0) or np.any(cur <= 0):
+        raise ValueError("paired ratios need positive values")
+    logs: _FloatArray = np.log(cur / base)
+    return logs
+
+
+def wilcoxon_paired(
+    baseline: Sequence[float], current: Sequence[float], alternative: str = "less"
+) -> float:
+    """p-value of the Wilcoxon signed-rank test on log(current / baseline), pair by pair.
+
+    For interleaved A/B trials: trial i of A and of B ran next to each other, so their ratio
+    cancels the machine's drift over the run, which an unpaired test counts as noise. Exact for
+    small samples; identical pairs give 1.0.
+    """
+    from scipy.stats import wilcoxon
+
+    if alternative not in ("two-sided", "less", "greater"):
+        raise ValueError(f"alternative must be two-sided, less or greater, not {alternative!r}")
+    logs = _pair_log_ratios(baseline, current)
+    if not np.any(logs != 0.0):
+        return 1.0
+    result: Any = wilcoxon(logs, alternative=alternative)
+    p = float(result.pvalue)
+    return 1.0 if math.isnan(p) else p
+
+
+def paired_ratio_ci(
+    baseline: Sequence[float],
+    current: Sequence[float],
+    confidence: float = 0.95,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> tuple[float, float, float]:
+    """(ratio, low, high): median of the per-pair ratios current/baseline, bootstrap interval
+    from resampling whole pairs."""
+    logs = _pair_log_ratios(baseline, current)
+    ratio = float(np.exp(np.median(logs)))
+    if logs.size == 1:
+        return ratio, ratio, ratio
+    rng = np.random.default_rng(seed)
+    meds = _bootstrap_medians(logs, rng, n_resamples)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.exp(np.percentile(meds, [tail, 100.0 - tail]))
+    return ratio, float(low), float(high)
+
+
+def min_p_value_paired(n_pairs: int, alternative: str = "less") -> float:
+    """Smallest p-value the exact Wilcoxon signed-rank test can give for `n_pairs`."""
+    if n_pairs < 1:
+        return 1.0
+    p = 0.5**n_pairs
+    return min(1.0, 2.0 * p) if alternative == "two-sided" else p
 
 
 def min_p_value(n_baseline: int, n_current: int, alternative: str = "less") -> float:

@@ -130,6 +130,29 @@ def test_underpowered() -> None:
     assert "need 5" in comp.note
 
 
+def drifting(n: int, factor: float, seed: int) -> list[float]:
+    """A run whose machine slows down 30 % from first to last trial, plus 1 % noise."""
+    drift = np.linspace(1.0, 0.7, n)
+    return [float(v) for v in np.array(sample(10_000, n, 0.01, seed)) * drift * factor]
+
+
+def test_paired_sees_through_drift() -> None:
+    base, cur = drifting(8, 1.0, seed=1), drifting(8, 0.9, seed=2)
+    unpaired = compare_samples(KEY, base, cur, GateConfig())
+    paired = compare_samples(KEY, base, cur, GateConfig(), paired=True)
+    assert unpaired.verdict == UNCHANGED
+    assert paired.verdict == REGRESSION and paired.test == "wilcoxon-paired"
+    assert paired.ratio == pytest.approx(0.9, abs=0.02)
+    same = compare_samples(KEY, base, drifting(8, 1.0, seed=3), GateConfig(), paired=True)
+    assert same.verdict == UNCHANGED
+
+
+def test_paired_underpowered_and_needs() -> None:
+    assert trials_needed(0.01, paired=True) == 7
+    comp = compare_samples(KEY, [100.0] * 6, [50.0] * 6, GateConfig(), paired=True)
+    assert comp.verdict == UNDERPOWERED and "need 7" in comp.note
+
+
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="threshold"):
         GateConfig(threshold_pct=0)
@@ -229,7 +252,7 @@ def test_exit_2_underpowered(tmp_path: Path) -> None:
     base = write_run(tmp_path / "a", {"uvicorn": [1000.0, 1001, 1002]})
     cur = write_run(tmp_path / "b", {"uvicorn": [1000.0, 1001, 1002]})
     assert gate_cmd.run(gate_args(baseline=base, current=cur)) == 2
-    assert "need at least 5" in (cur / "summary.md").read_text()
+    assert "need 5 per side" in (cur / "summary.md").read_text()
 
 
 def test_exit_2_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -266,8 +289,12 @@ def test_split_ab_renames_twins_and_summarizes(tmp_path: Path) -> None:
     assert base["summary"][0]["median_rps"] == 901.0
     write_results(tmp_path / "base", base)
     write_results(tmp_path / "cur", cur)
-    outcome = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig(alpha=0.1))
-    assert outcome.comparisons[0].baseline_median == 901.0
+    outcome = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig(alpha=0.2))
+    comp = outcome.comparisons[0]
+    assert comp.baseline_median == 901.0
+    assert comp.test == "wilcoxon-paired"  # both sides carry meta.ab: paired by trial number
+    unpaired = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig(paired=False))
+    assert unpaired.comparisons[0].test == "mann-whitney"
 
 
 def test_baseline_checkout_links_rev_code_and_cleans_up() -> None:

@@ -14,8 +14,11 @@ from covetbench.stats import (
     mann_whitney,
     median,
     min_p_value,
+    min_p_value_paired,
+    paired_ratio_ci,
     ratio_ci,
     summarize,
+    wilcoxon_paired,
 )
 
 
@@ -132,3 +135,31 @@ def test_summarize_groups_by_key_in_order() -> None:
 
 def test_summarize_empty() -> None:
     assert summarize([]) == []
+
+
+def test_wilcoxon_paired() -> None:
+    base = [100.0, 90.0, 80.0, 70.0, 60.0, 50.0, 40.0]
+    slower = [v * 0.9 for v in base]
+    assert wilcoxon_paired(base, slower, "less") == pytest.approx(1 / 128)
+    assert wilcoxon_paired(base, slower, "greater") == pytest.approx(1.0)
+    assert wilcoxon_paired(base, base, "less") == 1.0
+    assert min_p_value_paired(7) == pytest.approx(1 / 128)
+    assert min_p_value_paired(7, "two-sided") == pytest.approx(2 / 128)
+    assert min_p_value_paired(0) == 1.0
+    with pytest.raises(ValueError, match="same length"):
+        wilcoxon_paired([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="positive"):
+        wilcoxon_paired([0.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="alternative"):
+        wilcoxon_paired(base, slower, "up")
+
+
+def test_paired_ratio_ci() -> None:
+    base = [100.0, 90.0, 80.0, 70.0, 60.0]
+    ratio, low, high = paired_ratio_ci(base, [v * 0.8 for v in base])
+    assert ratio == pytest.approx(0.8)
+    assert low == pytest.approx(0.8) and high == pytest.approx(0.8)
+    ratio, low, high = paired_ratio_ci([10.0], [12.0])
+    assert (ratio, low, high) == pytest.approx((1.2, 1.2, 1.2))
+    ratio, low, high = paired_ratio_ci(base, [99.0, 95.0, 76.0, 70.0, 57.0])
+    assert low <= ratio <= high

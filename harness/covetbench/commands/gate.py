@@ -119,7 +119,7 @@ def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
         suite=args.suite,
         root=args.out or Path("reports") / f"{stamp}-ab",
         overrides=overrides,
-        min_trials=trials_needed(config.alpha) + 1,
+        min_trials=trials_needed(config.alpha, paired=True) + 1,
         server_cpus=parse_cpus(args.server_cpus, "--server-cpus"),
         loadgen_cpus=parse_cpus(args.loadgen_cpus, "--loadgen-cpus"),
         command=["covet-bench", *sys.argv[1:]],
