@@ -24,7 +24,8 @@ from websockets.sync.client import connect
 from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
 
 APP_DIR = Path(__file__).parent
-SERVER_NAMES = ["uvicorn", "hypercorn", "granian", "daphne"]
+# Issue 2's four peers, then covet's own server with each of its HTTP parsers.
+SERVER_NAMES = ["uvicorn", "hypercorn", "granian", "daphne", "covet", "covet-python"]
 CLOSE_CODE = 4001
 CLOSE_REASON = "bye from covet"
 
@@ -48,6 +49,8 @@ class Quirks:
 
 QUIRKS: dict[str, Quirks] = {
     "uvicorn": Quirks(),
+    "covet": Quirks(),
+    "covet-python": Quirks(),
     # hypercorn tells the app 1006 whatever close code the client sent (hypercorn #127).
     "hypercorn": Quirks(client_close_code_to_app=1006, client_close_reason_to_app=""),
     # granian and daphne pass the client's close code on but not its reason (observed).
