@@ -73,47 +73,49 @@ class RequestIDMiddleware:
         return f"{random.getrandbits(128):032x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "websocket":
+                await self._websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         request_id = self._request_id(scope)
         scope["request_id"] = request_id
-        token = REQUEST_ID.set(request_id)
-        try:
-            if scope["type"] == "http":
-                await self._http(scope, receive, send, request_id)
-            else:
-                await self._websocket(scope, receive, send, request_id)
-        finally:
-            REQUEST_ID.reset(token)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         log = self.access_log and self.logger.isEnabledFor(logging.INFO)
-        started = time.perf_counter()
+        started = time.perf_counter() if log else 0.0
         status = 0
         sent = 0
-        id_header = (self.header, request_id.encode("ascii"))
+        header = self.header
+        id_header = (header, request_id.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, sent
-            kind = message["type"]
-            if kind == "http.response.start":
+            if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*without(message.get("headers", []), self.header), id_header]
-            elif kind == "http.response.body":
+                headers = [item for item in message.get("headers", ()) if item[0] != header]
+                headers.append(id_header)
+                message["headers"] = headers
+            elif log:
                 sent += len(message.get("body", b""))
             await send(message)
 
+        token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
             if log:
                 self._log(scope, status or 500, sent, started, request_id)
             raise
+        finally:
+            REQUEST_ID.reset(token)
         if log:
             self._log(scope, status, sent, started, request_id)
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = self._request_id(scope)
+        scope["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
         log = self.access_log and self.logger.isEnabledFor(logging.INFO)
         started = time.perf_counter()
         status = 0
@@ -134,6 +136,7 @@ class RequestIDMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            REQUEST_ID.reset(token)
             if log:
                 self._log(scope, status or 500, 0, started, request_id)
 
