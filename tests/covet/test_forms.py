@@ -6,6 +6,8 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from covet._multipart import PART_BEGIN, PART_DATA, PART_END, MultipartError, MultipartParser
 from covet.exceptions import ConfigurationError, HTTPException
@@ -343,3 +345,50 @@ def test_request_form_passes_limits_and_closes(monkeypatch: pytest.MonkeyPatch) 
 )
 def test_parse_options_header(value: str, expected: tuple[str, dict[str, str]]) -> None:
     assert parse_options_header(value) == expected
+
+
+# -- property: any content, any chunking, same result ------------------------------------------
+
+_content = st.binary(max_size=300).map(lambda b: b.replace(b"covet-boundary", b"x"))
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    parts=st.lists(st.tuples(st.booleans(), _content), min_size=1, max_size=5),
+    cuts=st.lists(st.integers(min_value=1, max_value=97), min_size=1, max_size=8),
+)
+def test_multipart_property_any_content_any_chunking(
+    parts: list[tuple[bool, bytes]], cuts: list[int]
+) -> None:
+    body = multipart(
+        *(
+            (
+                f'Content-Disposition: form-data; name="p{i}"'
+                + (f'; filename="f{i}.bin"' if is_file else ""),
+                data,
+            )
+            for i, (is_file, data) in enumerate(parts)
+        )
+    )
+
+    async def split() -> AsyncIterator[bytes]:
+        position, turn = 0, 0
+        while position < len(body):
+            size = cuts[turn % len(cuts)]
+            yield body[position : position + size]
+            position += size
+            turn += 1
+
+    async def go() -> list[tuple[str, Any]]:
+        form = await parse_form(split(), MULTIPART)
+        out: list[tuple[str, Any]] = []
+        for name, value in form.multi_items():
+            out.append((name, await value.read() if isinstance(value, UploadFile) else value))
+        await form.close()
+        return out
+
+    expected = [
+        (f"p{i}", data if is_file else data.decode("utf-8", "replace"))
+        for i, (is_file, data) in enumerate(parts)
+    ]
+    assert run(go()) == expected
