@@ -119,6 +119,12 @@ async def ws_echo(websocket: WebSocket) -> None:
         _last_client_close.update(code=exc.code, reason=exc.reason)
 
 
+@app.websocket("/ws/deny")
+async def ws_deny(websocket: WebSocket) -> None:
+    # A 401 through the denial-response extension; a plain close (403) where there is none.
+    await websocket.send_denial_response(PlainTextResponse("no entry", status_code=401))
+
+
 @app.get("/ws/last-close")
 async def last_close(request: Request) -> dict[str, Any]:
     return dict(_last_client_close)

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
@@ -45,6 +45,9 @@ class Quirks:
     # Close code and reason the app is told when the client closes with 4002 "client leaving".
     client_close_code_to_app: int = 4002
     client_close_reason_to_app: str = "client leaving"
+    # Status of a handshake the app refuses with a 401 denial response: 403 where the server
+    # lacks the websocket.http.response extension (the app can then only close).
+    denial_status: int = 401
 
 
 QUIRKS: dict[str, Quirks] = {
@@ -56,8 +59,13 @@ QUIRKS: dict[str, Quirks] = {
     # granian and daphne pass the client's close code on but not its reason (observed).
     "granian": Quirks(client_close_reason_to_app=""),
     # daphne: no ASGI lifespan at all, so request.state stays empty; it drops the `reason` of
-    # websocket.close (conformance.md).
-    "daphne": Quirks(lifespan=False, close_reason_to_client="", client_close_reason_to_app=""),
+    # websocket.close (conformance.md) and offers no denial-response extension.
+    "daphne": Quirks(
+        lifespan=False,
+        close_reason_to_client="",
+        client_close_reason_to_app="",
+        denial_status=403,
+    ),
 }
 
 
@@ -186,6 +194,15 @@ def test_websocket_echo_and_custom_close(served: Served) -> None:
     assert received is not None
     assert received.code == CLOSE_CODE
     assert received.reason == served.quirks.close_reason_to_client
+
+
+def test_websocket_denial_response(served: Served) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        connect(served.server.ws_url + "/ws/deny", open_timeout=10).close()
+    response = info.value.response
+    assert response.status_code == served.quirks.denial_status
+    if served.quirks.denial_status == 401:
+        assert response.body == b"no entry"
 
 
 def test_websocket_client_close_code_reaches_the_app(served: Served) -> None:
