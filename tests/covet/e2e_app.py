@@ -119,6 +119,15 @@ async def ws_echo(websocket: WebSocket) -> None:
         _last_client_close.update(code=exc.code, reason=exc.reason)
 
 
+@app.websocket("/ws/proto")
+async def ws_proto(websocket: WebSocket) -> None:
+    offered = websocket.scope.get("subprotocols", [])
+    chosen = "chat.v1" if "chat.v1" in offered else None
+    await websocket.accept(subprotocol=chosen, headers=[(b"x-covet", b"yes")])
+    await websocket.send_json({"offered": offered})
+    await websocket.close()
+
+
 @app.websocket("/ws/deny")
 async def ws_deny(websocket: WebSocket) -> None:
     # A 401 through the denial-response extension; a plain close (403) where there is none.

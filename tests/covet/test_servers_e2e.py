@@ -8,6 +8,7 @@ difference (`QUIRKS`) instead of skipping, so a server that gains or loses it fa
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -20,6 +21,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
 
@@ -48,6 +50,8 @@ class Quirks:
     # Status of a handshake the app refuses with a 401 denial response: 403 where the server
     # lacks the websocket.http.response extension (the app can then only close).
     denial_status: int = 401
+    # Whether extra headers given to websocket.accept reach the client.
+    accept_headers: bool = True
 
 
 QUIRKS: dict[str, Quirks] = {
@@ -56,15 +60,18 @@ QUIRKS: dict[str, Quirks] = {
     "covet-python": Quirks(),
     # hypercorn tells the app 1006 whatever close code the client sent (hypercorn #127).
     "hypercorn": Quirks(client_close_code_to_app=1006, client_close_reason_to_app=""),
-    # granian and daphne pass the client's close code on but not its reason (observed).
-    "granian": Quirks(client_close_reason_to_app=""),
+    # granian passes the client's close code on but not its reason, and drops the `headers` of
+    # websocket.accept (observed).
+    "granian": Quirks(client_close_reason_to_app="", accept_headers=False),
     # daphne: no ASGI lifespan at all, so request.state stays empty; it drops the `reason` of
-    # websocket.close (conformance.md) and offers no denial-response extension.
+    # websocket.close and the `headers` of websocket.accept (conformance.md), and offers no
+    # denial-response extension.
     "daphne": Quirks(
         lifespan=False,
         close_reason_to_client="",
         client_close_reason_to_app="",
         denial_status=403,
+        accept_headers=False,
     ),
 }
 
@@ -194,6 +201,19 @@ def test_websocket_echo_and_custom_close(served: Served) -> None:
     assert received is not None
     assert received.code == CLOSE_CODE
     assert received.reason == served.quirks.close_reason_to_client
+
+
+def test_websocket_subprotocol_and_accept_headers(served: Served) -> None:
+    with connect(
+        served.server.ws_url + "/ws/proto",
+        subprotocols=[Subprotocol("chat.v2"), Subprotocol("chat.v1")],
+        open_timeout=10,
+    ) as ws:
+        assert ws.subprotocol == "chat.v1"
+        assert json.loads(ws.recv(timeout=10)) == {"offered": ["chat.v2", "chat.v1"]}
+        assert ws.response is not None
+        extra = ws.response.headers.get("x-covet")
+    assert extra == ("yes" if served.quirks.accept_headers else None)
 
 
 def test_websocket_denial_response(served: Served) -> None:
