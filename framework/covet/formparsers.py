@@ -215,19 +215,21 @@ async def parse_form(
     )
 
 
-def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
+def parse_options_header(value: str, escapes: bool = True) -> tuple[str, dict[str, str]]:
     """Split `text/plain; charset="utf-8"` into ("text/plain", {"charset": "utf-8"}).
 
-    The media type and parameter names come out lowercase; quoted values are unquoted.
+    The media type and parameter names come out lowercase; quoted values are unquoted, with
+    backslash escapes unless `escapes` is False (form-data part headers: browsers send a
+    backslash in a filename as is and escape only `"`, CR and LF, as %22, %0D, %0A).
     """
     media_type, _, rest = value.partition(";")
     params: dict[str, str] = {}
-    for key, param_value in _iter_params(rest):
+    for key, param_value in _iter_params(rest, escapes):
         params.setdefault(key, param_value)
     return media_type.strip().lower(), params
 
 
-def _iter_params(text: str) -> Iterator[tuple[str, str]]:
+def _iter_params(text: str, escapes: bool) -> Iterator[tuple[str, str]]:
     i, n = 0, len(text)
     while i < n:
         while i < n and text[i] in " \t;":
@@ -245,7 +247,7 @@ def _iter_params(text: str) -> Iterator[tuple[str, str]]:
             chars: list[str] = []
             i += 1
             while i < n and text[i] != '"':
-                if text[i] == "\\" and i + 1 < n:
+                if escapes and text[i] == "\\" and i + 1 < n:
                     i += 1
                 chars.append(text[i])
                 i += 1
@@ -385,7 +387,7 @@ def _describe_part(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None,
             disposition = value
         elif key == b"content-type":
             content_type = value
-    kind, params = parse_options_header(_header_text(disposition))
+    kind, params = parse_options_header(_header_text(disposition), escapes=False)
     if kind != "form-data" or "name" not in params:
         raise MultipartError("Multipart part without Content-Disposition: form-data; name=...")
     filename = params.get("filename")

@@ -159,9 +159,11 @@ def test_multipart_names_and_filenames_with_escapes_and_utf8() -> None:
         ('Content-Disposition: form-data; name="a%22b"; filename="caf\u00e9 %22x%22.txt"', b"1"),
         ("Content-Disposition: form-data; name=f; filename*=UTF-8''%E2%82%AC.bin", b"2"),
         ('Content-Disposition: form-data; name="empty"; filename=""', b""),
+        ('Content-Disposition: form-data; name="win"; filename="C:\\dir\\a.txt"', b"3"),
     )
     form = parse(body, MULTIPART)
-    first, euro, empty = (value for _, value in form.multi_items())
+    first, euro, empty, win = (value for _, value in form.multi_items())
+    assert isinstance(win, UploadFile) and win.filename == "C:\\dir\\a.txt"
     assert isinstance(first, UploadFile) and first.filename == 'café "x".txt'
     assert form.multi_items()[0][0] == 'a"b'
     assert isinstance(euro, UploadFile) and euro.filename == "€.bin"
