@@ -33,6 +33,7 @@ HTTP_ROUTES = {
     "/trailers": streaming.trailers,
     "/early-hint": streaming.early_hint,
     "/pathsend": streaming.pathsend,
+    "/zerocopysend": streaming.zerocopysend,
     "/state": lifespan_state.state_view,
     "/lifespan": lifespan_state.lifespan_view,
     "/disconnect/after-response": disconnect.after_response,
@@ -41,6 +42,7 @@ HTTP_ROUTES = {
 }
 WS_ROUTES = {
     "/ws/echo": ws_behaviour.echo,
+    "/ws/slow-accept": ws_behaviour.slow_accept,
     "/ws/probe": ws_behaviour.probe,
     "/ws/deny": ws_behaviour.deny,
     "/ws/deny-response": ws_behaviour.deny_response,

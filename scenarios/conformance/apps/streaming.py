@@ -198,3 +198,13 @@ async def slow_start(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"x-early", b"1")]})
     await asyncio.sleep(0.8)
     await send({"type": "http.response.body", "body": b"late-body"})
+
+
+async def zerocopysend(scope: Scope, receive: Receive, send: Send) -> None:
+    await read_body(receive)
+    if "http.response.zerocopysend" not in scope.get("extensions", {}):
+        await send_body(send, b"no-zerocopysend-extension")
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    with open(__file__, "rb") as file:
+        await send({"type": "http.response.zerocopysend", "file": file})

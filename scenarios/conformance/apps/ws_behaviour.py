@@ -129,3 +129,11 @@ async def send_after_close(scope: Scope, receive: Receive, send: Send) -> None:
     except Exception as exc:
         outcome = describe_exception(exc)
     RESULTS[token] = {"raised": outcome}
+
+
+async def slow_accept(scope: Scope, receive: Receive, send: Send) -> None:
+    """/ws/slow-accept: accept 0.6 s after websocket.connect."""
+    await receive()
+    await asyncio.sleep(0.6)
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": 1000})

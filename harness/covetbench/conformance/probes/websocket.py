@@ -297,3 +297,16 @@ def ws_probe_message(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         return CheckResult(PASS if ok else FAIL, seen)
     finally:
         ws.close()
+
+
+@probe("ws_accept_delay")
+def ws_accept_delay(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
+    """/ws/slow-accept accepts 0.6 s after connect: the 101 must not arrive before then."""
+    started = time.monotonic()
+    ws, evidence = _connect(ctx, params, "/ws/slow-accept")
+    elapsed = time.monotonic() - started
+    if ws is None:
+        return CheckResult(FAIL, evidence)
+    ws.close()
+    seen = f"101 after {elapsed:.2f}s (the app accepts after 0.6 s)"
+    return CheckResult(PASS if elapsed >= 0.5 else FAIL, seen)
