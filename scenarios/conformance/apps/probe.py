@@ -76,7 +76,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         elif path in HTTP_ROUTES:
             await HTTP_ROUTES[path](scope, receive, send)
         else:
-            await send_body(send, b"not found", status=404)
+            # say what path the server handed over (absolute-form targets show up here)
+            await send_body(send, b"not found: " + scope.get("path", "").encode(), status=404)
     elif kind == "websocket":
         handler = WS_ROUTES.get(path)
         if handler is None:
