@@ -262,6 +262,14 @@ class Router:
                 if route is not None:
                     await handle_http(route, self.exception_handlers, scope, receive, send)
                     return
+            else:
+                found = self._dynamic.match(path)
+                if found is not None:
+                    route = found[0].get(scope["method"])
+                    if route is not None:
+                        scope["path_params"] = found[1]
+                        await handle_http(route, self.exception_handlers, scope, receive, send)
+                        return
             await self._http_slow(path, table, scope, receive, send)
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
