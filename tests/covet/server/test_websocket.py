@@ -264,3 +264,36 @@ def test_frame_reader_limits() -> None:
         list(reader.feed(frame))
     assert info.value.code == 1009
     assert build_frame(0x1, b"x" * 70000)[1] == 127
+
+
+def test_websocket_upgrade_pipelined_behind_a_request(make_conn: ConnFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"first"})
+            return
+        await Recorder()(scope, receive, send)
+
+    async def main() -> None:
+        conn = make_conn(app)
+        out = await conn.request(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" + UPGRADE)
+        first, _, rest = out.partition(b"first")
+        assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 101 ")
+        out = await conn.request(client_frame(0x1, b"hi"))
+        assert server_frames(out) == [(0x1, b"hi")]
+
+    run(main())
+
+
+def test_other_upgrades_are_plain_http(make_conn: ConnFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    async def main() -> None:
+        conn = make_conn(app)
+        h2c = b"GET /a HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+        out = await conn.request(h2c + b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert out.count(b"HTTP/1.1 200 ") == 2 and out.endswith(b"/b")
+
+    run(main())
