@@ -404,3 +404,62 @@ def test_routes_and_repr() -> None:
     text = " ".join(repr(route) for route in app.routes)
     assert "Route(path='/users/{user_id:int}'" in text
     assert "Mount(path='/m'" in text
+
+
+def test_path_trie_directly() -> None:
+    from covet._pathtrie import PathTemplate, PathTrie
+
+    trie: PathTrie[list[str]] = PathTrie()
+    trie.setdefault(PathTemplate("/static/path"), list).append("static")
+    trie.setdefault(PathTemplate("/users/{id:int}"), list).append("int")
+    trie.setdefault(PathTemplate("/users/{id:int}"), list).append("same template, same value")
+    trie.setdefault(PathTemplate("/users/me/{tab}"), list).append("deeper literal")
+    trie.setdefault(PathTemplate("/users/{name}/{tab}"), list).append("shallower")
+    assert trie.match("/static/path") == (["static"], {})
+    assert trie.match("/users/5") == (["int", "same template, same value"], {"id": 5})
+    assert trie.match("/users/me/posts") == (["deeper literal"], {"tab": "posts"})
+    assert trie.match("/users/ada/posts") == (["shallower"], {"name": "ada", "tab": "posts"})
+    assert trie.match("relative") is None
+    assert trie.match("/nothing") is None
+
+
+def test_convertor_rejecting_a_value_means_no_match() -> None:
+    class EvenConvertor(Convertor):
+        regex = "[0-9]+"
+
+        def convert(self, value: str) -> int:
+            if int(value) % 2:
+                raise ValueError("odd")
+            return int(value)
+
+    register_convertor("even", EvenConvertor())
+    app = Covet()
+
+    @app.get("/n/{n:even}")
+    async def even(request: Request) -> str:
+        return "even"
+
+    @app.get("/n/{n:int}")
+    async def other(request: Request) -> str:
+        return "odd"
+
+    client = TestClient(app)
+    assert client.get("/n/4").text == "even"
+    assert client.get("/n/3").text == "odd"
+
+
+def test_static_path_with_dynamic_method_fallback() -> None:
+    app = Covet()
+
+    @app.get("/items/special")
+    async def special(request: Request) -> str:
+        return "special"
+
+    @app.post("/items/{name}")
+    async def create(request: Request) -> str:
+        return "created " + str(request.path_params["name"])
+
+    client = TestClient(app)
+    assert client.get("/items/special").text == "special"
+    assert client.post("/items/special").text == "created special"
+    assert client.put("/items/special").headers["allow"] == "GET, HEAD"
