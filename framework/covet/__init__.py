@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from covet.applications import Covet
 from covet.exceptions import HTTPException, WebSocketDisconnect
@@ -30,6 +30,9 @@ from covet.responses import (
     StreamingResponse,
 )
 from covet.websockets import WebSocket
+
+if TYPE_CHECKING:  # for type checkers only: at runtime ``run`` is imported on first use
+    from covet.server import run
 
 __all__ = [
     "Covet",

@@ -60,6 +60,12 @@ class _CalledResponse(Response):
             await send(message)
         await self._task
 
+    def discard(self) -> None:
+        """The middleware answered with another response: stop the app producing this one."""
+        self._task.cancel()
+        # Its outcome matters to no one now; retrieving it keeps asyncio from logging it.
+        self._task.add_done_callback(lambda task: task.cancelled() or task.exception())
+
 
 class FunctionMiddleware:
     """Adapts ``async def mw(request, call_next)`` (``@app.middleware("http")``) to ASGI.
@@ -77,10 +83,23 @@ class FunctionMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        response = await self.dispatch(request, self._call_next)
-        await response(scope, receive, send)
+        called: list[_CalledResponse] = []
 
-    async def _call_next(self, request: Request) -> Response:
+        async def call_next(request: Request) -> Response:
+            response = await self._call_next(request)
+            called.append(response)
+            return response
+
+        response: Response | None = None
+        try:
+            response = await self.dispatch(request, call_next)
+            await response(scope, receive, send)
+        finally:
+            for unused in called:
+                if unused is not response:
+                    unused.discard()
+
+    async def _call_next(self, request: Request) -> _CalledResponse:
         queue: asyncio.Queue[Message | None] = asyncio.Queue()
         receive = request.receive
         if request._body is not None:

@@ -408,3 +408,27 @@ def test_router_alone_answers_a_plain_500() -> None:
     router.add_route("/", boom)
     response = TestClient(router, raise_server_exceptions=False).get("/")
     assert (response.status_code, response.text) == (500, "Internal Server Error")
+
+
+def test_function_middleware_discarding_the_downstream_response() -> None:
+    app = base_app()
+
+    @app.middleware("http")
+    async def replace(request: Request, call_next: CallNext) -> Response:
+        original = await call_next(request)
+        if request.url.path == "/stream":
+            return PlainTextResponse(f"replaced {original.status_code}")
+        return original
+
+    @app.middleware("http")
+    async def failing(request: Request, call_next: CallNext) -> Response:
+        response = await call_next(request)
+        if request.url.path == "/ok":
+            raise LookupError("middleware failed after call_next")
+        return response
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/stream").text == "replaced 200"
+    failed = client.get("/ok")
+    assert failed.status_code == 500
+    assert failed.text == "Internal Server Error"
