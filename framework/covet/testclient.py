@@ -137,7 +137,7 @@ class TestClient(httpx.Client):
         self._portal: _Portal | None = None
         self._lifespan: concurrent.futures.Future[None] | None = None
         self._lifespan_in: asyncio.Queue[Message] | None = None
-        self._lifespan_out: queue.Queue[Message | BaseException] = queue.Queue()
+        self._lifespan_out: queue.Queue[Message | BaseException | None] = queue.Queue()
         super().__init__(
             base_url=base_url,
             headers={"user-agent": "testclient", **(headers or {})},
@@ -285,9 +285,14 @@ class TestClient(httpx.Client):
         except BaseException as exc:
             self._lifespan_out.put(exc)
             raise
+        finally:
+            self._lifespan_out.put(None)
 
     def _expect_lifespan(self, expected: str) -> None:
         message = self._lifespan_out.get()
+        if message is None:  # the app returned: it does not speak the lifespan protocol
+            self._lifespan_in = None
+            return
         if isinstance(message, BaseException):
             self._close_portal()
             raise message

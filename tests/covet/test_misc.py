@@ -191,3 +191,13 @@ def test_testclient_lifespan_unexpected_message() -> None:
 
 def test_is_httpx_client() -> None:
     assert isinstance(TestClient(Covet()), httpx.Client)
+
+
+def test_testclient_with_an_app_ignoring_lifespan() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        await Response("plain app")(scope, receive, send)
+
+    with TestClient(app) as client:
+        assert client.get("/").text == "plain app"
