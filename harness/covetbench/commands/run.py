@@ -52,10 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
     add_app_option(parser)
     parser.add_argument(
-        "--server-cpus", default="0", metavar="CPUS", help="CPUs the servers are pinned to"
+        "--server-cpus",
+        default="0",
+        metavar="CPUS",
+        help="CPUs the servers are pinned to (default %(default)s)",
     )
     parser.add_argument(
-        "--loadgen-cpus", default="1", metavar="CPUS", help="CPUs the load generator is pinned to"
+        "--loadgen-cpus",
+        default="1",
+        metavar="CPUS",
+        help="CPUs the load generator is pinned to (default %(default)s)",
     )
     parser.add_argument(
         "--out",
