@@ -59,13 +59,59 @@ def cpu_seconds(pid: int) -> float:
 
 
 def wrk(port: int, duration: float, script: str | None) -> float:
+    return wrk_counts(port, duration, script)[0]
+
+
+def wrk_counts(port: int, duration: float, script: str | None) -> tuple[float, int]:
+    """(requests/s, requests completed) of one wrk run."""
     cmd = ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{duration:g}s"]
     if script:
         cmd += ["-s", script]
     cmd.append(f"http://127.0.0.1:{port}/plaintext")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(match.group(1)) if match else 0.0
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
+    return (float(rate.group(1)) if rate else 0.0), (int(count.group(1)) if count else 0)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_check(name: str) -> None:
+    """RSS after ~100k and after ~1M requests on one server process."""
+    port = free_port()
+    cmd = ["taskset", "-c", "0", *SERVERS[name], "--port", str(port)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "framework"), str(APPS)]))
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
+    try:
+        _wait_ready(port)
+        done = 0
+        marks: dict[int, float] = {}
+        for target in (100_000, 1_000_000):
+            while done < target:
+                rate, count = wrk_counts(port, 2, None)
+                done += count
+            marks[done] = rss_mb(proc.pid)
+            print(f"{name}: RSS {marks[done]:.1f} MB after {done} requests", flush=True)
+        first, last = marks.values()
+        print(f"{name}: RSS growth {last - first:+.1f} MB", flush=True)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def _wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
 
 
 def trial(name: str, duration: float, script: str | None) -> tuple[float, float]:
@@ -74,13 +120,7 @@ def trial(name: str, duration: float, script: str | None) -> tuple[float, float]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "framework"), str(APPS)]))
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        _wait_ready(port)
         wrk(port, 2, script)
         cpu0 = cpu_seconds(proc.pid)
         rps = wrk(port, duration, script)
@@ -101,6 +141,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--pipeline", type=int, default=1)
+    parser.add_argument("--rss", action="store_true", help="RSS after 100k and 1M requests")
     args = parser.parse_args()
     script = None
     if args.pipeline > 1:
@@ -110,6 +151,10 @@ def main() -> int:
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in args.servers}
     with open("/tmp/covet-bench.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if args.rss:
+            for name in args.servers:
+                rss_check(name)
+            return 0
         for rnd in range(args.rounds):
             for name in args.servers:
                 rps, us = trial(name, args.duration, script)

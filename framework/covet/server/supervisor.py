@@ -11,6 +11,7 @@ after starting), SIGTERM/SIGINT are forwarded so every worker shuts down gracefu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -38,7 +39,12 @@ class Supervisor:
         """Start the workers and supervise them until SIGTERM/SIGINT."""
         from covet.server.server import bind_socket
 
-        bind_socket(self.config).close()  # fail early, in the parent, if the port is taken
+        # Fail early, in the parent, if the port is taken; with port 0, pick the one port every
+        # worker then binds. The parent's socket is closed: SO_REUSEPORT would otherwise route
+        # connections to a socket nobody accepts on.
+        sock = bind_socket(self.config)
+        self.config = dataclasses.replace(self.config, port=sock.getsockname()[1])
+        sock.close()
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
             for _ in range(self.config.workers):

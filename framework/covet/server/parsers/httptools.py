@@ -103,7 +103,10 @@ class HttptoolsParser:
             self._fail(414, "request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # llhttp (strict mode) already rejects non-token names and control characters.
+        # llhttp (strict mode) already rejects non-token names and control characters, but
+        # keeps trailing whitespace, which is not part of the value (RFC 9110 5.5).
+        if value and value[-1] in (32, 9):
+            value = value.rstrip(b" \t")
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:

@@ -14,7 +14,8 @@ from covet.server.exceptions import HTTPParseError, UpgradeRequested
 from covet.server.parsers.base import Headers, ParserLimits, ParserOwner, check_headers
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([!-~]+) HTTP/1\.([01])")
+# Several spaces between the parts are tolerated, as llhttp does (RFC 9112 3 allows it).
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") +([!-~]+) +HTTP/1\.([01])")
 _HEADER_LINE = re.compile(
     rb"^(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n", re.MULTILINE
 )
@@ -72,7 +73,8 @@ class PythonParser:
                 if end - pos < 2:
                     if data[pos : pos + 1] != b"\r":
                         raise HTTPParseError(400, "missing CRLF after chunk data")
-                    break
+                    self._buf = data[pos:]
+                    return
                 if data[pos : pos + 2] != b"\r\n":
                     raise HTTPParseError(400, "missing CRLF after chunk data")
                 pos += 2
