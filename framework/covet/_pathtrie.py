@@ -173,26 +173,35 @@ class PathTrie(Generic[T]):
         if not path.startswith("/"):
             return None
         node = self._root
-        trail = [(node, 1)]
-        offset = 1
-        for segment in path[1:].split("/"):
-            child = node.static.get(segment)
+        # Ancestors holding patterns, deepest first, as a linked list of (node, offset, next).
+        trail: tuple[_Node[T], int, Any] | None = None
+        start = 1
+        while True:
+            end = path.find("/", start)
+            child = node.static.get(path[start:] if end < 0 else path[start:end])
             if child is None:
                 break
+            if node.patterns:
+                trail = (node, start, trail)
             node = child
-            offset += len(segment) + 1
-            trail.append((node, offset))
-        else:
-            if node.leaf is not None:
-                return node.leaf, {}
-        for node, offset in reversed(trail):
-            if not node.patterns:
-                continue
-            rest = path[offset:]
-            for regex, params, holder in node.patterns:
-                found = regex.fullmatch(rest)
-                if found is not None and holder.leaf is not None:
-                    values = _convert(found, params)
+            if end < 0:  # every segment was literal
+                if node.leaf is not None:
+                    return node.leaf, {}
+                if trail is None:
+                    return None
+                node, start, trail = trail
+                break
+            start = end + 1
+        while True:
+            if node.patterns:
+                rest = path[start:]
+                for regex, conversions, holder in node.patterns:
+                    found = regex.fullmatch(rest)
+                    if found is None or holder.leaf is None:
+                        continue
+                    values = _convert(found, conversions)
                     if values is not None:
                         return holder.leaf, values
-        return None
+            if trail is None:
+                return None
+            node, start, trail = trail

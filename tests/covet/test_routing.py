@@ -419,8 +419,16 @@ def test_path_trie_directly() -> None:
     assert trie.match("/users/5") == (["int", "same template, same value"], {"id": 5})
     assert trie.match("/users/me/posts") == (["deeper literal"], {"tab": "posts"})
     assert trie.match("/users/ada/posts") == (["shallower"], {"name": "ada", "tab": "posts"})
+    assert trie.match("/users/me") is None  # "me" is no int, and /users/me/{tab} needs more
     assert trie.match("relative") is None
     assert trie.match("/nothing") is None
+    assert trie.match("/static") is None
+    trie.setdefault(PathTemplate("/files/{rest:path}"), list).append("files")
+    assert trie.match("/files") is None
+    assert trie.match("/files/") == (["files"], {"rest": ""})
+    assert trie.match("/files/a/b") == (["files"], {"rest": "a/b"})
+    trie.setdefault(PathTemplate("/users/{name}"), list).append("name")
+    assert trie.match("/users/me") == (["name"], {"name": "me"})
 
 
 def test_convertor_rejecting_a_value_means_no_match() -> None:
