@@ -79,6 +79,8 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self._ws_scope: Scope | None = None
         self._closed = False
         self._wbuf: list[bytes] = []
+        self._root_path = state.config.root_path
+        self._limit = state.config.limit_concurrency
 
     # asyncio.Protocol
 
@@ -131,10 +133,13 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self, method: bytes, target: bytes, http_version: str, headers: Headers, info: RequestInfo
     ) -> None:
         self.deadline = 0.0
-        raw_path, query = split_target(target)
+        if target[0] == 47 and b"?" not in target:  # "/...": the common case
+            raw_path, query = target, b""
+        else:
+            raw_path, query = split_target(target)
         path = unquote(raw_path.decode("ascii")) if b"%" in raw_path else raw_path.decode("ascii")
         state = self.state
-        root_path = state.config.root_path
+        root_path = self._root_path
         scope: Scope = {
             "type": "http",
             "asgi": ASGI_HTTP,
@@ -180,7 +185,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
     def _run(self, cycle: RequestCycle) -> None:
         self._cycle = cycle
         state = self.state
-        limit = state.config.limit_concurrency
+        limit = self._limit
         app = state.app
         if limit is not None and (state.in_flight >= limit or len(state.connections) > limit):
             app = _service_unavailable
