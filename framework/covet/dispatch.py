@@ -95,41 +95,47 @@ async def handle_http(
     """Run ``route`` for one request and send its response."""
     request = None
     try:
-        if route.takes_request:
-            request = Request(scope, receive)
-            result = await route.call(request)
-        else:
-            result = await route.call()
-        kind = type(result)
-        if kind is dict or kind is list:
-            body = dumps(result)
-            content_type = _JSON_TYPE
-        elif kind is str:
-            body = result.encode("utf-8")
-            content_type = _TEXT_TYPE
-        elif kind is bytes:
-            body = result
-            content_type = _BYTES_TYPE
-        else:
-            response = to_response(result)
-            body = None
-    except Exception as exc:
-        await handlers.handle(exc, request or Request(scope, receive), scope, receive, send)
-        return
-    if body is None:
-        if type(response).__call__ is Response.__call__:
-            await response(scope, receive, send)  # sends nothing that can fail half-way
-        else:
-            await guarded(response, handlers, scope, receive, send)
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-length", content_length(len(body))), content_type],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        try:
+            if route.takes_request:
+                request = Request(scope, receive)
+                result = await route.call(request)
+            else:
+                result = await route.call()
+            kind = type(result)
+            if kind is dict or kind is list:
+                body = dumps(result)
+                content_type = _JSON_TYPE
+            elif kind is str:
+                body = result.encode("utf-8")
+                content_type = _TEXT_TYPE
+            elif kind is bytes:
+                body = result
+                content_type = _BYTES_TYPE
+            else:
+                response = to_response(result)
+                body = None
+        except Exception as exc:
+            await handlers.handle(exc, request or Request(scope, receive), scope, receive, send)
+            return
+        if body is None:
+            if type(response).__call__ is Response.__call__:
+                await response(scope, receive, send)  # sends nothing that can fail half-way
+            else:
+                await guarded(response, handlers, scope, receive, send)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", content_length(len(body))), content_type],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+    finally:
+        if request is not None and request._form is not None:
+            await request.close()  # uploaded files' temporary storage
 
 
 async def handle_websocket(

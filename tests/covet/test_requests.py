@@ -247,3 +247,18 @@ def test_http_exception_repr() -> None:
     assert str(exc) == "404: Not Found"
     assert "status_code=404" in repr(exc)
     assert HTTPException(799).detail == ""
+
+
+def test_uploaded_files_are_closed_after_the_response() -> None:
+    app = Covet()
+    uploads: list[Any] = []
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, Any]:
+        form = await request.form()
+        uploads.append(form["file"])
+        return {"size": len(await form["file"].read())}
+
+    response = TestClient(app).post("/upload", files={"file": ("a.txt", b"hello")})
+    assert response.json() == {"size": 5}
+    assert uploads[0].file.closed
