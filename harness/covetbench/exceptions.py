@@ -1,13 +1,13 @@
 """Errors raised by covet-bench.
 
-    BenchError
-    ├── UsageError            bad command line or option value (exit code 2)
-    │   └── UnknownNameError  unknown app / server / scenario / load generator
-    ├── SuiteError            a suite or scenario file is wrong (names file, line, field)
-    ├── ServerStartError      a server did not become ready (carries its log tail)
-    ├── LoadGeneratorError    a load generator is missing or failed
-    ├── VerifyError           an endpoint failed verification
-    └── ResultsError          results on disk are missing, invalid or not comparable
+BenchError
+├── UsageError            bad command line or option value (exit code 2)
+│   └── UnknownNameError  unknown app / server / scenario / load generator
+├── SuiteError            a suite or scenario file is wrong (names file, line, field)
+├── ServerStartError      a server did not become ready (carries its log tail)
+├── LoadGeneratorError    a load generator is missing or failed
+├── VerifyError           an endpoint failed verification
+└── ResultsError          results on disk are missing, invalid or not comparable
 """
 
 from __future__ import annotations

@@ -78,6 +78,8 @@ class LoadResult:
     histogram: str | None = None
     raw_output: str = ""
     command: list[str] = field(default_factory=list)
+    #: CPU seconds (user + system) the generator itself used, e.g. from `os.wait4`
+    cpu_s: float | None = None
 
 
 @dataclass

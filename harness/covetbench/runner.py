@@ -46,7 +46,7 @@ from typing import Any, Protocol
 
 from covetbench import stats, validity
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
-from covetbench.load import LoadRequest, MeasuredLoad, get_loadgen
+from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
 from covetbench.results import ResultsWriter, collect_meta, utc_now
 from covetbench.schedule import Config, Pair, Plan
@@ -365,7 +365,7 @@ class Runner:
             timeout_s=suite.timeout_s,
         )
 
-    def _load(self, config: Config, duration_s: int) -> MeasuredLoad | None:
+    def _load(self, config: Config, duration_s: int) -> LoadResult | None:
         """One generator run; None (and the configuration dropped) when it failed."""
         try:
             result = get_loadgen(config.loadgen).run(self._request(config, duration_s))

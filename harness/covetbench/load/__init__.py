@@ -13,7 +13,7 @@ from covetbench.load.base import (
     DEFAULT_TIMEOUT_S,
     LoadDriver,
     LoadRequest,
-    MeasuredLoad,
+    LoadResult,
     RequestShape,
 )
 from covetbench.load.wrk import WrkDriver
@@ -23,7 +23,7 @@ __all__ = [
     "LOAD_DRIVERS",
     "LoadDriver",
     "LoadRequest",
-    "MeasuredLoad",
+    "LoadResult",
     "RequestShape",
     "WrkDriver",
     "get_loadgen",

@@ -65,18 +65,6 @@ class LoadRequest:
     workdir: Path | None = None
 
 
-@dataclass
-class MeasuredLoad(LoadResult):
-    """A `LoadResult` plus the generator's own CPU seconds over the run.
-
-    CONTRACTS.md puts `cpu_s` on `LoadResult`; until `records.py` carries it, drivers return
-    this subclass so the monitor can turn it into the generator's CPU %.
-    """
-
-    #: CPU seconds (user + system) the generator itself used, e.g. from `os.wait4`
-    cpu_s: float | None = None
-
-
 class LoadDriver(ABC):
     """One load generator. Subclasses give its name, install hint and `run`."""
 
@@ -98,7 +86,7 @@ class LoadDriver(ABC):
         return getattr(scenario, "kind", "http") == "http"
 
     @abstractmethod
-    def run(self, request: LoadRequest) -> MeasuredLoad:
+    def run(self, request: LoadRequest) -> LoadResult:
         """Drive the load and return what was measured, `cpu_s` included.
 
         Raises `LoadGeneratorError` when the generator is missing or produced no result.

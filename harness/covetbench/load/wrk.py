@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.exceptions import LoadGeneratorError
-from covetbench.load.base import LoadDriver, LoadRequest, MeasuredLoad, RequestShape
+from covetbench.load.base import LoadDriver, LoadRequest, LoadResult, RequestShape
 from covetbench.records import ErrorCounts, LatencyMs
 
 INSTALL_HINT = (
@@ -245,7 +245,7 @@ class WrkDriver(LoadDriver):
             argv = [taskset, "-c", ",".join(str(c) for c in request.cpus), *argv]
         return argv
 
-    def run(self, request: LoadRequest) -> MeasuredLoad:
+    def run(self, request: LoadRequest) -> LoadResult:
         if request.concurrency < 1:
             raise LoadGeneratorError(f"concurrency must be >= 1, got {request.concurrency}")
         if request.pipeline < 1:
@@ -263,7 +263,7 @@ class WrkDriver(LoadDriver):
             tail = "\n".join(output.strip().splitlines()[-10:])
             raise LoadGeneratorError(f"wrk exited with code {returncode}:\n{tail}")
         parsed = parse_wrk_output(output, request.pipeline)
-        return MeasuredLoad(
+        return LoadResult(
             loadgen=self.name,
             requests=parsed.requests,
             duration_s=parsed.duration_s,
