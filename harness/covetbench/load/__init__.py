@@ -13,10 +13,10 @@ from covetbench.load.base import (
     DEFAULT_TIMEOUT_S,
     LoadDriver,
     LoadRequest,
-    LoadResult,
     RequestShape,
 )
 from covetbench.load.wrk import WrkDriver
+from covetbench.records import LoadResult
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

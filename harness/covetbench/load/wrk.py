@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.exceptions import LoadGeneratorError
-from covetbench.load.base import LoadDriver, LoadRequest, LoadResult, RequestShape
-from covetbench.records import ErrorCounts, LatencyMs
+from covetbench.load.base import LoadDriver, LoadRequest, RequestShape
+from covetbench.records import ErrorCounts, LatencyMs, LoadResult
 
 INSTALL_HINT = (
     "wrk is not installed: install it with `sudo apt-get install wrk` (Debian/Ubuntu; "
