@@ -125,13 +125,22 @@ class RunningServer:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM the whole process group, wait, then SIGKILL what is left; reap."""
+        """SIGTERM the main process, wait, then the group, then SIGKILL what is left; reap.
+
+        The main process is signalled first so a supervisor can run its own graceful shutdown
+        (lifespan.shutdown in its workers); signalling the whole group at once kills workers
+        before their supervisor asks them to finish (hypercorn's `-w 1` worker, for one).
+        """
         if self.proc.poll() is None:
-            _signal_group(self.proc.pid, signal.SIGTERM)
             try:
+                self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                pass
+                _signal_group(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(1.0)
+                except subprocess.TimeoutExpired:
+                    pass
         # Workers may outlive their parent: always sweep the group.
         _signal_group(self.proc.pid, signal.SIGKILL)
         try:
