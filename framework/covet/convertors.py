@@ -29,12 +29,11 @@ class Convertor:
     """Base class: ``regex`` matches the text, ``convert`` parses it, ``to_string`` renders it.
 
     ``convert`` may raise ``ValueError`` to reject text the regex let through: the path then
-    does not match (404), exactly as if the regex had failed.
+    does not match (404), exactly as if the regex had failed. ``regex`` must not contain
+    named groups (use ``(?:...)``): it is embedded in the route's own pattern.
     """
 
     regex: ClassVar[str] = ""
-    #: True when the parameter may span several path segments (``path``).
-    spans_segments: ClassVar[bool] = False
 
     def convert(self, value: str) -> Any:
         return value
@@ -55,7 +54,6 @@ class StringConvertor(Convertor):
 
 class PathConvertor(Convertor):
     regex = ".*"
-    spans_segments = True
 
 
 class IntegerConvertor(Convertor):
