@@ -12,8 +12,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -153,22 +151,6 @@ def run_check(check: ConformanceCheck, ctx: ProbeContext) -> CheckResult:
         return CheckResult(ERROR, f"check raised {exc.__class__.__name__}: {exc}")
 
 
-def _graceful_stop(running: RunningServer, timeout: float = 8.0) -> None:
-    """SIGTERM the server's main process only (as `kill PID` or `docker stop` would), give it
-    time to run lifespan.shutdown, then sweep the process group.
-
-    Signalling the whole group at once kills a supervisor's workers before they shut down
-    gracefully (hypercorn -w 1 then skips lifespan.shutdown), which is not what is checked.
-    """
-    if running.alive():
-        try:
-            os.kill(running.pid, signal.SIGTERM)
-            running.proc.wait(timeout)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    running.stop()
-
-
 class ConformanceRunner:
     """Runs the checks per server (and framework), one launched server at a time."""
 
@@ -249,7 +231,6 @@ class ConformanceRunner:
     def _launch(
         self, adapter: ServerAdapter, target: AppTarget, env: dict[str, str]
     ) -> RunningServer:
-        import os
 
         log = self.config.out_dir / "logs" / f"conform-{adapter.name}-{target.name}.log"
         return adapter.launch(
@@ -344,7 +325,7 @@ class ConformanceRunner:
                 for check_id, future in slow.items():
                     report.set(check_id, name, future.result())
         finally:
-            _graceful_stop(running)
+            running.stop(timeout=8.0)  # main process first: lifespan.shutdown runs
 
     # frameworks --------------------------------------------------------------------------
     def _run_framework(
