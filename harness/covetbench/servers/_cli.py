@@ -3,15 +3,49 @@
 Each adapter declares its production `defaults` (event loop, parser, log level...); a key of the
 same name in `ServerOptions.extra` overrides one for a run, and `extra["args"]` (a list of
 strings) is appended verbatim. `settings()` is what `command()` applied, so it is recorded.
+An adapter writes only its `arguments`, from an `Invocation` that renders the common pieces:
+
+    def arguments(self, run: Invocation) -> list[str]:
+        return [run.app.import_string, *run.bind_options(), *run.long_options("loop")]
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from covetbench.exceptions import UsageError
 from covetbench.servers.base import AppTarget, ServerAdapter, ServerOptions
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What one command line is made of: the app, its bind, the run's options, the settings."""
+
+    app: AppTarget
+    host: str
+    port: int
+    options: ServerOptions
+    settings: dict[str, Any]
+
+    def bind_options(self) -> list[str]:
+        """`--host H --port P --workers N`, as uvicorn, granian and covet spell them."""
+        return [
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.options.workers),
+        ]
+
+    def long_options(self, *keys: str) -> list[str]:
+        """`--key-name value` for each setting in `keys`, in that order (`_` becomes `-`)."""
+        return [part for key in keys for part in (_long_flag(key), str(self.settings[key]))]
+
+    def access_log_switch(self) -> str:
+        return switch("access-log", self.options.access_log)
 
 
 class CLIServerAdapter(ServerAdapter):
@@ -41,22 +75,18 @@ class CLIServerAdapter(ServerAdapter):
         extra_args = options.extra.get("args", [])
         if not isinstance(extra_args, list) or not all(isinstance(a, str) for a in extra_args):
             raise UsageError(f"{self.name}: extra 'args' must be a list of strings")
-        argv = [self.python(), "-m", self.module]
-        argv += self.arguments(app, host, port, options, self.settings(options))
-        return argv + list(extra_args)
+        run = Invocation(app, host, port, options, self.settings(options))
+        return [self.python(), "-m", self.module, *self.arguments(run), *extra_args]
 
     @abstractmethod
-    def arguments(
-        self,
-        app: AppTarget,
-        host: str,
-        port: int,
-        options: ServerOptions,
-        settings: dict[str, Any],
-    ) -> list[str]:
+    def arguments(self, run: Invocation) -> list[str]:
         """The arguments after `python -m <module>`."""
 
 
-def bind_host(host: str) -> str:
-    """`host` as it appears in a `host:port` bind string (IPv6 in brackets)."""
-    return f"[{host}]" if ":" in host else host
+def switch(name: str, on: object) -> str:
+    """`--name` when `on` is truthy, else `--no-name`."""
+    return f"--{name}" if on else f"--no-{name}"
+
+
+def _long_flag(key: str) -> str:
+    return "--" + key.replace("_", "-")

@@ -52,17 +52,25 @@ class ServerOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def bind_host(host: str) -> str:
+    """`host` as it appears in a `host:port` bind string or a URL (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
+def _tcp_socket(host: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.socket(family, socket.SOCK_STREAM)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """Ask the kernel for a port nobody is listening on."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    with _tcp_socket(host) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 def port_in_use(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    with _tcp_socket(host) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((host, port)) == 0
 
@@ -94,8 +102,7 @@ class RunningServer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{bind_host(self.host)}:{self.port}"
 
     @property
     def ws_url(self) -> str:

@@ -11,8 +11,7 @@ import importlib.machinery
 import importlib.util
 from typing import Any, ClassVar
 
-from covetbench.servers._cli import CLIServerAdapter
-from covetbench.servers.base import AppTarget, ServerOptions
+from covetbench.servers._cli import CLIServerAdapter, Invocation
 
 
 def covet_server_available() -> bool:
@@ -43,28 +42,13 @@ class CovetServer(CLIServerAdapter):
     def is_installed(self) -> bool:
         return self.version() is not None and covet_server_available()
 
-    def arguments(
-        self,
-        app: AppTarget,
-        host: str,
-        port: int,
-        options: ServerOptions,
-        settings: dict[str, Any],
-    ) -> list[str]:
+    def arguments(self, run: Invocation) -> list[str]:
         return [
             "serve",
-            app.import_string,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--workers",
-            str(options.workers),
-            "--http",
-            str(settings["http"]),
-            "--loop",
-            str(settings["loop"]),
-            "--access-log" if options.access_log else "--no-access-log",
+            run.app.import_string,
+            *run.bind_options(),
+            *run.long_options("http", "loop"),
+            run.access_log_switch(),
         ]
 
 

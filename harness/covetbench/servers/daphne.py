@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from covetbench.servers._cli import CLIServerAdapter
-from covetbench.servers.base import AppTarget, ServerOptions
+from covetbench.servers._cli import CLIServerAdapter, Invocation
 
 
 class DaphneServer(CLIServerAdapter):
@@ -21,16 +20,9 @@ class DaphneServer(CLIServerAdapter):
     supports_workers = False
     defaults: ClassVar[dict[str, Any]] = {"verbosity": 0}
 
-    def arguments(
-        self,
-        app: AppTarget,
-        host: str,
-        port: int,
-        options: ServerOptions,
-        settings: dict[str, Any],
-    ) -> list[str]:
-        verbosity = int(settings["verbosity"])
-        argv = ["-b", host, "-p", str(port), "-v", str(verbosity)]
-        if options.access_log:
+    def arguments(self, run: Invocation) -> list[str]:
+        verbosity = int(run.settings["verbosity"])
+        argv = ["-b", run.host, "-p", str(run.port), "-v", str(verbosity)]
+        if run.options.access_log:
             argv += ["--access-log", "-"]
-        return [*argv, app.import_string]
+        return [*argv, run.app.import_string]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from covetbench.servers._cli import CLIServerAdapter
-from covetbench.servers.base import AppTarget, ServerOptions
+from covetbench.servers._cli import CLIServerAdapter, Invocation, switch
 
 
 class GranianServer(CLIServerAdapter):
@@ -27,32 +26,13 @@ class GranianServer(CLIServerAdapter):
         "log_level": "warning",
     }
 
-    def arguments(
-        self,
-        app: AppTarget,
-        host: str,
-        port: int,
-        options: ServerOptions,
-        settings: dict[str, Any],
-    ) -> list[str]:
+    def arguments(self, run: Invocation) -> list[str]:
         return [
-            "--interface",
-            str(settings["interface"]),
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--workers",
-            str(options.workers),
-            "--http",
-            str(settings["http"]),
-            "--loop",
-            str(settings["loop"]),
-            "--runtime-threads",
-            str(settings["runtime_threads"]),
-            "--ws" if settings["ws"] else "--no-ws",
-            "--log-level",
-            str(settings["log_level"]),
-            "--access-log" if options.access_log else "--no-access-log",
-            app.import_string,
+            *run.long_options("interface"),
+            *run.bind_options(),
+            *run.long_options("http", "loop", "runtime_threads"),
+            switch("ws", run.settings["ws"]),
+            *run.long_options("log_level"),
+            run.access_log_switch(),
+            run.app.import_string,
         ]

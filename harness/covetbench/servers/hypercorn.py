@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from covetbench.servers._cli import CLIServerAdapter, bind_host
-from covetbench.servers.base import AppTarget, ServerOptions
+from covetbench.servers._cli import CLIServerAdapter, Invocation
+from covetbench.servers.base import bind_host
 
 
 class HypercornServer(CLIServerAdapter):
@@ -20,26 +20,16 @@ class HypercornServer(CLIServerAdapter):
         "keep_alive": 5,
     }
 
-    def arguments(
-        self,
-        app: AppTarget,
-        host: str,
-        port: int,
-        options: ServerOptions,
-        settings: dict[str, Any],
-    ) -> list[str]:
+    def arguments(self, run: Invocation) -> list[str]:
         argv = [
             "-k",
-            str(settings["worker_class"]),
+            str(run.settings["worker_class"]),
             "-b",
-            f"{bind_host(host)}:{port}",
+            f"{bind_host(run.host)}:{run.port}",
             "-w",
-            str(options.workers),
-            "--log-level",
-            str(settings["log_level"]),
-            "--keep-alive",
-            str(settings["keep_alive"]),
+            str(run.options.workers),
+            *run.long_options("log_level", "keep_alive"),
         ]
-        if options.access_log:
+        if run.options.access_log:
             argv += ["--access-logfile", "-"]
-        return [*argv, app.import_string]
+        return [*argv, run.app.import_string]

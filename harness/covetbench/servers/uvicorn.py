@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from covetbench.servers._cli import CLIServerAdapter
-from covetbench.servers.base import AppTarget, ServerOptions
+from covetbench.servers._cli import CLIServerAdapter, Invocation
 
 
 class UvicornServer(CLIServerAdapter):
@@ -25,33 +24,12 @@ class UvicornServer(CLIServerAdapter):
         "log_level": "warning",
     }
 
-    def arguments(
-        self,
-        app: AppTarget,
-        host: str,
-        port: int,
-        options: ServerOptions,
-        settings: dict[str, Any],
-    ) -> list[str]:
+    def arguments(self, run: Invocation) -> list[str]:
         return [
-            app.import_string,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--workers",
-            str(options.workers),
-            "--loop",
-            str(settings["loop"]),
-            "--http",
-            str(settings["http"]),
-            "--ws",
-            str(settings["ws"]),
-            "--lifespan",
-            str(settings["lifespan"]),
-            "--log-level",
-            str(settings["log_level"]),
-            "--access-log" if options.access_log else "--no-access-log",
+            run.app.import_string,
+            *run.bind_options(),
+            *run.long_options("loop", "http", "ws", "lifespan", "log_level"),
+            run.access_log_switch(),
         ]
 
 
