@@ -1,5 +1,6 @@
 """Helpers shared by the conformance apps: JSON encoding of ASGI values, a result store that a
-later request reads back, and tiny response senders. Stdlib only: every server imports these.
+later request reads back, and tiny response senders. Stdlib only: every server imports these,
+and the framework apps (fw_*.py) store and read back through the same `/results` helpers.
 
 Bytes become {"b64": "..."} so the harness can tell bytes from str in what the app saw.
 """
@@ -91,12 +92,21 @@ async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
     return body, events
 
 
-async def results_view(scope: Scope, receive: Receive, send: Send) -> None:
-    """GET /results/TOKEN: what was stored under TOKEN (waits up to 3 s for it)."""
-    token = scope["path"].rsplit("/", 1)[-1]
+async def take_result(token: str) -> dict[str, Any]:
+    """The body of GET /results/TOKEN: `{"found": True, "value": ...}` once something is stored
+    under TOKEN (taken out), waiting up to 3 s for it; `{"found": False}` if nothing came."""
     for _ in range(60):
         if token in RESULTS:
-            await send_json(send, {"found": True, "value": RESULTS.pop(token)})
-            return
+            return {"found": True, "value": RESULTS.pop(token)}
         await asyncio.sleep(0.05)
-    await send_json(send, {"found": False})
+    return {"found": False}
+
+
+def record_ws_disconnect(token: str, code: int, reason: str | None) -> None:
+    """Store the disconnect a framework's WebSocket handler saw, in the ASGI event's shape."""
+    RESULTS[token] = {"events": [{"type": "websocket.disconnect", "code": code, "reason": reason}]}
+
+
+async def results_view(scope: Scope, receive: Receive, send: Send) -> None:
+    """GET /results/TOKEN: what was stored under TOKEN (waits up to 3 s for it)."""
+    await send_json(send, await take_result(scope["path"].rsplit("/", 1)[-1]))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from _fw_store import RESULTS
+from _common import record_ws_disconnect, take_result
 
 from covet import Covet, Request, WebSocket, WebSocketDisconnect
 
@@ -29,12 +28,7 @@ async def boom(request: Request) -> None:
 
 @app.get("/results/{token}")
 async def results(request: Request) -> dict[str, Any]:
-    token = request.path_params["token"]
-    for _ in range(60):
-        if token in RESULTS:
-            return {"found": True, "value": RESULTS.pop(token)}
-        await asyncio.sleep(0.05)
-    return {"found": False}
+    return await take_result(request.path_params["token"])
 
 
 @app.websocket("/ws/close")
@@ -51,6 +45,4 @@ async def ws_record(websocket: WebSocket) -> None:
         while True:
             await websocket.receive_text()
     except WebSocketDisconnect as exc:
-        RESULTS[token] = {
-            "events": [{"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}]
-        }
+        record_ws_disconnect(token, exc.code, exc.reason)

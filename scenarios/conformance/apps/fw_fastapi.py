@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
-from _fw_store import RESULTS
+from _common import record_ws_disconnect, take_result
 from fastapi import Body, FastAPI, WebSocket, WebSocketDisconnect
 
 app = FastAPI()
@@ -28,11 +27,7 @@ async def boom() -> None:
 
 @app.get("/results/{token}")
 async def results(token: str) -> dict[str, Any]:
-    for _ in range(60):
-        if token in RESULTS:
-            return {"found": True, "value": RESULTS.pop(token)}
-        await asyncio.sleep(0.05)
-    return {"found": False}
+    return await take_result(token)
 
 
 @app.websocket("/ws/close")
@@ -49,6 +44,4 @@ async def ws_record(websocket: WebSocket) -> None:
         while True:
             await websocket.receive_text()
     except WebSocketDisconnect as exc:
-        RESULTS[token] = {
-            "events": [{"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}]
-        }
+        record_ws_disconnect(token, exc.code, exc.reason)

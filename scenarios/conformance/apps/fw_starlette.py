@@ -3,9 +3,7 @@ close codes through the framework API. Same routes as fw_fastapi.py and fw_covet
 
 from __future__ import annotations
 
-import asyncio
-
-from _fw_store import RESULTS
+from _common import record_ws_disconnect, take_result
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,12 +24,7 @@ async def boom(request: Request) -> Response:
 
 
 async def results(request: Request) -> Response:
-    token = request.path_params["token"]
-    for _ in range(60):
-        if token in RESULTS:
-            return JSONResponse({"found": True, "value": RESULTS.pop(token)})
-        await asyncio.sleep(0.05)
-    return JSONResponse({"found": False})
+    return JSONResponse(await take_result(request.path_params["token"]))
 
 
 async def ws_close(websocket: WebSocket) -> None:
@@ -46,9 +39,7 @@ async def ws_record(websocket: WebSocket) -> None:
         while True:
             await websocket.receive_text()
     except WebSocketDisconnect as exc:
-        RESULTS[token] = {
-            "events": [{"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}]
-        }
+        record_ws_disconnect(token, exc.code, exc.reason)
 
 
 app = Starlette(
