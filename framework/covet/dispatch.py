@@ -102,34 +102,31 @@ async def handle_http(
             else:
                 result = await route.call()
             kind = type(result)
+            status = 200
             if kind is dict or kind is list:
                 body = dumps(result)
-                content_type = _JSON_TYPE
+                headers = [(b"content-length", content_length(len(body))), _JSON_TYPE]
             elif kind is str:
                 body = result.encode("utf-8")
-                content_type = _TEXT_TYPE
+                headers = [(b"content-length", content_length(len(body))), _TEXT_TYPE]
             elif kind is bytes:
                 body = result
-                content_type = _BYTES_TYPE
+                headers = [(b"content-length", content_length(len(body))), _BYTES_TYPE]
             else:
                 response = to_response(result)
-                body = None
+                if type(response).__call__ is not Response.__call__:
+                    body = None  # a response that sends in several steps: watch it
+                else:  # a complete body: sent here, saving the response's own call
+                    body = response.body
+                    status = response.status_code
+                    headers = response.raw_headers
         except Exception as exc:
             await handlers.handle(exc, request or Request(scope, receive), scope, receive, send)
             return
         if body is None:
-            if type(response).__call__ is Response.__call__:
-                await response(scope, receive, send)  # sends nothing that can fail half-way
-            else:
-                await guarded(response, handlers, scope, receive, send)
+            await guarded(response, handlers, scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", content_length(len(body))), content_type],
-            }
-        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
