@@ -105,56 +105,38 @@ def comma_list(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
     return parse
 
 
+def _override(description: str, parse: Callable[[str], Any], minimum: int | None = None) -> Any:
+    """A `SuiteOverrides` field: None by default, described for the command line."""
+    metadata: dict[str, Any] = {"help": description, "parse": parse}
+    if minimum is not None:
+        metadata["minimum"] = minimum
+    return field(default=None, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class SuiteOverrides:
     """Command-line overrides of a suite; None leaves the suite's value.
 
     The `run` command derives its options from these fields (`metadata["help"]`, and
-    `metadata["parse"]` turning the option's text into the value).
+    `metadata["parse"]` turning the option's text into the value); `metadata["minimum"]` is
+    the smallest value `apply_overrides` accepts.
     """
 
-    apps: list[str] | None = field(
-        default=None, metadata={"help": "apps to run (comma-separated)", "parse": comma_list(str)}
+    apps: list[str] | None = _override("apps to run (comma-separated)", comma_list(str))
+    servers: list[str] | None = _override("servers to run (comma-separated)", comma_list(str))
+    scenarios: list[str] | None = _override("scenarios to run (comma-separated)", comma_list(str))
+    loadgen: str | None = _override("load generator (e.g. wrk)", str)
+    concurrency: list[int] | None = _override(
+        "connections, comma-separated levels (e.g. 16,64)", comma_list(int), minimum=1
     )
-    servers: list[str] | None = field(
-        default=None,
-        metadata={"help": "servers to run (comma-separated)", "parse": comma_list(str)},
-    )
-    scenarios: list[str] | None = field(
-        default=None,
-        metadata={"help": "scenarios to run (comma-separated)", "parse": comma_list(str)},
-    )
-    loadgen: str | None = field(
-        default=None, metadata={"help": "load generator (e.g. wrk)", "parse": str}
-    )
-    concurrency: list[int] | None = field(
-        default=None,
-        metadata={
-            "help": "connections, comma-separated levels (e.g. 16,64)",
-            "parse": comma_list(int),
-        },
-    )
-    duration: int | None = field(
-        default=None, metadata={"help": "seconds per measured trial", "parse": int}
-    )
-    warmup: int | None = field(
-        default=None, metadata={"help": "warmup seconds per configuration", "parse": int}
-    )
-    trials: int | None = field(
-        default=None, metadata={"help": "measured trials per configuration", "parse": int}
-    )
-    pipeline: int | None = field(
-        default=None, metadata={"help": "requests per write (wrk pipelining)", "parse": int}
-    )
-    workers: int | None = field(
-        default=None, metadata={"help": "server worker processes", "parse": int}
-    )
-    threads: int | None = field(
-        default=None, metadata={"help": "load generator threads", "parse": int}
-    )
-    retries: int | None = field(
-        default=None,
-        metadata={"help": "repeats of a disturbed trial before keeping it flagged", "parse": int},
+    duration: int | None = _override("seconds per measured trial", int, minimum=1)
+    warmup: int | None = _override("warmup seconds per configuration", int, minimum=0)
+    trials: int | None = _override("measured trials per configuration", int, minimum=1)
+    pipeline: int | None = _override("requests per write (wrk pipelining)", int, minimum=1)
+    workers: int | None = _override("server worker processes", int, minimum=1)
+    threads: int | None = _override("load generator threads", int, minimum=1)
+    retries: int | None = _override(
+        "repeats of a disturbed trial before keeping it flagged", int, minimum=0
     )
 
 
@@ -215,6 +197,11 @@ class _Locator:
         return None
 
 
+def _where(key: str, variant: int | None) -> str:
+    """How an error names a field: `trials`, or `variant[0].scenarios` inside a variant."""
+    return key if variant is None else f"variant[{variant}].{key}"
+
+
 class _Reader:
     """Type-checks one table of a suite, raising SuiteError at the offending key's line."""
 
@@ -225,7 +212,7 @@ class _Reader:
         self.variant = variant
 
     def fail(self, key: str, message: str, value: str | None = None) -> SuiteError:
-        where = key if self.variant is None else f"variant[{self.variant}].{key}"
+        where = _where(key, self.variant)
         line = self.locator.line(key, self.variant, value)
         if line is None and self.variant is not None:
             line = self.locator.line("variant", self.variant)
@@ -383,26 +370,20 @@ def check_names(
                 if name in valid[key]:
                     continue
                 line = locator.line(key, variant, name) or locator.line(key, None, name)
-                where = key if variant is None else f"variant[{variant}].{key}"
                 singular = {"apps": "app", "servers": "server", "scenarios": "scenario"}
                 raise SuiteError(
                     str(suite.path or suite.name),
                     line,
-                    where,
+                    _where(key, variant),
                     f"unknown {singular.get(key, 'load generator')} {name!r}; "
                     f"valid: {', '.join(valid[key])}",
                 )
 
 
-_OVERRIDE_MINIMUMS = {
-    "concurrency": 1,
-    "duration": 1,
-    "warmup": 0,
-    "trials": 1,
-    "pipeline": 1,
-    "workers": 1,
-    "threads": 1,
-    "retries": 0,
+_OVERRIDE_MINIMUMS: dict[str, int] = {
+    spec.name: spec.metadata["minimum"]
+    for spec in dataclasses.fields(SuiteOverrides)
+    if "minimum" in spec.metadata
 }
 
 
