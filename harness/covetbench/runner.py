@@ -293,15 +293,16 @@ class Runner:
         meta = collect_meta(self.options.command, pinning, suite=suite.name or None)
         meta["suite_config"] = suite.to_dict()
         options = self._server_options()
+        adapters = {name: get_server(name) for name in self.plan.servers}
         meta["server_options"] = {
             name: {
-                "version": get_server(name).version(),
+                "version": adapter.version(),
                 "workers": options.workers,
                 "cpus": options.cpus,
                 "access_log": options.access_log,
-                "settings": get_server(name).settings(options),
+                "settings": adapter.settings(options),
             }
-            for name in self.plan.servers
+            for name, adapter in adapters.items()
         }
         meta["loadgens"] = {name: get_loadgen(name).version() for name in self.plan.loadgens}
         return meta
@@ -351,18 +352,20 @@ class Runner:
                 self._stop(pair)  # nothing left to load on it
             self.observer.advance(_VERIFY_UNITS)
 
+    def _loadgen_threads(self) -> int:
+        """Generator threads per run: the suite's, else one per generator CPU."""
+        return self.plan.suite.threads or len(self.options.loadgen_cpus)
+
     def _request(self, config: Config, duration_s: int) -> LoadRequest:
-        suite = self.plan.suite
-        cpus = self.options.loadgen_cpus
         return LoadRequest(
             url=config.scenario.url(self.servers[config.pair].base_url),
             scenario=config.scenario,
             concurrency=config.concurrency,
             duration_s=duration_s,
-            threads=suite.threads or len(cpus),
-            cpus=list(cpus),
+            threads=self._loadgen_threads(),
+            cpus=list(self.options.loadgen_cpus),
             pipeline=config.pipeline,
-            timeout_s=suite.timeout_s,
+            timeout_s=self.plan.suite.timeout_s,
         )
 
     def _load(self, config: Config, duration_s: int) -> LoadResult | None:
@@ -372,8 +375,8 @@ class Runner:
         except LoadGeneratorError as exc:
             self._drop(config.pair, config.scenario.name, "load", str(exc), "", config)
             return None
-        if not self.servers[config.pair].alive():
-            running = self.servers[config.pair]
+        running = self.servers[config.pair]
+        if not running.alive():
             self._drop(config.pair, None, "load", "server exited under load", running.log_tail())
             return None
         return result
@@ -402,7 +405,7 @@ class Runner:
                 return
             sample = monitor.stop(result.cpu_s or 0.0)
             ended = utc_now()
-            threads = self._request(config, 1).threads
+            threads = self._loadgen_threads()
             flags = validity.judge(
                 result,
                 sample,
