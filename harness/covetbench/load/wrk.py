@@ -90,6 +90,15 @@ def _us_to_ms(value: float | int | None) -> float | None:
     return None if value is None else round(float(value) / 1000.0, 4)
 
 
+def _tail(text: str, lines: int = 10) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _whole_seconds(request: LoadRequest) -> int:
+    """The run's length as wrk takes it: whole seconds, at least one."""
+    return max(1, round(request.duration_s))
+
+
 def parse_wrk_output(text: str, pipeline: int = 1) -> WrkOutput:
     """Parse wrk 4.x output (`--latency`, optionally with the JSON line from `wrk.lua`).
 
@@ -131,8 +140,9 @@ def parse_wrk_output(text: str, pipeline: int = 1) -> WrkOutput:
     else:
         found = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h),", text)
         if not found:
-            tail = "\n".join(text.strip().splitlines()[-10:])
-            raise LoadGeneratorError(f"wrk printed no request count; its output ends:\n{tail}")
+            raise LoadGeneratorError(
+                f"wrk printed no request count; its output ends:\n{_tail(text)}"
+            )
         requests = int(found.group(1))
         duration_s = _to_ms(found.group(2), found.group(3)) / 1000.0
         sock = re.search(
@@ -223,7 +233,7 @@ class WrkDriver(LoadDriver):
         if exe is None:
             raise LoadGeneratorError(self.install_hint)
         threads = max(1, min(request.threads, request.concurrency))
-        duration = max(1, round(request.duration_s))  # wrk takes whole seconds
+        duration = _whole_seconds(request)
         timeout = max(1, math.ceil(request.timeout_s))
         argv = [
             exe,
@@ -260,8 +270,7 @@ class WrkDriver(LoadDriver):
             argv = self.command(request, script)
             output, returncode, cpu_s = self._execute(argv, Path(tmp) / "wrk.out", request)
         if returncode != 0:
-            tail = "\n".join(output.strip().splitlines()[-10:])
-            raise LoadGeneratorError(f"wrk exited with code {returncode}:\n{tail}")
+            raise LoadGeneratorError(f"wrk exited with code {returncode}:\n{_tail(output)}")
         parsed = parse_wrk_output(output, request.pipeline)
         return LoadResult(
             loadgen=self.name,
@@ -289,7 +298,7 @@ class WrkDriver(LoadDriver):
                 start_new_session=True,  # own group: killed as one, untouched by a tty ^C
             )
         # wrk always ends on its own after -d; the watchdog only guards against a hang.
-        deadline = max(1, round(request.duration_s)) + request.timeout_s + _GRACE_S
+        deadline = _whole_seconds(request) + request.timeout_s + _GRACE_S
         watchdog = threading.Timer(deadline, _kill_group, args=(proc.pid,))
         watchdog.daemon = True
         watchdog.start()
