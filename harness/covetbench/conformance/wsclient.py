@@ -222,6 +222,13 @@ class RawWebSocket:
             if frame.fin:
                 return Frame(first.opcode, b"".join(parts))
 
+    def recv_close(self) -> Frame | None:
+        """The server's close frame, other frames skipped; None when none came in time."""
+        frame = self.recv_frame()
+        while frame is not None and frame.opcode != OP_CLOSE:
+            frame = self.recv_frame()
+        return frame
+
     def wait_closed(self, timeout: float = 2.0) -> bool:
         """True when the server closes the TCP connection within `timeout` (frames dropped)."""
         deadline = time.monotonic() + timeout

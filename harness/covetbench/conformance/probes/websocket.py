@@ -155,9 +155,7 @@ def ws_server_close(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     if ws is None:
         return CheckResult(FAIL, evidence)
     try:
-        frame = ws.recv_frame()
-        while frame is not None and frame.opcode != OP_CLOSE:
-            frame = ws.recv_frame()
+        frame = ws.recv_close()
         if frame is None:
             return CheckResult(FAIL, f"{params.get('path')}: no close frame (closed={ws.closed})")
         code, reason = frame.close_code()
@@ -191,9 +189,7 @@ def ws_client_close(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         else:
             ws.send_close(params.get("code"), params.get("reason", ""))
             if params.get("reply"):
-                frame = ws.recv_frame()
-                while frame is not None and frame.opcode != OP_CLOSE:
-                    frame = ws.recv_frame()
+                frame = ws.recv_close()
                 if frame is None:
                     return CheckResult(FAIL, f"{what}; no close frame back (closed={ws.closed})")
                 code, reason = frame.close_code()
@@ -237,9 +233,7 @@ def ws_protocol_error(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
             ws.send_frame(OP_PING, b"x" * 126)
         else:
             return CheckResult(ERROR, f"unknown frame kind {kind!r}")
-        frame = ws.recv_frame()
-        while frame is not None and frame.opcode != OP_CLOSE:
-            frame = ws.recv_frame()
+        frame = ws.recv_close()
         codes = params.get("codes", [1002])
         if frame is None:
             status = PASS if ws.closed and params.get("tcp_close_ok", True) else FAIL
