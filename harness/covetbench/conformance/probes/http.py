@@ -5,11 +5,29 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from covetbench.conformance.model import FAIL, PASS, UNSUPPORTED, CheckResult, escape
 from covetbench.conformance.probes import ProbeContext, judge_json, new_token, probe
 from covetbench.conformance.rawclient import parse_responses, request_bytes
+
+
+def _recv_until(sock: socket.socket, buf: bytes, done: Callable[[bytes], bool]) -> bytes:
+    """`buf` and what arrives after it, until `done(buf)`, the peer closes or a recv times out."""
+    try:
+        while not done(buf):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except TimeoutError:
+        pass
+    return buf
+
+
+def _has_final(buf: bytes) -> bool:
+    return bool(parse_responses(buf, False)[0])
 
 
 @probe("stored")
@@ -72,31 +90,16 @@ def expect_continue(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     head = request_bytes(
         "POST", path, ctx.hostport, [("Expect", "100-continue"), ("Content-Length", "5")]
     )
-    buf = b""
     with socket.create_connection((ctx.host, ctx.port), timeout=3.0) as sock:
         sock.sendall(head)
         sock.settimeout(float(params.get("wait", 1.0)))
-        try:
-            while b"\r\n\r\n" not in buf:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        except TimeoutError:
-            pass
+        buf = _recv_until(sock, b"", lambda got: b"\r\n\r\n" in got)
         before_body = buf
         finals, interim, _ = parse_responses(buf, False)
         if not finals:
             sock.sendall(body)
             sock.settimeout(2.0)
-            try:
-                while not parse_responses(buf, False)[0]:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-            except TimeoutError:
-                pass
+            buf = _recv_until(sock, buf, _has_final)
     finals, interim, _ = parse_responses(buf, False)
     evidence = (
         f"sent {escape(head, 120)}, waited; before the body got {escape(before_body, 100)}; "
@@ -106,7 +109,7 @@ def expect_continue(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     if params.get("mode") == "lazy":
         ok = bool(finals) and not got_100
         return CheckResult(PASS if ok else FAIL, evidence)
-    early_final = bool(parse_responses(before_body, False)[0])
+    early_final = _has_final(before_body)
     early_100 = b" 100 " in before_body.split(b"\r\n", 1)[0] if before_body else False
     ok = (early_100 or early_final) and bool(finals) and finals[0].status < 500
     return CheckResult(PASS if ok else FAIL, evidence)
@@ -122,14 +125,9 @@ def keepalive(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     statuses: list[int] = []
     with socket.create_connection((ctx.host, ctx.port), timeout=3.0) as sock:
         for _ in range(2):
-            buf = b""
             try:
                 sock.sendall(data)
-                while not parse_responses(buf, False)[0]:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
+                buf = _recv_until(sock, b"", _has_final)
             except OSError:
                 break
             finals = parse_responses(buf, False)[0]
