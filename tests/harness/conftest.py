@@ -19,13 +19,30 @@ from typing import Any
 import pytest
 
 from covetbench.apps import builtin_apps
-from covetbench.servers import AppTarget, RunningServer, ServerOptions, get_server
+from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
 
 LaunchServer = Callable[..., RunningServer]
 MakeApp = Callable[[str, str], AppTarget]
 BurnCpu = Callable[..., "subprocess.Popen[bytes]"]
 
 _BURN_SOURCE = "while True:\n    pass\n"
+
+
+class ArgvServer(ServerAdapter):
+    """A stand-in server given as a plain argv, the port appended unless `append_port` is False;
+    the app is ignored. `is_installed()` follows `distribution` (an unknown one: not installed).
+    """
+
+    def __init__(
+        self, name: str, argv: list[str], distribution: str = "covetpy", append_port: bool = True
+    ) -> None:
+        self.name = name
+        self.argv = argv
+        self.distribution = distribution
+        self.append_port = append_port
+
+    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
+        return [*self.argv, str(port)] if self.append_port else list(self.argv)
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE
 from covetbench.results import load_results
 from covetbench.runner import Runner, RunOptions, generator_cores
 from covetbench.schedule import build_plan
-from covetbench.servers import SERVERS, AppTarget, ServerOptions
-from covetbench.servers.base import ServerAdapter
+from covetbench.servers import SERVERS, AppTarget
 from covetbench.suite import Suite, SuiteEntry
-from tests.harness.conftest import BurnCpu, MakeApp
+from tests.harness.conftest import ArgvServer, BurnCpu, MakeApp
 
 
 def _suite(**entry: object) -> Suite:
@@ -33,27 +32,6 @@ def _suite(**entry: object) -> Suite:
     fields.update(entry)
     main = SuiteEntry(**fields)  # type: ignore[arg-type]
     return Suite(name="test", entries=(main,), duration_s=1, warmup_s=0, trials=1, retries=0)
-
-
-class _GhostServer(ServerAdapter):
-    name = "ghost"
-    distribution = "covetbench-ghost-server-not-installed"
-
-    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
-        return ["false"]
-
-
-class _CommandServer(ServerAdapter):
-    """A server given as a plain argv (the port appended); the app is ignored."""
-
-    distribution = "covetpy"
-
-    def __init__(self, name: str, argv: list[str]) -> None:
-        self.name = name
-        self.argv = argv
-
-    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
-        return [*self.argv, str(port)]
 
 
 def test_rounds_interleave_and_alternate_direction() -> None:
@@ -83,7 +61,11 @@ def test_one_pair_per_app_and_server_shared_by_its_configurations() -> None:
 
 
 def test_server_not_installed_is_skipped_with_a_record(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(SERVERS, "ghost", _GhostServer())
+    monkeypatch.setitem(
+        SERVERS,
+        "ghost",
+        ArgvServer("ghost", ["false"], "covetbench-ghost-server-not-installed", append_port=False),
+    )
     plan = build_plan(_suite(servers=("ghost", "uvicorn")))
     assert [p.server for p in plan.pairs] == ["uvicorn"]
     [skip] = plan.skipped
@@ -211,7 +193,7 @@ def test_generator_outpaced_by_the_server_is_flagged_generator_bound(
 ) -> None:
     # A C server answering with a canned response needs far less CPU per request than wrk, so
     # the generator saturates its core first: the figure measures wrk, not the server.
-    monkeypatch.setitem(SERVERS, "canned", _CommandServer("canned", fast_server))
+    monkeypatch.setitem(SERVERS, "canned", ArgvServer("canned", fast_server))
     suite = dataclasses.replace(_suite(servers=("canned",), concurrency=(64,)), retries=1)
     out = tmp_path / "out"
     options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=3.0)

@@ -11,23 +11,8 @@ from covetbench.conformance import autobahn
 from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED
 from covetbench.conformance.output import write_report
 from covetbench.conformance.runner import ConformanceRunner, ConformConfig
-from covetbench.servers.base import AppTarget, ServerAdapter, ServerOptions
-
-
-class _MissingServer(ServerAdapter):
-    name = "missing"
-    distribution = "no-such-distribution-covetbench"
-
-    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
-        return ["false"]
-
-
-class _CrashingServer(ServerAdapter):
-    name = "crashing"
-    distribution = "pytest"
-
-    def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
-        return ["sh", "-c", "echo boom; exit 3"]
+from covetbench.servers.base import ServerAdapter
+from tests.harness.conftest import ArgvServer
 
 
 def _run(tmp_path: Path, adapters: dict[str, ServerAdapter], ids: list[str]) -> dict[str, Any]:
@@ -44,7 +29,14 @@ def _run(tmp_path: Path, adapters: dict[str, ServerAdapter], ids: list[str]) -> 
 def test_not_installed_is_unsupported_and_crash_is_error(tmp_path: Path) -> None:
     data = _run(
         tmp_path,
-        {"missing": _MissingServer(), "crashing": _CrashingServer()},
+        {
+            "missing": ArgvServer(
+                "missing", ["false"], "no-such-distribution-covetbench", append_port=False
+            ),
+            "crashing": ArgvServer(
+                "crashing", ["sh", "-c", "echo boom; exit 3"], "pytest", append_port=False
+            ),
+        },
         ["sem.date-header", "asgi.scope.type"],
     )
     assert data["servers"] == ["missing", "crashing"]
