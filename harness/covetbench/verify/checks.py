@@ -67,8 +67,11 @@ def parse_date(value: str) -> datetime | None:
 
 def check_headers(
     response: httpx.Response, content_type: re.Pattern[str] | None, outcome: Outcome
-) -> None:
-    """The general rules: status 200, Server, Date, framing, Content-Type, no compression."""
+) -> datetime | None:
+    """The general rules: status 200, Server, Date, framing, Content-Type, no compression.
+
+    Returns the parsed `Date` (None when absent or malformed), for the refresh check.
+    """
     headers = response.headers
     if response.status_code != 200:
         outcome.fail(f"status {response.status_code}, expected 200")
@@ -76,7 +79,7 @@ def check_headers(
         outcome.fail("empty body")
     if "server" not in headers:
         outcome.fail("no Server header")
-    check_date(headers.get_list("date"), outcome)
+    date = check_date(headers.get_list("date"), outcome)
     if "content-length" not in headers and "transfer-encoding" not in headers:
         outcome.fail("neither Content-Length nor Transfer-Encoding")
     encoding = headers.get("content-encoding", "identity").lower()
@@ -90,6 +93,7 @@ def check_headers(
             outcome.fail(f"Content-Type sent {len(values)} times: {values}")
         elif not content_type.match(values[0]):
             outcome.fail(f"Content-Type {values[0]!r} does not match {content_type.pattern}")
+    return date
 
 
 def check_date(values: list[str], outcome: Outcome) -> datetime | None:

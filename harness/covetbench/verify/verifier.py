@@ -72,8 +72,7 @@ def verify_server(
                 continue
             if first_answer_at is None:
                 first_answer_at = time.monotonic()
-            check_headers(response, rule.content_type, outcome)
-            date = check_date(response.headers.get_list("date"), Outcome())
+            date = check_headers(response, rule.content_type, outcome)
             if date is not None:
                 first_dates[i] = date
             ctx.response = response
