@@ -114,6 +114,7 @@ def build_plan(
     for entry in suite.entries:
         apps = resolve_apps(list(entry.apps) if entry.apps else None, list(extra_apps))
         adapters = [get_server(name) for name in entry.servers]
+        installed = {adapter.name: adapter.is_installed() for adapter in adapters}
         scenarios = [get_scenario(name) for name in entry.scenarios]
         driver = get_loadgen(entry.loadgen)
         for spec in scenarios:
@@ -121,7 +122,7 @@ def build_plan(
                 raise UsageError(f"{driver.name} cannot drive scenario {spec.name!r}")
         for app in apps:
             for adapter in adapters:
-                if not adapter.is_installed():
+                if not installed[adapter.name]:
                     skipped.setdefault(
                         (app.name, adapter.name),
                         FailureRecord(
