@@ -83,8 +83,8 @@ def resolve_apps(names: list[str] | None, extra: list[AppTarget]) -> list[AppTar
     for target in extra:
         pool[target.name] = target
     if names is None:
-        selected = [t for n, t in pool.items() if n not in {e.name for e in extra}]
-        return selected + list(extra)
+        extra_names = {e.name for e in extra}
+        return [t for n, t in pool.items() if n not in extra_names] + list(extra)
     result: list[AppTarget] = []
     seen: set[str] = set()
     for name in names:
