@@ -38,7 +38,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +177,21 @@ def _render_report(out_dir: Path) -> Path | None:
     if render is None:
         return None
     return Path(render(out_dir))
+
+
+def verify_pairs(
+    plan: Plan, servers: Mapping[Pair, RunningServer]
+) -> list[tuple[Pair, list[VerifyRecord]]]:
+    """Verify every running pair's scenarios in `plan`, all pairs at once (their Date-refresh
+    waits overlap); the records per pair, in the order of `servers`."""
+    pairs = list(servers)
+
+    def check(pair: Pair) -> list[VerifyRecord]:
+        names = list(dict.fromkeys(c.scenario.name for c in plan.configs_of(pair)))
+        return verify_server(servers[pair].base_url, pair.app.name, pair.server, names)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
+        return list(zip(pairs, pool.map(check, pairs), strict=True))
 
 
 def generator_cores(sample: MonitorSample, cpus: Sequence[int], threads: int) -> float:
@@ -332,16 +347,9 @@ class Runner:
 
     def _verify_all(self) -> None:
         self.observer.step(f"verifying {len(self.servers)} servers")
-        pairs = list(self.servers)
-
-        def check(pair: Pair) -> list[VerifyRecord]:
-            names = list(dict.fromkeys(c.scenario.name for c in self.plan.configs_of(pair)))
-            return verify_server(self.servers[pair].base_url, pair.app.name, pair.server, names)
-
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
-            outcomes = list(pool.map(check, pairs))
+        outcomes = verify_pairs(self.plan, self.servers)
         assert self.writer is not None
-        for pair, records in zip(pairs, outcomes, strict=True):
+        for pair, records in outcomes:
             for record in records:
                 self.writer.add_verify(record)
                 self.observer.verified(record)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -22,12 +21,11 @@ from covetbench.console import verify_table
 from covetbench.exceptions import ServerStartError
 from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
-from covetbench.runner import signals_deferred
+from covetbench.runner import signals_deferred, verify_pairs
 from covetbench.scenarios import scenario_names
 from covetbench.schedule import Pair, build_plan
 from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
 from covetbench.suite import Suite, SuiteEntry, comma_list
-from covetbench.verify import verify_server
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,15 +74,9 @@ def run(args: argparse.Namespace) -> int:
                         failures.append(outcome)
                     else:
                         running[pair] = outcome
-
-            def check(pair: Pair) -> list[VerifyRecord]:
-                names = list(dict.fromkeys(c.scenario.name for c in plan.configs_of(pair)))
-                return verify_server(running[pair].base_url, pair.app.name, pair.server, names)
-
             with console.status(f"verifying {len(running)} servers"):
-                with ThreadPoolExecutor(max_workers=max(1, min(8, len(running)))) as pool:
-                    for result in pool.map(check, list(running)):
-                        records.extend(result)
+                for _, result in verify_pairs(plan, running):
+                    records.extend(result)
         finally:
             with signals_deferred():
                 for server in running.values():
