@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +12,7 @@ from covetbench.load import LOAD_DRIVERS
 from covetbench.results import FRAMEWORK_DISTRIBUTIONS
 from covetbench.scenarios import SCENARIOS
 from covetbench.servers import SERVERS
+from covetbench.servers.base import distribution_version
 from covetbench.suite import find_suite, load_suite, suite_names
 
 
@@ -23,15 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("apps", "servers", "scenarios", "loadgens", "suites"),
         help="list only this",
     )
-
-
-def _version(distribution: str | None) -> str | None:
-    if distribution is None:
-        return None
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _installed(version: str | None, installed: bool = True) -> str:
@@ -46,7 +37,10 @@ def _tables() -> dict[str, Table]:
         apps.add_column(column)
     for name, target in builtin_apps().items():
         distribution = FRAMEWORK_DISTRIBUTIONS.get(name)
-        framework = "plain ASGI" if distribution is None else _installed(_version(distribution))
+        if distribution is None:
+            framework = "plain ASGI"
+        else:
+            framework = _installed(distribution_version(distribution))
         apps.add_row(name, target.import_string, framework)
 
     servers = Table(title="Servers", title_justify="left")

@@ -9,7 +9,6 @@ app on one reference server.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import sys
@@ -36,20 +35,19 @@ from covetbench.conformance.model import (
 from covetbench.conformance.probes import AFTER_STOP, PROBES, SELF_LAUNCH, ProbeContext
 from covetbench.conformance.rawclient import exchange
 from covetbench.exceptions import ServerStartError
-from covetbench.servers.base import AppTarget, RunningServer, ServerAdapter, ServerOptions
+from covetbench.servers.base import (
+    AppTarget,
+    RunningServer,
+    ServerAdapter,
+    ServerOptions,
+    distribution_version,
+)
 
 FRAMEWORK_GROUP = "framework"
 FRAMEWORKS = ("covet", "starlette", "fastapi")
 FRAMEWORK_PREFIX = "app:"
 PROBE_APPS = ("probe", "lifespan_fail", "lifespan_raise")
 FRAMEWORK_DISTRIBUTIONS = {"covet": "covetpy", "starlette": "starlette", "fastapi": "fastapi"}
-
-
-def _distribution_version(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 @dataclass
@@ -211,7 +209,7 @@ class ConformanceRunner:
             "server_versions": versions,
             "framework_server": self.config.framework_server,
             "framework_versions": {
-                name: _distribution_version(dist) for name, dist in FRAMEWORK_DISTRIBUTIONS.items()
+                name: distribution_version(dist) for name, dist in FRAMEWORK_DISTRIBUTIONS.items()
             },
             "autobahn": autobahn.describe_availability(),
             "autobahn_exclude": self.config.autobahn_exclude,

@@ -52,6 +52,14 @@ class ServerOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def distribution_version(distribution: str) -> str | None:
+    """The installed version of a PyPI distribution, None when it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def bind_host(host: str) -> str:
     """`host` as it appears in a `host:port` bind string or a URL (IPv6 in brackets)."""
     return f"[{host}]" if ":" in host else host
@@ -197,10 +205,7 @@ class ServerAdapter(ABC):
         return {}
 
     def version(self) -> str | None:
-        try:
-            return importlib.metadata.version(self.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
+        return distribution_version(self.distribution)
 
     def python(self) -> str:
         return sys.executable
