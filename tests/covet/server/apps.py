@@ -27,6 +27,10 @@ async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
         return
     path = scope["path"]
     if path == "/slow":
+        marker = os.environ.get("COVET_TEST_MARKER")
+        if marker:
+            with open(marker, "a") as f:
+                f.write("slow-start\n")
         await asyncio.sleep(0.5)
     if path == "/pid":
         body = str(os.getpid()).encode()
