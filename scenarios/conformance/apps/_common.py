@@ -92,6 +92,21 @@ async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
     return body, events
 
 
+async def events_until(receive: Receive, last: str, timeout: float = 5.0) -> list[Any]:
+    """Every event received (as JSON) up to and including the first of type `last`; the list
+    ends with "timeout" when no event came for `timeout` seconds before that."""
+    events: list[Any] = []
+    try:
+        while True:
+            event = await asyncio.wait_for(receive(), timeout)
+            events.append(jsonable(event))
+            if event["type"] == last:
+                return events
+    except TimeoutError:
+        events.append("timeout")
+    return events
+
+
 async def take_result(token: str) -> dict[str, Any]:
     """The body of GET /results/TOKEN: `{"found": True, "value": ...}` once something is stored
     under TOKEN (taken out), waiting up to 3 s for it; `{"found": False}` if nothing came."""

@@ -11,6 +11,7 @@ from _common import (
     Scope,
     Send,
     describe_exception,
+    events_until,
     jsonable,
     query_param,
     read_body,
@@ -33,27 +34,13 @@ async def after_response(scope: Scope, receive: Receive, send: Send) -> None:
 async def wait(scope: Scope, receive: Receive, send: Send) -> None:
     """/disconnect/wait: never answer; record events until http.disconnect."""
     token = query_param(scope, "token")
-    events = []
-    try:
-        while True:
-            event = await asyncio.wait_for(receive(), 5.0)
-            events.append(jsonable(event))
-            if event["type"] == "http.disconnect":
-                break
-    except TimeoutError:
-        events.append("timeout")
-    RESULTS[token] = {"events": events}
+    RESULTS[token] = {"events": await events_until(receive, "http.disconnect")}
 
 
 async def send_after(scope: Scope, receive: Receive, send: Send) -> None:
     """/disconnect/send-after: wait for the client to leave, then send; record what raised."""
     token = query_param(scope, "token")
-    try:
-        while True:
-            event = await asyncio.wait_for(receive(), 5.0)
-            if event["type"] == "http.disconnect":
-                break
-    except TimeoutError:
+    if (await events_until(receive, "http.disconnect"))[-1] == "timeout":
         RESULTS[token] = {"error": "no http.disconnect within 5 s"}
         return
     outcome = None

@@ -6,7 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 
-from _common import RESULTS, Receive, Scope, Send, describe_exception, jsonable, query_param
+from _common import (
+    RESULTS,
+    Receive,
+    Scope,
+    Send,
+    describe_exception,
+    events_until,
+    jsonable,
+    query_param,
+)
 
 
 async def echo(scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,16 +107,7 @@ async def record(scope: Scope, receive: Receive, send: Send) -> None:
     token = query_param(scope, "token")
     await receive()
     await send({"type": "websocket.accept"})
-    events = []
-    try:
-        while True:
-            message = await asyncio.wait_for(receive(), 5.0)
-            events.append(jsonable(message))
-            if message["type"] == "websocket.disconnect":
-                break
-    except TimeoutError:
-        events.append("timeout")
-    RESULTS[token] = {"events": events}
+    RESULTS[token] = {"events": await events_until(receive, "websocket.disconnect")}
 
 
 async def send_after_close(scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,12 +115,7 @@ async def send_after_close(scope: Scope, receive: Receive, send: Send) -> None:
     token = query_param(scope, "token")
     await receive()
     await send({"type": "websocket.accept"})
-    try:
-        while True:
-            message = await asyncio.wait_for(receive(), 5.0)
-            if message["type"] == "websocket.disconnect":
-                break
-    except TimeoutError:
+    if (await events_until(receive, "websocket.disconnect"))[-1] == "timeout":
         RESULTS[token] = {"error": "no websocket.disconnect within 5 s"}
         return
     outcome = None
