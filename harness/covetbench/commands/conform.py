@@ -23,10 +23,9 @@ from covetbench.conformance.runner import (
     ConformConfig,
 )
 from covetbench.exceptions import UnknownNameError, UsageError
+from covetbench.suite import comma_list
 
-
-def _names(text: str) -> list[str]:
-    return [n.strip() for n in text.split(",") if n.strip()]
+_names = comma_list(str)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
