@@ -122,12 +122,20 @@ def _plaintext(ctx: RuleContext) -> None:
         ctx.warn(f"body {body[:80]!r} holds more than {PLAINTEXT_BODY!r}")
 
 
+def _as_object(ctx: RuleContext, data: Any) -> dict[str, Any] | None:
+    """`data` when it is a JSON object, else None: a failure is recorded unless `data` is None
+    (what `ctx.json()` returns for a body that is not JSON, having recorded that already)."""
+    if isinstance(data, dict):
+        return data
+    if data is not None:
+        ctx.fail(f"body is {type(data).__name__}, expected an object")
+    return None
+
+
 @register_rule("json", content_type=CONTENT_TYPE_JSON)
 def _json(ctx: RuleContext) -> None:
-    data = ctx.json()
-    if not isinstance(data, dict):
-        if data is not None:
-            ctx.fail(f"body is {type(data).__name__}, expected an object")
+    data = _as_object(ctx, ctx.json())
+    if data is None:
         return
     if data.get("message") != JSON_BODY["message"]:
         ctx.fail(f"body {data!r} does not equal {JSON_BODY!r}")
@@ -140,10 +148,9 @@ def _expected_user_id(path: str) -> int | None:
     return int(tail) if tail.isascii() and tail.isdigit() else None
 
 
-def _check_user(ctx: RuleContext, data: Any, expected: int) -> None:
-    if not isinstance(data, dict):
-        if data is not None:
-            ctx.fail(f"body is {type(data).__name__}, expected an object")
+def _check_user(ctx: RuleContext, body: Any, expected: int) -> None:
+    data = _as_object(ctx, body)
+    if data is None:
         return
     got = data.get("id")
     if isinstance(got, bool) or not isinstance(got, int):
