@@ -5,7 +5,7 @@
 Needs Python 2.7 and `autobahntestsuite` installed outside the repository (see
 `shared/reference/conformance.md`): `python2.7 -m pip install --target DIR autobahntestsuite`
 and `DIR/zope/__init__.py` with a pkgutil `extend_path`. Found through `COVET_AUTOBAHN_PYTHON`
-and `COVET_AUTOBAHN_DIR` (defaults: pyenv's 2.7.18, `~/.cache/covet/autobahn`). Categories 9
+and `COVET_AUTOBAHN_DIR` (defaults: pyenv's 2.7.18, `~/.cache/covet-bench/autobahn`). Categories 9
 (performance), 12 and 13 (permessage-deflate) are excluded. Prints the counts per result and
 exits 1 if any case FAILED.
 """
@@ -55,7 +55,8 @@ def find_python2() -> str | None:
 
 
 def find_autobahn() -> Path | None:
-    default = Path.home() / ".cache" / "covet" / "autobahn"
+    # the cache the harness installs into (ci/setup does it); one install serves both
+    default = Path.home() / ".cache" / "covet-bench" / "autobahn"
     path = Path(os.environ.get("COVET_AUTOBAHN_DIR") or default)
     return path if (path / "bin" / "wstest").exists() else None
 
