@@ -19,7 +19,7 @@ from covetbench.conformance.loader import expand_request
 from covetbench.conformance.matcher import MISSING, decode_bytes, json_condition, lookup
 from covetbench.conformance.model import FAIL, PASS, CheckResult
 from covetbench.conformance.rawclient import RawExchange, exchange, request_bytes
-from covetbench.servers.base import AppTarget, RunningServer, ServerAdapter
+from covetbench.servers.base import AppTarget, RunningServer, ServerAdapter, ServerOptions
 
 
 @dataclass
@@ -51,6 +51,18 @@ class ProbeContext:
 
     def get(self, target: str, headers: list[tuple[str, str]] | None = None) -> RawExchange:
         return self.raw(request_bytes("GET", target, self.hostport, headers))
+
+    def launch(
+        self, target: str, options: ServerOptions | None = None, log_name: str | None = None
+    ) -> RunningServer:
+        """Serve `targets[target]` on this context's server, for probes that launch it
+        themselves; the log is `log_dir/<server>-<log_name or target>.log`."""
+        if self.adapter is None:
+            raise RuntimeError(f"no adapter to launch {target!r} on {self.server}")
+        log = self.log_dir / f"{self.server}-{log_name or target}.log"
+        return self.adapter.launch(
+            self.targets[target], options or ServerOptions(), log, ready_timeout=self.launch_timeout
+        )
 
     def stored(self, token: str) -> tuple[Any, str]:
         """What the probe app stored under `token` (None if nothing), and the evidence."""

@@ -11,7 +11,6 @@ from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckRe
 from covetbench.conformance.probes import ProbeContext, judge_json, probe
 from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import ServerStartError
-from covetbench.servers.base import ServerOptions
 
 
 @probe("lifespan_seen")
@@ -38,11 +37,8 @@ def startup_failed(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         return CheckResult(ERROR, "no adapter")
     if not ctx.adapter.supports_lifespan:
         return CheckResult(UNSUPPORTED, f"{ctx.server} has no lifespan support")
-    log = ctx.log_dir / f"{ctx.server}-lifespan_fail.log"
     try:
-        with ctx.adapter.launch(
-            ctx.targets["lifespan_fail"], ServerOptions(), log, ready_timeout=ctx.launch_timeout
-        ) as running:
+        with ctx.launch("lifespan_fail") as running:
             ex = exchange(running.host, running.port, request_bytes("GET", "/", "x"))
             time.sleep(0.5)
             alive = running.alive()
@@ -62,11 +58,8 @@ def lifespan_raise(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """Serve `lifespan_raise:app`: the server must go on serving HTTP without lifespan."""
     if ctx.adapter is None:
         return CheckResult(ERROR, "no adapter")
-    log = ctx.log_dir / f"{ctx.server}-lifespan_raise.log"
     try:
-        with ctx.adapter.launch(
-            ctx.targets["lifespan_raise"], ServerOptions(), log, ready_timeout=ctx.launch_timeout
-        ) as running:
+        with ctx.launch("lifespan_raise") as running:
             ex = exchange(running.host, running.port, request_bytes("GET", "/", "x"))
             ok = bool(ex.responses) and ex.responses[0].status == 200
             return CheckResult(PASS if ok else FAIL, ex.summary())

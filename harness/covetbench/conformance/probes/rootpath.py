@@ -33,12 +33,9 @@ def root_path(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     args = ROOT_PATH_ARGS.get(ctx.server)
     if args is None:
         return CheckResult(UNSUPPORTED, f"no known root-path option for {ctx.server}")
-    log = ctx.log_dir / f"{ctx.server}-root-path.log"
     options = ServerOptions(extra={"args": args})
     try:
-        with ctx.adapter.launch(
-            ctx.targets["probe"], options, log, ready_timeout=ctx.launch_timeout
-        ) as running:
+        with ctx.launch("probe", options, log_name="root-path") as running:
             ex = exchange(running.host, running.port, request_bytes("GET", "/echo/x", "x"))
     except ServerStartError as exc:
         return CheckResult(UNSUPPORTED, f"{' '.join(args)} not accepted: {exc.log_tail[-200:]}")
