@@ -58,6 +58,18 @@ OUTCOME_KEYS = frozenset(
         "no_response",
     }
 )
+#: outcome keys judged on one response (the `n`th); the others look at the whole exchange
+_RESPONSE_KEYS = OUTCOME_KEYS - {
+    "closed",
+    "responses",
+    "max_responses",
+    "min_responses",
+    "interim",
+    "no_interim",
+    "received_not_contains",
+    "no_response",
+    "n",
+}
 JSON_OPS = frozenset(
     {
         "equals",
@@ -255,18 +267,7 @@ def matches(outcome: dict[str, Any], ex: RawExchange) -> bool:
     needle = outcome.get("received_not_contains")
     if needle and needle.encode() in ex.received:
         return False
-    response_keys = OUTCOME_KEYS - {
-        "closed",
-        "responses",
-        "max_responses",
-        "min_responses",
-        "interim",
-        "no_interim",
-        "received_not_contains",
-        "no_response",
-        "n",
-    }
-    if not any(k in outcome for k in response_keys):
+    if not any(k in outcome for k in _RESPONSE_KEYS):
         return True
     index = int(outcome.get("n", 0))
     if index >= count:
