@@ -15,6 +15,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass
+from types import TracebackType
 
 from covetbench.conformance.rawclient import RawExchange, RawResponse, parse_responses
 
@@ -241,3 +242,14 @@ class RawWebSocket:
         if not self.closed:
             self.closed = True
             self.sock.close()
+
+    def __enter__(self) -> RawWebSocket:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

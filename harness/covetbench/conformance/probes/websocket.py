@@ -48,7 +48,7 @@ def ws_handshake(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         status_ok = _status_ok(evidence, params.get("status", 101))
         return CheckResult(PASS if status_ok else FAIL, evidence)
     response = ws.response
-    try:
+    with ws:
         failed: list[str] = []
         if not _status_ok(f"HTTP/1.1 {response.status} ", params.get("status", 101)):
             failed.append(f"status {response.status}")
@@ -80,9 +80,6 @@ def ws_handshake(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         return CheckResult(
             FAIL if failed else PASS, evidence + (f"; failed: {failed}" if failed else "")
         )
-    finally:
-        if ws is not None:
-            ws.close()
 
 
 def _status_ok(summary: str, expected: Any) -> bool:
@@ -105,7 +102,7 @@ def ws_echo(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     size = int(params.get("size", 11))
     payload = (b"conformance" * (size // 11 + 1))[:size]
     fragments = int(params.get("fragments", 1))
-    try:
+    with ws:
         step = max(1, len(payload) // fragments)
         pieces = [payload[i : i + step] for i in range(0, len(payload), step)][:fragments]
         pieces[-1] += payload[step * fragments :]
@@ -125,8 +122,6 @@ def ws_echo(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
             got += f" close {frame.close_code()}"
         ok = frame.opcode == _OPS[kind] and frame.payload == payload
         return CheckResult(PASS if ok else FAIL, f"{what}; {got}")
-    finally:
-        ws.close()
 
 
 @probe("ws_ping")
@@ -135,7 +130,7 @@ def ws_ping(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     ws, evidence = _connect(ctx, params)
     if ws is None:
         return CheckResult(FAIL, evidence)
-    try:
+    with ws:
         ws.send_frame(OP_PING, b"ping-payload")
         frame = ws.recv_frame()
         if frame is None:
@@ -144,8 +139,6 @@ def ws_ping(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         return CheckResult(
             PASS if ok else FAIL, f"sent ping; got opcode {frame.opcode} {escape(frame.payload)}"
         )
-    finally:
-        ws.close()
 
 
 @probe("ws_server_close")
@@ -154,7 +147,7 @@ def ws_server_close(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     ws, evidence = _connect(ctx, params)
     if ws is None:
         return CheckResult(FAIL, evidence)
-    try:
+    with ws:
         frame = ws.recv_close()
         if frame is None:
             return CheckResult(FAIL, f"{params.get('path')}: no close frame (closed={ws.closed})")
@@ -163,8 +156,6 @@ def ws_server_close(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         seen = f"{params.get('path')}: close frame code={code} reason={reason!r}"
         ok = code == params.get("code", code) and reason == params.get("reason", reason)
         return CheckResult(PASS if ok else FAIL, seen)
-    finally:
-        ws.close()
 
 
 @probe("ws_client_close")
@@ -183,7 +174,7 @@ def ws_client_close(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         if action == "drop"
         else f"sent close {params.get('code')} {params.get('reason', '')!r}"
     )
-    try:
+    with ws:
         if action == "drop":
             ws.drop()
         else:
@@ -199,8 +190,6 @@ def ws_client_close(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
                     f"{what}; server replied close code={code} reason={reason!r}",
                 )
             time.sleep(0.2)
-    finally:
-        ws.close()
     value, seen = ctx.stored(token)
     if value is None:
         return CheckResult(FAIL, f"{what}; {seen}")
@@ -220,7 +209,7 @@ def ws_protocol_error(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     if ws is None:
         return CheckResult(FAIL, evidence)
     kind = params["frame"]
-    try:
+    with ws:
         if kind == "unmasked":
             ws.send_frame(OP_TEXT, b"hello", mask=False)
         elif kind == "rsv":
@@ -244,8 +233,6 @@ def ws_protocol_error(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
             PASS if ok else FAIL,
             f"sent {kind} frame; close code={code} reason={reason!r} (expected {codes})",
         )
-    finally:
-        ws.close()
 
 
 @probe("ws_deny_response")
@@ -272,7 +259,7 @@ def ws_probe_message(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     if ws is None:
         return CheckResult(FAIL, evidence)
     kind = params.get("type", "text")
-    try:
+    with ws:
         ws.recv_message()  # the scope dump
         if kind == "text":
             ws.send_text("hello")
@@ -289,8 +276,6 @@ def ws_probe_message(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
             ok = event.get("bytes") == {"b64": "aGVsbG8="} and event.get("text") is None
         ok = ok and event.get("type") == "websocket.receive"
         return CheckResult(PASS if ok else FAIL, seen)
-    finally:
-        ws.close()
 
 
 @probe("ws_accept_delay")
