@@ -5,8 +5,9 @@ system, irq, softirq and steal; idle and iowait are idle). The server's CPU cove
 process tree (workers appear and exit during a trial), sampled with psutil every
 `SAMPLE_INTERVAL_S` in a background thread, which also keeps the largest tree RSS seen.
 
-Interference is what the cores were busy with beyond the server, the generator and this
-harness process: `busy(all cores) - server - loadgen - harness`, as % of one core, clamped at 0.
+Interference is what the cores were busy with beyond the server, the generator, this harness
+process and interrupt handling (the benchmark's own loopback traffic, charged to no process):
+`busy(all cores) - irq - server - loadgen - harness`, as % of one core, clamped at 0.
 
     if not wait_for_idle([0, 1]):
         print("machine busy")
@@ -39,6 +40,9 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _BUSY_COLUMNS = (0, 1, 2, 5, 6, 7)
 _IDLE_COLUMNS = (3, 4)
 _STEAL_COLUMN = 7
+# Interrupt time is the benchmark's own loopback traffic (softirq is not charged to any
+# process): counted busy, but not charged to "other processes" as interference.
+_IRQ_COLUMNS = (5, 6)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class CoreTimes:
     busy_s: float
     idle_s: float
     steal_s: float = 0.0
+    irq_s: float = 0.0
 
 
 def read_core_times(stat_path: Path = PROC_STAT) -> dict[int, CoreTimes]:
@@ -67,6 +72,7 @@ def read_core_times(stat_path: Path = PROC_STAT) -> dict[int, CoreTimes]:
             busy_s=sum(values[i] for i in _BUSY_COLUMNS) / _TICKS,
             idle_s=sum(values[i] for i in _IDLE_COLUMNS) / _TICKS,
             steal_s=values[_STEAL_COLUMN] / _TICKS,
+            irq_s=sum(values[i] for i in _IRQ_COLUMNS) / _TICKS,
         )
     return cores
 
@@ -122,6 +128,8 @@ class MonitorSample:
     harness_cpu_pct: float = 0.0
     #: CPU time the hypervisor gave to other guests (inside the busy figures), % of one core
     steal_pct: float = 0.0
+    #: interrupt and softirq time (loopback networking), % of one core; not interference
+    irq_pct: float = 0.0
     #: most processes seen at once in the server's tree (1 + workers)
     server_processes: int = 0
     server_cpus: list[int] = field(default_factory=list)
@@ -237,7 +245,8 @@ class TrialMonitor:
         steal_s = sum(
             cores1[c].steal_s - self._cores0[c].steal_s for c in cores1 if c in self._cores0
         )
-        other_s = max(0.0, busy_s - server_s - loadgen_cpu_s - harness_s)
+        irq_s = sum(cores1[c].irq_s - self._cores0[c].irq_s for c in cores1 if c in self._cores0)
+        other_s = max(0.0, busy_s - irq_s - server_s - loadgen_cpu_s - harness_s)
         return MonitorSample(
             server_cpu_pct=100.0 * server_s / wall,
             loadgen_cpu_pct=100.0 * loadgen_cpu_s / wall,
@@ -247,6 +256,7 @@ class TrialMonitor:
             wall_s=wall,
             harness_cpu_pct=100.0 * harness_s / wall,
             steal_pct=100.0 * steal_s / wall,
+            irq_pct=100.0 * irq_s / wall,
             server_processes=self._tree.max_processes,
             server_cpus=self.server_cpus,
             loadgen_cpus=self.loadgen_cpus,
