@@ -14,15 +14,17 @@ all three hold:
    trials a CI job can afford the interval spans the trials' spread, so that rule would miss most
    real 10 % regressions while the first two rules already bound false alarms.
 
-When both runs come from one interleaved A/B run (`meta.ab`, written by `--ab`; or
-`GateConfig.paired`), trial i of each side ran back to back, so the comparison is **paired**:
-the Wilcoxon signed-rank test on the per-trial log ratios replaces Mann-Whitney and the interval
-is that of the median per-pair ratio. Measured here, the machine drifted by 25 % within one
-run; pairing cancels drift that an unpaired test counts as noise. Its smallest one-sided p-value
-is 1/2^n: 7 pairs are needed for alpha 0.01.
+With `--paired` (`GateConfig.paired`), trial i of each side is taken as a pair (they ran back
+to back in an interleaved A/B run): the Wilcoxon signed-rank test on the per-trial log ratios
+replaces Mann-Whitney and the interval is that of the median per-pair ratio; its smallest
+one-sided p-value is 1/2^n (7 pairs for alpha 0.01). It is not the default because measured on
+this 2-core shared VM (9 interleaved runs, 8 trials per side) the noise was trial-to-trial, not
+slow drift, and pairing lost power: a 28 % slowdown was caught 8/9 times unpaired, 6/9 paired,
+with 0/9 false alarms either way; a 11 % slowdown was missed by both. `paired=None` pairs
+automatically when both runs carry `meta.ab`.
 
 An **improvement** is the mirror image. With n trials per side Mann-Whitney cannot go below
-1/C(2n, n) (0.0079 at n=5), so a comparison whose sample sizes cannot reach alpha is
+1/C(2n, n) (0.0040 at n=5), so a comparison whose sample sizes cannot reach alpha is
 **underpowered**: the gate refuses to pass it silently and exits 2 (a data error) naming how many
 trials are needed. Validity flags of either side are carried into every comparison.
 
@@ -82,7 +84,7 @@ class GateConfig:
     alpha: float = 0.01
     confidence: float = 0.95
     #: pair trial i of baseline with trial i of current; None: when both are one A/B run's
-    paired: bool | None = None
+    paired: bool | None = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold_pct < 100.0:

@@ -12,7 +12,7 @@ under one. So `covet-bench gate --ab REV` measures both sides in one run on this
    orders each configuration next to its twin, and the runner interleaves rounds (forward,
    reversed, ...), so A and B trials alternate;
 4. the run's `results.json` is split into `baseline/` (twins, renamed back) and `current/`,
-   which the gate then compares pair by pair (trial i of A against trial i of B: drift cancels).
+   which the gate then compares (`--paired` takes trial i of A and B as a pair).
    Apps given with `--app` (your own code) have no twin.
 
 Trials per side default to at least `trials_needed(alpha, paired=True) + 1` (8 at alpha 0.01),

@@ -175,6 +175,18 @@ def test_compare_dirs_matches_by_key(tmp_path: Path) -> None:
     assert "FAIL" in md and "regression" in md and "daphne" in md
 
 
+def test_paired_option(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"uvicorn": sample(1000, seed=1)})
+    cur = write_run(tmp_path / "b", {"uvicorn": [v * 0.8 for v in sample(1000, seed=2)]})
+    parser = argparse.ArgumentParser()
+    gate_cmd.add_arguments(parser)
+    args = parser.parse_args(["--baseline", str(base), "--current", str(cur), "--paired"])
+    assert gate_cmd.run(args) == 1
+    assert json.loads((cur / "gate.json").read_text())["comparisons"][0]["test"] == (
+        "wilcoxon-paired"
+    )
+
+
 def test_exit_0_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = write_run(tmp_path / "a", {"uvicorn": sample(1000, seed=1)})
     cur = write_run(tmp_path / "b", {"uvicorn": sample(1000, seed=2)})
@@ -289,11 +301,11 @@ def test_split_ab_renames_twins_and_summarizes(tmp_path: Path) -> None:
     assert base["summary"][0]["median_rps"] == 901.0
     write_results(tmp_path / "base", base)
     write_results(tmp_path / "cur", cur)
-    outcome = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig(alpha=0.2))
-    comp = outcome.comparisons[0]
+    auto = GateConfig(alpha=0.2, paired=None)
+    comp = compare_dirs(tmp_path / "base", tmp_path / "cur", auto).comparisons[0]
     assert comp.baseline_median == 901.0
     assert comp.test == "wilcoxon-paired"  # both sides carry meta.ab: paired by trial number
-    unpaired = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig(paired=False))
+    unpaired = compare_dirs(tmp_path / "base", tmp_path / "cur", GateConfig())
     assert unpaired.comparisons[0].test == "mann-whitney"
 
 

@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where gate.json and summary.md go (default: the current run directory)",
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="pair trial i of each side (interleaved A/B runs): Wilcoxon signed-rank test",
+    )
     ab = parser.add_argument_group("same-job A/B")
     ab.add_argument(
         "--ab",
@@ -129,7 +134,7 @@ def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = GateConfig(threshold_pct=args.threshold, alpha=args.alpha)
+        config = GateConfig(threshold_pct=args.threshold, alpha=args.alpha, paired=args.paired)
     except ValueError as exc:
         print(f"covet-bench gate: {exc}", file=sys.stderr)
         return EXIT_DATA_ERROR
