@@ -16,7 +16,7 @@ under one. So `covet-bench gate --ab REV` measures both sides in one run on this
    Apps given with `--app` (your own code) have no twin.
 
 Trials per side default to at least `trials_needed(alpha, paired=True) + 1` (8 at alpha 0.01),
-so the paired test can reach alpha with one pair out of order.
+so either test (unpaired or `--paired`) can reach alpha with a trial or two out of order.
 
     baseline, current = run_ab(AbRequest(rev="origin/main", suite="quick", root=Path("r/ab")))
 """
