@@ -18,9 +18,10 @@ With `--paired` (`GateConfig.paired`), trial i of each side is taken as a pair (
 to back in an interleaved A/B run): the Wilcoxon signed-rank test on the per-trial log ratios
 replaces Mann-Whitney and the interval is that of the median per-pair ratio; its smallest
 one-sided p-value is 1/2^n (7 pairs for alpha 0.01). It is not the default because measured on
-this 2-core shared VM (9 interleaved runs, 8 trials per side) the noise was trial-to-trial, not
-slow drift, and pairing lost power: a 28 % slowdown was caught 8/9 times unpaired, 6/9 paired,
-with 0/9 false alarms either way; a 11 % slowdown was missed by both. `paired=None` pairs
+this 2-core shared VM (10 interleaved runs, 8 trials per side, CV ~16 % per configuration) the
+noise was trial-to-trial, not slow drift, and pairing lost power: a 29 % slowdown was caught
+9/10 times unpaired, 7/10 paired, with 0/10 false alarms either way; a 12 % slowdown was missed
+10/10 by both (at that noise 8 trials cannot separate 12 %). `paired=None` pairs
 automatically when both runs carry `meta.ab`.
 
 An **improvement** is the mirror image. With n trials per side Mann-Whitney cannot go below
