@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "gate": "fail on a statistically significant throughput regression",
     "claims": "check the project's published claims against measurements",
     "conform": "run the ASGI / HTTP / WebSocket conformance matrix",
+    "soak": "drive a server for 1M requests and check its memory does not grow",
+    "fuzz": "send malformed HTTP/1.1 and check the server survives it",
 }
 EXIT_USAGE = 2
 
