@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "run": "run a benchmark suite and write results and a report",
     "report": "render the HTML report of a run directory",
     "gate": "fail on a statistically significant throughput regression",
+    "instructions": "deterministic gate: callgrind instructions per request vs a baseline",
     "claims": "check the project's published claims against measurements",
     "conform": "run the ASGI / HTTP / WebSocket conformance matrix",
     "soak": "drive a server for 1M requests and check its memory does not grow",

@@ -1,0 +1,426 @@
+"""Deterministic gate: instructions per request under callgrind, for machines too noisy for time.
+
+Wall-clock gates on shared CI runners drown in noise; an instruction count does not. For each
+target, `callgrind_driver.py` (a standalone script: the harness never imports the measured code)
+runs N identical requests under `valgrind --tool=callgrind`, once with N = `requests_low` and
+once with N = `requests_high`; start-up, imports and shutdown are the same in both runs, so
+
+    instructions per request = (total(high) - total(low)) / (high - low)
+
+Targets are of two kinds, keyed `KIND/APP/SCENARIO`:
+
+- `app/<app>/<scenario>`: the app's ASGI callable driven in-process (minimal scope / receive /
+  send), the in-process request path;
+- `server-<parser>/<app>/<scenario>`: raw request bytes fed through covet's server protocol on a
+  fake transport (one keep-alive connection), i.e. parser + request cycle + app.
+
+The comparison against a baseline (a stored `instructions.json`, or a git revision measured in a
+temporary worktree with the same driver) flags a target whose count grew by more than
+`threshold_pct` (default 1 %): exit 0 pass, 1 regression, 2 usage or data error.
+
+    config = InstructionsConfig()
+    current = measure_targets(build_targets(["covet"], ["plaintext"], ["python"]), config)
+    outcome = compare(baseline_doc, current_doc, threshold_pct=1.0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from covetbench.exceptions import BenchError, ResultsError, UsageError
+from covetbench.scenarios import KIND_WEBSOCKET, ScenarioSpec, get_scenario
+from covetbench.servers.base import AppTarget
+
+DRIVER = Path(__file__).resolve().with_name("callgrind_driver.py")
+JSON_NAME = "instructions.json"
+SUMMARY_NAME = "summary.md"
+EXIT_PASS, EXIT_REGRESSION, EXIT_DATA_ERROR = 0, 1, 2
+REGRESSION, IMPROVEMENT, UNCHANGED = "regression", "improvement", "unchanged"
+#: parsers of covet's server that `server-<parser>` targets may name
+PARSERS = ("python", "httptools")
+
+_TOTAL_RE = re.compile(rb"^(?:summary|totals):\s*(\d+)", re.MULTILINE)
+
+
+class InstrumentError(BenchError):
+    """valgrind is missing, or the driver failed under it (the message holds its output)."""
+
+
+@dataclass(frozen=True)
+class InstructionsConfig:
+    """How each target is counted and judged."""
+
+    requests_low: int = 20
+    requests_high: int = 220
+    threshold_pct: float = 1.0
+    timeout_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.requests_low < self.requests_high:
+            raise UsageError("--requests LOW,HIGH: need 1 <= LOW < HIGH")
+        if not self.threshold_pct > 0:
+            raise UsageError("--threshold must be > 0")
+
+
+@dataclass(frozen=True)
+class CountTarget:
+    """One thing to count: an app in-process (`parser` None) or behind covet's server parser."""
+
+    app: AppTarget
+    scenario: ScenarioSpec
+    parser: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "app" if self.parser is None else f"server-{self.parser}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.app.name}/{self.scenario.name}"
+
+    def driver_args(self, requests: int) -> list[str]:
+        mode = ["app"] if self.parser is None else ["server"]
+        args = [*mode, self.app.import_string, "--requests", str(requests)]
+        if self.parser is not None:
+            args += ["--http", self.parser]
+        args += ["--method", self.scenario.method, "--path", self.scenario.path]
+        for name, value in self.scenario.headers.items():
+            args += ["--header", f"{name}:{value}"]
+        if self.scenario.body:
+            args += ["--body-hex", self.scenario.body.hex()]
+        return args
+
+
+@dataclass
+class Measurement:
+    """Instructions per request of one target, and the two totals it came from."""
+
+    key: str
+    per_request: float
+    total_low: int
+    total_high: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "instructions_per_request": round(self.per_request, 1),
+            "total_low": self.total_low,
+            "total_high": self.total_high,
+        }
+
+
+def valgrind_path() -> str | None:
+    return shutil.which("valgrind")
+
+
+def valgrind_version() -> str | None:
+    path = valgrind_path()
+    if path is None:
+        return None
+    proc = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None
+
+
+def build_targets(
+    apps: Iterable[AppTarget], scenarios: Iterable[str], parsers: Iterable[str | None]
+) -> list[CountTarget]:
+    """Every app x scenario x parser (None: in-process); WebSocket scenarios are skipped."""
+    specs = [get_scenario(name) for name in scenarios]
+    chosen = list(parsers)
+    for parser in chosen:
+        if parser is not None and parser not in PARSERS:
+            raise UsageError(f"unknown parser {parser!r}; valid parsers: {', '.join(PARSERS)}")
+    return [
+        CountTarget(app, spec, parser)
+        for parser in chosen
+        for app in apps
+        for spec in specs
+        if spec.kind != KIND_WEBSOCKET
+    ]
+
+
+def _driver_env(pythonpath: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = pythonpath
+    # Same hashes, no .pyc written between the two runs: both start up identically.
+    env["PYTHONHASHSEED"] = "0"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("COVERAGE_PROCESS_START", None)
+    return env
+
+
+def count_instructions(
+    driver_args: list[str], pythonpath: str, timeout_s: float = 600.0, python: str | None = None
+) -> int:
+    """Instructions of one driver run under callgrind (the whole process, start-up included)."""
+    valgrind = valgrind_path()
+    if valgrind is None:
+        raise InstrumentError("valgrind is not installed (apt-get install valgrind)")
+    with tempfile.TemporaryDirectory(prefix="covet-cg-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        argv = [
+            valgrind,
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            python or sys.executable,
+            str(DRIVER),
+            *driver_args,
+        ]
+        try:
+            proc = subprocess.run(
+                argv,
+                env=_driver_env(pythonpath),
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+                cwd=tmp,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise InstrumentError(f"callgrind run timed out after {timeout_s:.0f}s") from exc
+        if proc.returncode != 0 or not out.is_file():
+            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-8:]
+            raise InstrumentError(
+                f"driver {' '.join(driver_args[:2])} exited {proc.returncode}: " + " | ".join(tail)
+            )
+        match = _TOTAL_RE.search(out.read_bytes())
+    if match is None:
+        raise InstrumentError("callgrind output has no summary/totals line")
+    return int(match.group(1))
+
+
+def measure(target: CountTarget, pythonpath: str, config: InstructionsConfig) -> Measurement:
+    """Instructions per request of `target`, by the difference of two request counts."""
+    # Two independent processes whose counts do not depend on timing: run them side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [
+            pool.submit(count_instructions, target.driver_args(n), pythonpath, config.timeout_s)
+            for n in (config.requests_low, config.requests_high)
+        ]
+        low, high = (run.result() for run in runs)
+    per_request = (high - low) / (config.requests_high - config.requests_low)
+    if per_request <= 0:
+        raise InstrumentError(f"{target.key}: {high} - {low} instructions is not a positive count")
+    return Measurement(target.key, per_request, low, high)
+
+
+def measure_targets(
+    targets: list[CountTarget],
+    config: InstructionsConfig,
+    pythonpath_for: Callable[[CountTarget], str] | None = None,
+    on_done: Callable[[Measurement], None] | None = None,
+) -> list[Measurement]:
+    """Measure each target in turn (`pythonpath_for` default: the app's own directory)."""
+    results: list[Measurement] = []
+    for target in targets:
+        path = pythonpath_for(target) if pythonpath_for else target.app.pythonpath or ""
+        result = measure(target, path, config)
+        results.append(result)
+        if on_done is not None:
+            on_done(result)
+    return results
+
+
+def document(
+    measurements: list[Measurement], config: InstructionsConfig, meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The `instructions.json` body of one side."""
+    return {
+        "meta": {
+            **meta,
+            "valgrind": valgrind_version(),
+            "python": sys.version.split()[0],
+            "requests_low": config.requests_low,
+            "requests_high": config.requests_high,
+        },
+        "measurements": [m.as_dict() for m in measurements],
+    }
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """A stored `instructions.json` (or the directory holding one); ResultsError if unusable."""
+    file = path / JSON_NAME if path.is_dir() else path
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"cannot read {file}: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("measurements"), list):
+        raise ResultsError(f"{file}: no 'measurements' list")
+    for item in doc["measurements"]:
+        if not isinstance(item, dict) or not isinstance(
+            item.get("instructions_per_request"), int | float
+        ):
+            raise ResultsError(f"{file}: a measurement lacks instructions_per_request")
+    return doc
+
+
+@dataclass
+class Comparison:
+    key: str
+    baseline: float
+    current: float
+    verdict: str
+
+    @property
+    def change_pct(self) -> float:
+        return (self.current / self.baseline - 1.0) * 100.0 if self.baseline else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "baseline": self.baseline,
+            "current": self.current,
+            "change_pct": round(self.change_pct, 3),
+            "verdict": self.verdict,
+        }
+
+
+@dataclass
+class InstructionsOutcome:
+    """The verdict of one deterministic gate run."""
+
+    threshold_pct: float
+    comparisons: list[Comparison] = field(default_factory=list)
+    baseline_only: list[str] = field(default_factory=list)
+    current_only: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None or not self.comparisons:
+            return EXIT_DATA_ERROR
+        if any(c.verdict == REGRESSION for c in self.comparisons):
+            return EXIT_REGRESSION
+        return EXIT_PASS
+
+    @property
+    def headline(self) -> str:
+        if self.error is not None:
+            return f"error: {self.error}"
+        if not self.comparisons:
+            return "error: nothing comparable between baseline and current"
+        worse = [c for c in self.comparisons if c.verdict == REGRESSION]
+        if worse:
+            return (
+                f"REGRESSION: {len(worse)} of {len(self.comparisons)} targets over "
+                f"+{self.threshold_pct:g}% instructions per request"
+            )
+        return f"pass: {len(self.comparisons)} targets within +{self.threshold_pct:g}%"
+
+
+def _per_request(doc: Mapping[str, Any]) -> dict[str, float]:
+    return {m["key"]: float(m["instructions_per_request"]) for m in doc["measurements"]}
+
+
+def compare(
+    baseline: Mapping[str, Any], current: Mapping[str, Any], threshold_pct: float
+) -> InstructionsOutcome:
+    """Targets present on both sides, each judged against `threshold_pct`."""
+    base, cur = _per_request(baseline), _per_request(current)
+    outcome = InstructionsOutcome(threshold_pct)
+    outcome.baseline_only = [k for k in base if k not in cur]
+    outcome.current_only = [k for k in cur if k not in base]
+    for key, value in cur.items():
+        if key not in base:
+            continue
+        change = (value / base[key] - 1.0) * 100.0 if base[key] else 0.0
+        if change > threshold_pct:
+            verdict = REGRESSION
+        elif change < -threshold_pct:
+            verdict = IMPROVEMENT
+        else:
+            verdict = UNCHANGED
+        outcome.comparisons.append(Comparison(key, base[key], value, verdict))
+    return outcome
+
+
+def summary_markdown(
+    current: Mapping[str, Any], outcome: InstructionsOutcome | None, baseline_label: str | None
+) -> str:
+    """`summary.md`: a table of instructions per request, with the verdicts when compared."""
+    meta = current.get("meta", {})
+    lines = ["# covet-bench instructions (callgrind, instructions per request)", ""]
+    commit = meta.get("git_commit")
+    lines.append(
+        f"Current: `{(commit or 'unknown')[:12]}`; requests {meta.get('requests_low')} and "
+        f"{meta.get('requests_high')}; {meta.get('valgrind') or 'valgrind'}."
+    )
+    if outcome is None:
+        lines += ["", "| target | instructions/request |", "|---|---:|"]
+        for m in current["measurements"]:
+            lines.append(f"| {m['key']} | {m['instructions_per_request']:,.0f} |")
+        return "\n".join(lines) + "\n"
+    lines += [
+        f"Baseline: {baseline_label}; threshold +{outcome.threshold_pct:g}%.",
+        "",
+        f"**{outcome.headline}**",
+        "",
+        "| target | baseline | current | change | verdict |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for c in outcome.comparisons:
+        lines.append(
+            f"| {c.key} | {c.baseline:,.0f} | {c.current:,.0f} | {c.change_pct:+.2f}% | "
+            f"{c.verdict} |"
+        )
+    for keys, side in ((outcome.baseline_only, "baseline"), (outcome.current_only, "current")):
+        for key in keys:
+            lines.append(f"| {key} | | | | only in {side} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(
+    out_dir: Path,
+    current: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    outcome: InstructionsOutcome | None,
+    baseline_label: str | None,
+) -> tuple[Path, Path]:
+    """Write `instructions.json` (current side; baseline and verdicts if any) and `summary.md`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = dict(current)
+    if outcome is not None:
+        doc["gate"] = {
+            "baseline": baseline_label,
+            "baseline_measurements": baseline["measurements"] if baseline else [],
+            "threshold_pct": outcome.threshold_pct,
+            "comparisons": [c.as_dict() for c in outcome.comparisons],
+            "baseline_only": outcome.baseline_only,
+            "current_only": outcome.current_only,
+            "error": outcome.error,
+            "exit_code": outcome.exit_code,
+        }
+    json_path, md_path = out_dir / JSON_NAME, out_dir / SUMMARY_NAME
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, json_path)
+    md_path.write_text(summary_markdown(current, outcome, baseline_label), encoding="utf-8")
+    return json_path, md_path
+
+
+def baseline_pythonpath(
+    baseline_path: Path, builtin: Iterable[str]
+) -> Callable[[CountTarget], str]:
+    """For a worktree of REV (`gate_ab.baseline_checkout`): its `apps` and `covet` come first.
+
+    Built-in apps resolve to REV's copy; a user's `--app` keeps its directory, after REV's
+    `covet`, so it too runs on REV's framework.
+    """
+    names = set(builtin)
+
+    def pythonpath(target: CountTarget) -> str:
+        if target.app.name in names:
+            return str(baseline_path)
+        return os.pathsep.join([str(baseline_path), target.app.pythonpath or ""])
+
+    return pythonpath
