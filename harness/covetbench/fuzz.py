@@ -39,7 +39,7 @@ from covetbench.servers import RunningServer, ServerAdapter, ServerOptions
 from covetbench.soak import probe, resolve_target
 
 FUZZ_JSON = "fuzz.json"
-#: failing / flagged inputs kept in the record
+#: failing inputs kept in the record, and flagged ones per outcome class
 KEEP_INPUTS = 10
 
 _ECHO = b'{"message":"Hello, World!"}'
@@ -321,7 +321,17 @@ def run_fuzz(config: FuzzConfig) -> dict[str, Any]:
 def _send(server: RunningServer, case: FuzzCase, timeout: float) -> RawExchange:
     pieces = list(case.pieces)
     pause = 0.002 if len(pieces) > 1 else 0.0
-    return exchange(server.host, server.port, pieces, timeout=timeout, grace=0.05, pause=pause)
+    # a split HEAD's first piece may be "HE": tell the client its answer has no body
+    bodiless = {0} if case.data.startswith(b"HEAD ") else set()
+    return exchange(
+        server.host,
+        server.port,
+        pieces,
+        timeout=timeout,
+        grace=0.05,
+        pause=pause,
+        bodiless=bodiless,
+    )
 
 
 def _fuzz(
@@ -353,7 +363,8 @@ def _fuzz(
                 outcomes[outcome] += 1
                 for response in ex.responses:
                     statuses[f"{response.status // 100}xx"] += 1
-                if outcome in ("multiple", "garbage") and len(flagged) < KEEP_INPUTS:
+                kept = sum(1 for row in flagged if row["outcome"] == outcome)
+                if outcome in ("multiple", "garbage") and kept < KEEP_INPUTS:
                     flagged.append(_input_row(case, outcome, ex.summary()))
             ok, why = probe(server, config.probe_timeout)
             probes += 1
