@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from covetbench import stats, validity
+from covetbench import history, stats, validity
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
@@ -290,6 +290,10 @@ class Runner:
         if writer is None:
             return
         writer.finish(stats.summarize(writer.trials))
+        try:  # before the report, which draws the trend from it
+            history.record_run(self.options.out_dir)
+        except (OSError, ValueError) as exc:
+            self.observer.note(f"history not written: {exc}")
         if render:
             self.observer.step("rendering the report")
             try:

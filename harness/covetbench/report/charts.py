@@ -482,3 +482,39 @@ def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -
         if hidden:
             caption += f" {hidden} smaller, undecided differences are in the table only."
         return Chart(_to_svg(fig, alt), alt, caption)
+
+
+_TREND_SERIES = 16
+
+
+def trend_chart(series: dict[str, list[tuple[str, float]]]) -> Chart | None:
+    """Median requests/s per configuration across commits (the run history), oldest left."""
+    if not series:
+        return None
+    commits: list[str] = []
+    for points in series.values():
+        for commit, _rps in points:
+            if commit not in commits:
+                commits.append(commit)
+    # the configurations measured most often, then the fastest: a long history stays readable
+    ranked = sorted(series.items(), key=lambda kv: (-len(kv[1]), -kv[1][-1][1], kv[0]))
+    shown = ranked[:_TREND_SERIES]
+    with _style():
+        fig = Figure(figsize=(FULL_WIDTH, 4.2), layout="constrained")
+        ax = fig.add_subplot()
+        for label, points in shown:
+            xs = [commits.index(commit) for commit, _ in points]
+            ax.plot(xs, [rps for _, rps in points], marker="o", ms=4, lw=1.4, label=_short(label))
+        ax.set_xticks(range(len(commits)), commits, rotation=30, ha="right", fontsize=7.5)
+        ax.set_xlabel("commit (oldest left; + = uncommitted changes)")
+        ax.set_ylabel("median requests/s")
+        _rps_axis(ax)
+        ax.legend(fontsize=7, ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        alt = (
+            f"Median requests per second of {len(shown)} configurations across "
+            f"{len(commits)} commits."
+        )
+        caption = "One point per commit: its latest run in the history file."
+        if len(series) > len(shown):
+            caption += f" {len(series) - len(shown)} more configurations are not drawn."
+        return Chart(_to_svg(fig, alt), alt, caption, wide=True)

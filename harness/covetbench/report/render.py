@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from covetbench.history import history_path, load_history, trend_series
 from covetbench.records import FLAG_DESCRIPTIONS
 from covetbench.report import charts, tables
 from covetbench.report.compare import BaselineView, baseline_view
@@ -285,6 +286,9 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
             "chart": charts.baseline_chart(comparison.comparisons, comparison.threshold_pct),
             "table": tables.baseline_table(comparison),
         }
+    history_file = history_path(inputs.directory)
+    trend = charts.trend_chart(trend_series(load_history(history_file)))
+    history = {"chart": trend, "source": str(history_file)} if trend is not None else None
     meta = inputs.meta
     subtitle = " · ".join(
         str(x)
@@ -303,6 +307,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         ("scaling", "Scaling", any(len(f.levels) > 1 for f in views)),
         ("resources", "Resources", bool(views and inputs.trials)),
         ("baseline", "Baseline", baseline is not None),
+        ("history", "History", history is not None),
         ("validity", "Validity", inputs.has_results),
         ("conformance", "Conformance", conformance is not None),
         ("claims", "Claims", bool(claims)),
@@ -341,6 +346,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         else None,
         "claims": claims,
         "baseline": baseline,
+        "history": history,
         "machine": _machine(meta),
         "commands": _commands(inputs),
         "run_config": _run_config(meta),
