@@ -4,7 +4,8 @@ Valid requests (`SEEDS`) are mutated by 1-3 seeded mutators (byte flips, inserti
 duplicated headers, bogus Content-Length / Transfer-Encoding, chunk-size garbage, over-long
 lines, random bytes, split writes); each case goes to the server on a fresh connection and the
 answer is classed: `response` (one valid HTTP response), `multiple` (one input, several
-responses: flagged, since an input may legitimately hold two requests, but worth a look),
+responses, as an input may hold two requests; `surplus` when the responses outnumber the
+blank lines that could end a request head: one request answered twice),
 `close` (closed or reset with no response), `timeout` (neither within `case_timeout`: the server
 still waits for bytes), `garbage` (bytes that are not an HTTP response) or `connect` (refused).
 Cases run in batches (a few at once); after each batch the server must still be alive and
@@ -42,6 +43,8 @@ FUZZ_JSON = "fuzz.json"
 #: failing inputs kept in the record, and flagged ones per outcome class
 KEEP_INPUTS = 10
 
+#: outcome classes whose inputs are kept for a look
+_FLAGGED = ("surplus", "multiple", "garbage", "timeout")
 _ECHO = b'{"message":"Hello, World!"}'
 SEEDS: tuple[bytes, ...] = (
     b"GET /plaintext HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -225,7 +228,10 @@ def classify(ex: RawExchange) -> str:
     if ex.error.startswith("connect failed"):
         return "connect"
     if len(ex.responses) > 1:
-        return "multiple"
+        # every request ends its head with a blank line: more responses than blank lines + 1
+        # means one request got several answers
+        heads = ex.sent.count(b"\n\r\n") + ex.sent.count(b"\n\n") + 1
+        return "surplus" if len(ex.responses) > heads else "multiple"
     if ex.responses:
         return "response"
     if ex.received:
@@ -364,7 +370,7 @@ def _fuzz(
                 for response in ex.responses:
                     statuses[f"{response.status // 100}xx"] += 1
                 kept = sum(1 for row in flagged if row["outcome"] == outcome)
-                if outcome in ("multiple", "garbage") and kept < KEEP_INPUTS:
+                if outcome in _FLAGGED and kept < KEEP_INPUTS:
                     flagged.append(_input_row(case, outcome, ex.summary()))
             ok, why = probe(server, config.probe_timeout)
             probes += 1

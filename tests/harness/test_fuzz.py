@@ -56,6 +56,7 @@ async def main():
 asyncio.run(main())
 """
 
+_OK = RawResponse("HTTP/1.1", 200, "OK", [])
 _CLAIM = ClaimSpec(
     "production-fuzzing", "fuzzing", "test", "evidence", {"file": FUZZ_JSON, "needs": "a fuzz"}
 )
@@ -96,14 +97,18 @@ def test_cases_are_a_pure_function_of_the_seed() -> None:
         (RawExchange(b"x", error="connect failed: refused"), "connect"),
         (RawExchange(b"x", responses=[RawResponse("HTTP/1.1", 400, "Bad", [])]), "response"),
         (
-            RawExchange(b"x", responses=[RawResponse("HTTP/1.1", 200, "OK", [])] * 2),
+            RawExchange(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n", responses=[_OK] * 2),
             "multiple",
+        ),
+        (
+            RawExchange(b"GET / HTTP/1.1\r\n\r\n", responses=[_OK] * 3),
+            "surplus",
         ),
         (RawExchange(b"x", received=b"junk", closed=True), "garbage"),
         (RawExchange(b"x", closed=True), "close"),
         (RawExchange(b"x"), "timeout"),
     ],
-    ids=["connect", "response", "multiple", "garbage", "close", "timeout"],
+    ids=["connect", "response", "multiple", "surplus", "garbage", "close", "timeout"],
 )
 def test_classify(exchange: RawExchange, outcome: str) -> None:
     assert classify(exchange) == outcome
