@@ -251,7 +251,11 @@ def _drive(
             threads=1,
             cpus=config.loadgen_cpus,
         )
-        result = driver.run(request)
+        try:
+            result = driver.run(request)
+        except LoadGeneratorError as exc:
+            failure = f"load generator failed at {done:,} requests: {exc}"
+            break
         good = result.requests - result.errors.non2xx
         done += good
         rps = good / result.duration_s if result.duration_s > 0 else 0.0
