@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -44,7 +45,7 @@ FUZZ_JSON = "fuzz.json"
 KEEP_INPUTS = 10
 
 #: outcome classes whose inputs are kept for a look
-_FLAGGED = ("surplus", "multiple", "garbage", "timeout")
+_FLAGGED = ("surplus", "5xx", "multiple", "garbage", "timeout")
 _ECHO = b'{"message":"Hello, World!"}'
 SEEDS: tuple[bytes, ...] = (
     b"GET /plaintext HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -340,6 +341,24 @@ def _send(server: RunningServer, case: FuzzCase, timeout: float) -> RawExchange:
     )
 
 
+def log_tracebacks(log_path: Path) -> list[str]:
+    """The exception line of every traceback in a server log, object addresses blanked."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for i, line in enumerate(lines):
+        if not line.startswith("Traceback (most recent call last)"):
+            continue
+        j = i + 1
+        while j < len(lines) and (lines[j].startswith(" ") or not lines[j].strip()):
+            j += 1
+        if j < len(lines):
+            found.append(re.sub(r" at 0x[0-9a-fA-F]+", "", lines[j])[:200])
+    return found
+
+
 def _fuzz(
     config: FuzzConfig, server: RunningServer, cases: list[FuzzCase], record: dict[str, Any]
 ) -> None:
@@ -369,6 +388,8 @@ def _fuzz(
                 outcomes[outcome] += 1
                 for response in ex.responses:
                     statuses[f"{response.status // 100}xx"] += 1
+                if any(r.status >= 500 for r in ex.responses):
+                    outcome = "5xx"  # for the flag only: a server error on malformed input
                 kept = sum(1 for row in flagged if row["outcome"] == outcome)
                 if outcome in _FLAGGED and kept < KEEP_INPUTS:
                     flagged.append(_input_row(case, outcome, ex.summary()))
@@ -381,6 +402,7 @@ def _fuzz(
                 failing.extend(_input_row(c, "suspect") for c in batch[:KEEP_INPUTS])
     elapsed = time.monotonic() - started
     crashed = not server.alive()
+    tracebacks = log_tracebacks(server.log_path)
     tally = ", ".join(f"{n} {k}" for k, n in outcomes.most_common())
     if failure:
         summary = f"FAILED: {failure} ({sent} of {len(cases)} cases sent: {tally})"
@@ -389,6 +411,8 @@ def _fuzz(
             f"{sent} malformed inputs (seed {config.seed}) to {server.adapter.name} "
             f"({config.app}) in {elapsed:.0f}s: {tally}; all {probes} liveness probes answered"
         )
+        if tracebacks:
+            summary += f"; {len(tracebacks)} tracebacks in the server log"
     record.update(
         passed=not failure,
         summary=summary,
@@ -400,6 +424,8 @@ def _fuzz(
         probes_failed=probes_failed,
         crashed=crashed,
         exit_code=server.proc.returncode if crashed else None,
+        server_log_tracebacks=len(tracebacks),
+        server_log_errors=dict(Counter(tracebacks).most_common(KEEP_INPUTS)),
         failing_inputs=failing,
         flagged_inputs=flagged,
         server_log_tail=server.log_tail(20) if failure else "",

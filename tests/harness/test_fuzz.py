@@ -19,6 +19,7 @@ from covetbench.fuzz import (
     classify,
     generate_cases,
     inputs_digest,
+    log_tracebacks,
     run_fuzz,
 )
 from tests.harness.conftest import ArgvServer
@@ -140,3 +141,13 @@ def test_a_server_that_breaks_on_malformed_input_fails(tmp_path: Path, mode: str
 def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         run_fuzz(_config(tmp_path, cases=0))
+
+
+def test_log_tracebacks_names_each_exception(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text(
+        'INFO: serving\nTraceback (most recent call last):\n  File "x.py", line 1\n'
+        "    boom()\nValueError: <Cycle object at 0x7f00ab> is not in deque\nINFO: still up\n"
+    )
+    assert log_tracebacks(log) == ["ValueError: <Cycle object> is not in deque"]
+    assert log_tracebacks(tmp_path / "missing.log") == []
