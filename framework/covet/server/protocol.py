@@ -264,7 +264,10 @@ class HTTPProtocol(asyncio.Protocol, Connection):
                     self._close()
                 broken.on_disconnect()
                 return
-            self._pipeline.remove(broken)
+            if broken in self._pipeline:
+                self._pipeline.remove(broken)
+            # else: already answered (the app replied before reading all of its body); the
+            # bytes after it cannot be framed, so the connection still gets a 400 and closes.
         if self._cycle is None:
             self._send_error(exc)
         else:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.covet.server.conftest import ConnFactory, echo_app
+from tests.covet.server.conftest import ConnFactory, echo_app, plaintext_app
 
 H = b"Host: a\r\n"
 LONG = b"a" * 9000
@@ -57,6 +57,11 @@ REJECTED: list[tuple[str, bytes, int]] = [
         b"POST / HTTP/1.1\r\n"
         + H
         + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+    ),
+    (
+        "te-chunked-twice",
+        b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
         400,
     ),
     ("te-http10", b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
@@ -230,5 +235,21 @@ def test_leading_crlf_and_chunk_extensions_accepted(make_conn: ConnFactory) -> N
             b'2;a=b;c="q\\"x"\r\nok\r\n0\r\n\r\n'
         )
         assert out.startswith(b"HTTP/1.1 200 ") and out.endswith(b"POST / ok")
+
+    asyncio.run(main())
+
+
+def test_bad_chunk_after_the_app_answered_gets_400_and_close(make_conn: ConnFactory) -> None:
+    """Found by `covet-bench fuzz`: the app answers before reading its chunked body, then the
+    body's framing breaks. The broken request is neither in flight nor queued any more."""
+
+    async def main() -> None:
+        conn = make_conn(plaintext_app)
+        head = b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+        first = await conn.request(head)
+        assert first.startswith(b"HTTP/1.1 200"), first
+        second = await conn.request(b"ZZ\r\n\r\n")
+        assert second.startswith(b"HTTP/1.1 400"), second
+        assert conn.transport.closed
 
     asyncio.run(main())

@@ -141,6 +141,10 @@ def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> 
         codings = [c.strip().lower() for c in transfer_encoding.split(b",")]
         if codings[-1] != b"chunked":
             raise HTTPParseError(400, "Transfer-Encoding must end with chunked")
+        if codings.count(b"chunked") > 1:
+            # RFC 9112 6.1: chunked is never applied twice, so this framing is invalid, not
+            # an unsupported coding (llhttp answers 400 too: both parsers agree)
+            raise HTTPParseError(400, "chunked applied more than once")
         if len(codings) > 1:
             raise HTTPParseError(501, "unsupported transfer coding")
         chunked = True
