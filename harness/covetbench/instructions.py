@@ -25,6 +25,7 @@ temporary worktree with the same driver) flags a target whose count grew by more
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -32,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,14 +163,38 @@ _FIXED_ENV = {
 }
 
 
-def _driver_env(pythonpath: str) -> dict[str, str]:
+def _driver_env(pythonpath: str, pycache: Path | None = None) -> dict[str, str]:
     # the driver runs in a scratch directory: relative entries would point nowhere
     entries = (str(Path(p).resolve()) for p in pythonpath.split(os.pathsep) if p)
-    return {**_FIXED_ENV, "PYTHONPATH": os.pathsep.join(entries)}
+    env = {**_FIXED_ENV, "PYTHONPATH": os.pathsep.join(entries)}
+    if pycache is not None:
+        # every side's bytecode in a fresh cache of one shape (a worktree has no .pyc, this
+        # checkout has them: loading one and compiling the other left counts ~1 % apart)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+        del env["PYTHONDONTWRITEBYTECODE"]
+    return env
+
+
+def _warm_bytecode(driver_args: list[str], env: dict[str, str], timeout_s: float) -> None:
+    """One native run that writes the bytecode cache, so both counted runs only read it."""
+    try:
+        subprocess.run(
+            [sys.executable, str(DRIVER), *driver_args],
+            env=env,
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise InstrumentError(f"bytecode warm-up timed out after {timeout_s:.0f}s") from exc
 
 
 def count_instructions(
-    driver_args: list[str], pythonpath: str, timeout_s: float = 600.0, python: str | None = None
+    driver_args: list[str],
+    pythonpath: str,
+    timeout_s: float = 600.0,
+    python: str | None = None,
+    pycache: Path | None = None,
 ) -> int:
     """Instructions of one driver run under callgrind (the whole process, start-up included)."""
     valgrind = valgrind_path()
@@ -188,7 +213,7 @@ def count_instructions(
         try:
             proc = subprocess.run(
                 argv,
-                env=_driver_env(pythonpath),
+                env=_driver_env(pythonpath, pycache),
                 capture_output=True,
                 timeout=timeout_s,
                 check=False,
@@ -209,13 +234,23 @@ def count_instructions(
 
 def measure(target: CountTarget, pythonpath: str, config: InstructionsConfig) -> Measurement:
     """Instructions per request of `target`, by the difference of two request counts."""
-    # Two independent processes whose counts do not depend on timing: run them side by side.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = [
-            pool.submit(count_instructions, target.driver_args(n), pythonpath, config.timeout_s)
-            for n in (config.requests_low, config.requests_high)
-        ]
-        low, high = (run.result() for run in runs)
+    with tempfile.TemporaryDirectory(prefix="covet-pyc-") as pycache:
+        cache = Path(pycache)
+        _warm_bytecode(target.driver_args(1), _driver_env(pythonpath, cache), config.timeout_s)
+        # two independent processes whose counts do not depend on timing: run side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [
+                pool.submit(
+                    count_instructions,
+                    target.driver_args(n),
+                    pythonpath,
+                    config.timeout_s,
+                    None,
+                    cache,
+                )
+                for n in (config.requests_low, config.requests_high)
+            ]
+            low, high = (run.result() for run in runs)
     per_request = (high - low) / (config.requests_high - config.requests_low)
     if per_request <= 0:
         raise InstrumentError(f"{target.key}: {high} - {low} instructions is not a positive count")
@@ -414,6 +449,28 @@ def write_outputs(
     os.replace(tmp, json_path)
     md_path.write_text(summary_markdown(current, outcome, baseline_label), encoding="utf-8")
     return json_path, md_path
+
+
+@contextlib.contextmanager
+def mirrored_checkout(repo: Path) -> Iterator[Path]:
+    """This checkout laid out like `gate_ab.baseline_checkout`'s: `apps` and `covet` symlinks in
+    a temporary directory of the same shape.
+
+    Imports from both sides then have paths of one length: measured against a worktree of the
+    same commit, the editable install's paths left the counts up to 1 % apart; mirrored, they
+    agree to well under that.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="covet-ab-"))
+    try:
+        path = tmp / "path"
+        path.mkdir()
+        for link, target in (("apps", "scenarios/apps"), ("covet", "framework/covet")):
+            if not (repo / target).is_dir():
+                raise UsageError(f"{repo} has no {target}/ to measure")
+            (path / link).symlink_to(repo / target, target_is_directory=True)
+        yield path
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def baseline_pythonpath(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covetbench.apps import builtin_apps, resolve_apps
+from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.commands._common import add_app_option, extra_apps
 from covetbench.exceptions import BenchError, ResultsError, UsageError
 from covetbench.instructions import (
@@ -28,11 +28,13 @@ from covetbench.instructions import (
     InstructionsConfig,
     InstructionsOutcome,
     Measurement,
+    baseline_pythonpath,
     build_targets,
     compare,
     document,
     load_document,
     measure_targets,
+    mirrored_checkout,
     valgrind_path,
     write_outputs,
 )
@@ -138,8 +140,15 @@ def run(args: argparse.Namespace) -> int:
             label = str(args.baseline)
         commit, dirty = git_info()
         print(f"counting {len(targets)} targets under callgrind", flush=True)
+        with mirrored_checkout(scenarios_dir().parent) as path:
+            measured = measure_targets(
+                targets,
+                config,
+                pythonpath_for=baseline_pythonpath(path, builtin_apps()),
+                on_done=_progress("current"),
+            )
         current = document(
-            measure_targets(targets, config, on_done=_progress("current")),
+            measured,
             config,
             {"git_commit": commit, "git_dirty": dirty, "command": ["covet-bench", *sys.argv[1:]]},
         )
@@ -167,7 +176,6 @@ def _measure_rev(
     rev: str, targets: list[Any], config: InstructionsConfig
 ) -> tuple[dict[str, Any], str]:
     from covetbench.gate_ab import baseline_checkout, resolve_rev
-    from covetbench.instructions import baseline_pythonpath
 
     repo = Path.cwd()
     sha = resolve_rev(repo, rev)
