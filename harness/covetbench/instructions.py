@@ -14,6 +14,10 @@ Targets are of two kinds, keyed `KIND/APP/SCENARIO`:
 - `server-<parser>/<app>/<scenario>`: raw request bytes fed through covet's server protocol on a
   fake transport (one keep-alive connection), i.e. parser + request cycle + app.
 
+Counts are made to repeat to the instruction: the driver gets a fixed environment and hash
+seed, and each side runs from a checkout of one shape (`apps` and `covet` symlinks in a temporary
+directory) with a fresh bytecode cache written by one native warm-up run.
+
 The comparison against a baseline (a stored `instructions.json`, or a git revision measured in a
 temporary worktree with the same driver) flags a target whose count grew by more than
 `threshold_pct` (default 1 %): exit 0 pass, 1 regression, 2 usage or data error.
