@@ -16,6 +16,9 @@ from covet.server.parsers.base import Headers, ParserLimits, ParserOwner, check_
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 # Several spaces between the parts are tolerated, as llhttp does (RFC 9112 3 allows it).
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") +([!-~]+) +HTTP/1\.([01])")
+# A byte no request line may hold (CTLs, DEL, non-ASCII): lets an incomplete head be
+# rejected at once instead of waiting for a CRLF that garbage never sends.
+_NOT_REQUEST_LINE = re.compile(rb"[^!-~ \r]")
 _HEADER_LINE = re.compile(
     rb"^(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n", re.MULTILINE
 )
@@ -108,6 +111,11 @@ class PythonParser:
                     raise HTTPParseError(431, "request header section too large")
             if pos < len(data) and data[pos] in b" \t":
                 raise HTTPParseError(400, "whitespace before the request line")
+            line_end = data.find(b"\r\n", pos)
+            if _NOT_REQUEST_LINE.search(data, pos, len(data) if line_end < 0 else line_end):
+                raise HTTPParseError(400, "invalid request line")
+            if line_end >= 0 and _REQUEST_LINE.fullmatch(data, pos, line_end) is None:
+                raise HTTPParseError(400, "invalid request line")
             return self._need_more(data, pos)
         line_end = data.find(b"\r\n", pos)
         if line_end - pos > limits.max_request_line:
