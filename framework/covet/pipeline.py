@@ -8,7 +8,6 @@ The stack is built once, at the app's first call, never per request::
 from __future__ import annotations
 
 import asyncio
-import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NamedTuple
 
@@ -143,44 +142,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-class _FallbackServerErrorMiddleware:
-    """Used only when ``covet.middleware.errors`` is unavailable: a bare 500, re-raised."""
-
-    def __init__(self, app: ASGIApp, debug: bool = False, handler: ErrorHandler | None = None):
-        self.app = app
-        self.debug = debug
-        self.handler = handler
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:
-            if not started:
-                if self.handler is not None:
-                    await self.handler(scope, receive, send, exc)
-                else:
-                    text = "".join(traceback.format_exception(exc)) if self.debug else None
-                    body = text or "Internal Server Error"
-                    await Response(body, 500, media_type="text/plain")(scope, receive, send)
-            raise
-
-
 def server_error_middleware() -> Callable[..., ASGIApp]:
-    """The outermost middleware class: H2's ``ServerErrorMiddleware`` when present."""
-    try:
-        from covet.middleware.errors import ServerErrorMiddleware
-    except ImportError:  # pragma: no cover - the middleware package ships with covet
-        return _FallbackServerErrorMiddleware
+    """The outermost middleware class (imported late: covet.middleware imports this module)."""
+    from covet.middleware.errors import ServerErrorMiddleware
+
     return ServerErrorMiddleware
 
 

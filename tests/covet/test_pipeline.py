@@ -14,7 +14,8 @@ from covet import (
     Response,
     StreamingResponse,
 )
-from covet.pipeline import CallNext, Middleware, _FallbackServerErrorMiddleware, build_stack
+from covet.middleware.errors import ServerErrorMiddleware
+from covet.pipeline import CallNext, Middleware, build_stack
 from covet.testclient import TestClient
 from covet.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -197,7 +198,7 @@ def test_debug_shows_the_traceback() -> None:
     assert "Traceback" in response.text
 
 
-def test_fallback_server_error_middleware() -> None:
+def test_server_error_middleware_as_the_outermost_layer() -> None:
     async def boom(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("hidden")
 
@@ -205,21 +206,17 @@ def test_fallback_server_error_middleware() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise RuntimeError("mid-response")
 
-    plain = TestClient(_FallbackServerErrorMiddleware(boom), raise_server_exceptions=False)
+    plain = TestClient(ServerErrorMiddleware(boom), raise_server_exceptions=False)
     assert plain.get("/").text == "Internal Server Error"
-    debug = TestClient(
-        _FallbackServerErrorMiddleware(boom, debug=True), raise_server_exceptions=False
-    )
+    debug = TestClient(ServerErrorMiddleware(boom, debug=True), raise_server_exceptions=False)
     assert "RuntimeError: hidden" in debug.get("/").text
-    started = TestClient(_FallbackServerErrorMiddleware(half), raise_server_exceptions=False)
+    started = TestClient(ServerErrorMiddleware(half), raise_server_exceptions=False)
     assert started.get("/").status_code == 200
 
     async def handler(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         await PlainTextResponse("custom", 503)(scope, receive, send)
 
-    custom = TestClient(
-        _FallbackServerErrorMiddleware(boom, handler=handler), raise_server_exceptions=False
-    )
+    custom = TestClient(ServerErrorMiddleware(boom, handler=handler), raise_server_exceptions=False)
     assert custom.get("/").status_code == 503
     app = build_stack(boom, [], debug=False, error_handler=None)
     assert TestClient(app, raise_server_exceptions=False).get("/").status_code == 500
