@@ -27,33 +27,12 @@ from covetbench.commands import claims as claims_cmd
 from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord
 from covetbench.results import ResultsWriter, collect_meta
+from tests.harness.factories import make_trial
 
 
 def trial(rps: float, i: int, **overrides: Any) -> TrialRecord:
-    fields: dict[str, Any] = {
-        "app": "covet",
-        "server": "covet",
-        "scenario": "plaintext",
-        "loadgen": "wrk",
-        "concurrency": 64,
-        "trial": i,
-        "rps": rps,
-        "requests": int(rps * 10),
-        "duration_s": 10.0,
-        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": None, "max": 9.0},
-        "errors": {},
-        "error_rate": 0.0,
-        "server_cpu_pct": 100.0,
-        "loadgen_cpu_pct": 50.0,
-        "server_rss_mb": 20.0,
-        "interference_pct": 0.0,
-        "flags": [],
-        "started_at": "t0",
-        "ended_at": "t1",
-        "server_cpus": [0],
-    }
-    fields.update(overrides)
-    return TrialRecord(**fields)
+    fields: dict[str, Any] = {"server": "covet", "scenario": "plaintext", "server_cpus": [0]}
+    return make_trial(rps, i, **{**fields, **overrides})
 
 
 def results_dir(path: Path, trials: list[TrialRecord]) -> Path:

@@ -22,6 +22,7 @@ from covetbench.gate import (
 )
 from covetbench.records import TrialRecord
 from covetbench.results import ResultsWriter, collect_meta
+from tests.harness.factories import make_trial
 
 KEY = ("covet", "uvicorn", "json", "wrk", 64)
 
@@ -32,29 +33,7 @@ def sample(center: float, n: int = 8, rel_sd: float = 0.02, seed: int = 0) -> li
 
 
 def trial(rps: float, i: int, **overrides: Any) -> TrialRecord:
-    fields: dict[str, Any] = {
-        "app": "covet",
-        "server": "uvicorn",
-        "scenario": "json",
-        "loadgen": "wrk",
-        "concurrency": 64,
-        "trial": i,
-        "rps": rps,
-        "requests": int(rps * 10),
-        "duration_s": 10.0,
-        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": None, "max": 9.0},
-        "errors": {},
-        "error_rate": 0.0,
-        "server_cpu_pct": 100.0,
-        "loadgen_cpu_pct": 50.0,
-        "server_rss_mb": 20.0,
-        "interference_pct": 0.0,
-        "flags": [],
-        "started_at": "t0",
-        "ended_at": "t1",
-    }
-    fields.update(overrides)
-    return TrialRecord(**fields)
+    return make_trial(rps, i, **overrides)
 
 
 def write_run(path: Path, configs: dict[str, list[float]], flags: list[str] | None = None) -> Path:

@@ -20,32 +20,11 @@ from covetbench.stats import (
     summarize,
     wilcoxon_paired,
 )
+from tests.harness.factories import make_trial
 
 
 def trial(rps: float, **overrides: Any) -> TrialRecord:
-    fields: dict[str, Any] = {
-        "app": "covet",
-        "server": "uvicorn",
-        "scenario": "json",
-        "loadgen": "wrk",
-        "concurrency": 64,
-        "trial": 0,
-        "rps": rps,
-        "requests": int(rps * 10),
-        "duration_s": 10.0,
-        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": None, "max": 9.0},
-        "errors": {},
-        "error_rate": 0.0,
-        "server_cpu_pct": 100.0,
-        "loadgen_cpu_pct": 50.0,
-        "server_rss_mb": 20.0,
-        "interference_pct": 0.0,
-        "flags": [],
-        "started_at": "t0",
-        "ended_at": "t1",
-    }
-    fields.update(overrides)
-    return TrialRecord(**fields)
+    return make_trial(rps, **overrides)
 
 
 def noisy(center: float, n: int, rel_sd: float, seed: int) -> list[float]:
