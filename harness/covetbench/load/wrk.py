@@ -17,7 +17,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -28,6 +27,7 @@ from typing import Any
 
 from covetbench.exceptions import LoadGeneratorError
 from covetbench.load.base import LoadDriver, LoadRequest, RequestShape
+from covetbench.processes import pinned, signal_group
 from covetbench.records import ErrorCounts, LatencyMs, LoadResult
 
 INSTALL_HINT = (
@@ -185,13 +185,6 @@ def parse_wrk_output(text: str, pipeline: int = 1) -> WrkOutput:
     return WrkOutput(requests, duration_s, rps, latency, p75, errors, extra)
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 class WrkDriver(LoadDriver):
     """Drive HTTP load with wrk: `wrk --latency -t T -c C -d Ds --timeout Ns -s script URL`.
 
@@ -250,10 +243,7 @@ class WrkDriver(LoadDriver):
             str(script),
             request.url,
         ]
-        taskset = shutil.which("taskset")
-        if request.cpus and taskset:
-            argv = [taskset, "-c", ",".join(str(c) for c in request.cpus), *argv]
-        return argv
+        return pinned(argv, request.cpus)
 
     def run(self, request: LoadRequest) -> LoadResult:
         if request.concurrency < 1:
@@ -299,20 +289,20 @@ class WrkDriver(LoadDriver):
             )
         # wrk always ends on its own after -d; the watchdog only guards against a hang.
         deadline = _whole_seconds(request) + request.timeout_s + _GRACE_S
-        watchdog = threading.Timer(deadline, _kill_group, args=(proc.pid,))
+        watchdog = threading.Timer(deadline, signal_group, args=(proc.pid,))
         watchdog.daemon = True
         watchdog.start()
         try:
             # os.wait4 reaps wrk and hands back its rusage: the generator's own CPU time.
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
-            _kill_group(proc.pid)
+            signal_group(proc.pid)
             proc.wait()
             raise
         finally:
             watchdog.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
-        _kill_group(proc.pid)  # wrk has no children; sweep the group anyway
+        signal_group(proc.pid)  # wrk has no children; sweep the group anyway
         return (
             out_path.read_text(errors="replace"),
             proc.returncode,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from covetbench.exceptions import ServerStartError
+from covetbench.processes import pinned, signal_group
 
 READY_TIMEOUT_S = 60.0
 
@@ -151,13 +151,13 @@ class RunningServer:
                 self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                _signal_group(self.proc.pid, signal.SIGTERM)
+                signal_group(self.proc.pid, signal.SIGTERM)
                 try:
                     self.proc.wait(1.0)
                 except subprocess.TimeoutExpired:
                     pass
         # Workers may outlive their parent: always sweep the group.
-        _signal_group(self.proc.pid, signal.SIGKILL)
+        signal_group(self.proc.pid, signal.SIGKILL)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -174,13 +174,6 @@ class RunningServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class ServerAdapter(ABC):
@@ -224,10 +217,7 @@ class ServerAdapter(ABC):
         if port == 0 or port_in_use(host, port):
             port = free_port(host)  # a busy port is not an error: take another
         argv = self.command(app, host, port, options)
-        if options.cpus:
-            taskset = shutil.which("taskset")
-            if taskset:
-                argv = [taskset, "-c", ",".join(str(c) for c in options.cpus), *argv]
+        argv = pinned(argv, options.cpus)
         child_env = dict(os.environ if env is None else env)
         if app.pythonpath:
             child_env["PYTHONPATH"] = os.pathsep.join(
