@@ -36,8 +36,8 @@ from covetbench.conformance.model import escape
 from covetbench.conformance.rawclient import RawExchange, exchange
 from covetbench.exceptions import UsageError
 from covetbench.results import atomic_write, collect_meta, utc_now
-from covetbench.runner import LOCK_PATH, RunObserver, bench_lock, signals_deferred
-from covetbench.servers import RunningServer, ServerAdapter, ServerOptions
+from covetbench.runner import LOCK_PATH, locked_server
+from covetbench.servers import RunningServer, ServerAdapter
 from covetbench.soak import probe, resolve_target
 
 FUZZ_JSON = "fuzz.json"
@@ -310,16 +310,10 @@ def run_fuzz(config: FuzzConfig) -> dict[str, Any]:
         "meta": meta,
     }
     log = config.out_dir / "logs" / f"fuzz-{adapter.name}-{config.app}.log"
-    with bench_lock(config.lock_path, RunObserver()):
-        server = adapter.launch(
-            builtin_apps()[config.app], ServerOptions(cpus=config.server_cpus), log
-        )
-        try:
-            record["server"] = server.options_used()
-            _fuzz(config, server, cases, record)
-        finally:
-            with signals_deferred():
-                server.stop()
+    app = builtin_apps()[config.app]
+    with locked_server(adapter, app, config.server_cpus, log, config.lock_path) as server:
+        record["server"] = server.options_used()
+        _fuzz(config, server, cases, record)
     record["finished_at"] = utc_now()
     atomic_write(config.out_dir / FUZZ_JSON, json.dumps(record, indent=2, allow_nan=False) + "\n")
     return record

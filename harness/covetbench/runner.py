@@ -50,7 +50,7 @@ from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
 from covetbench.results import ResultsWriter, collect_meta, utc_now
 from covetbench.schedule import Config, Pair, Plan
-from covetbench.servers import RunningServer, ServerOptions, get_server
+from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
 from covetbench.verify import verify_server
 
 #: the machine-wide benchmark lock (`COVETBENCH_LOCK` names another file, e.g. in tests)
@@ -153,6 +153,21 @@ def signals_deferred() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def locked_server(
+    adapter: ServerAdapter, app: AppTarget, cpus: list[int], log: Path, lock_path: Path | None
+) -> Iterator[RunningServer]:
+    """One server under the benchmark lock, stopped (signals held off) however the block ends:
+    the shape of every single-server command (soak, fuzz)."""
+    with bench_lock(lock_path, RunObserver()):
+        server = adapter.launch(app, ServerOptions(cpus=cpus), log)
+        try:
+            yield server
+        finally:
+            with signals_deferred():
+                server.stop()
 
 
 def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list[int]) -> Any:

@@ -28,9 +28,9 @@ from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import LoadGeneratorError, UnknownNameError, UsageError
 from covetbench.load import LoadRequest, WrkDriver
 from covetbench.results import atomic_write, collect_meta, utc_now
-from covetbench.runner import LOCK_PATH, RunObserver, bench_lock, signals_deferred
+from covetbench.runner import LOCK_PATH, locked_server
 from covetbench.scenarios import get_scenario
-from covetbench.servers import RunningServer, ServerAdapter, ServerOptions, get_server
+from covetbench.servers import RunningServer, ServerAdapter, get_server
 
 try:
     import psutil
@@ -188,16 +188,10 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
         "meta": meta,
     }
     log = config.out_dir / "logs" / f"soak-{adapter.name}-{config.app}.log"
-    with bench_lock(config.lock_path, RunObserver()):
-        server = adapter.launch(
-            builtin_apps()[config.app], ServerOptions(cpus=config.server_cpus), log
-        )
-        try:
-            record["server"] = server.options_used()
-            _drive(config, server, driver, scenario, record)
-        finally:
-            with signals_deferred():
-                server.stop()
+    app = builtin_apps()[config.app]
+    with locked_server(adapter, app, config.server_cpus, log, config.lock_path) as server:
+        record["server"] = server.options_used()
+        _drive(config, server, driver, scenario, record)
     record["finished_at"] = utc_now()
     atomic_write(config.out_dir / SOAK_JSON, json.dumps(record, indent=2, allow_nan=False) + "\n")
     return record
