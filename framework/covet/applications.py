@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from covet.datastructures import State
-from covet.dispatch import ExceptionHandler
+from covet.dispatch import ExceptionHandler, ExceptionHandlers
 from covet.lifespan import as_context_factory, run_lifespan
-from covet.pipeline import FunctionMiddleware, Middleware, build_stack, render_error_page
-from covet.requests import Request
+from covet.pipeline import FunctionMiddleware, Middleware, build_stack
 from covet.routing import Mount, Route, Router, WebSocketRoute
 from covet.types import ASGIApp, Receive, Scope, Send
 
@@ -53,13 +52,13 @@ class Covet:
         self.debug = debug
         self.max_body_size = max_body_size
         self.state = State()
-        self.router = Router(redirect_slashes=redirect_slashes)
-        self.router.lifespan_handler = self._lifespan
         self._lifespan_factory = as_context_factory(lifespan) if lifespan is not None else None
+        self.router = Router(
+            redirect_slashes=redirect_slashes,
+            lifespan=self._lifespan,
+            exception_handlers=ExceptionHandlers(debug, exception_handlers),
+        )
         self.user_middleware: list[Middleware] = list(middleware or [])
-        for key, handler in (exception_handlers or {}).items():
-            self.router.exception_handlers.add(key, handler)
-        self.router.exception_handlers.render_server_error = self._server_error
         self._stack: ASGIApp | None = None
 
     # -- ASGI ------------------------------------------------------------------------------
@@ -81,26 +80,11 @@ class Covet:
         if not self.user_middleware:
             self._stack = self.router
         else:
+            handlers = self.router.exception_handlers
             self._stack = build_stack(
-                self.router, self.user_middleware, self.debug, self._server_error
+                self.router, self.user_middleware, self.debug, handlers.server_error
             )
         return self._stack
-
-    async def _server_error(
-        self, scope: Scope, receive: Receive, send: Send, exc: Exception
-    ) -> None:
-        """Send the 500 for ``exc``: the app's 500/Exception handler, else the error page."""
-        handlers = self.router.exception_handlers
-        handler = handlers.server_error_handler()
-        if handler is not None:
-            try:
-                response = await handlers.call(handler, Request(scope, receive), exc)
-            except Exception as error:
-                await render_error_page(scope, receive, send, error, self.debug)
-                return
-            await response(scope, receive, send)
-            return
-        await render_error_page(scope, receive, send, exc, self.debug)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         await run_lifespan(self, self._lifespan_factory, scope, receive, send)

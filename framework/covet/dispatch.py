@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet._json import dumps
 from covet.concurrency import run_in_threadpool
+from covet.errorpage import send_server_error
 from covet.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response, content_length
@@ -39,7 +40,6 @@ __all__ = [
 ]
 
 ExceptionHandler = Callable[[Request, Exception], Any]
-ErrorRenderer = Callable[[Scope, Receive, Send, Exception], Awaitable[None]]
 
 _JSON_TYPE = (b"content-type", b"application/json")
 _TEXT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
@@ -185,11 +185,6 @@ async def guarded(
         await handlers.handle(exc, Request(scope, receive), scope, receive, send)
 
 
-async def plain_server_error(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
-    """The bare 500 a router on its own answers with."""
-    await PlainTextResponse("Internal Server Error", 500)(scope, receive, send)
-
-
 def http_exception_response(exc: HTTPException) -> Response:
     """The default response for an HTTPException: JSON ``{"detail": ...}``."""
     if exc.status_code < 200 or exc.status_code in (204, 304):
@@ -201,15 +196,25 @@ class ExceptionHandlers:
     """Exception handlers by status code (for HTTPException) and by exception class.
 
     A handler is ``(request, exc) -> Response`` (sync or async; dict/str also accepted).
-    Errors no handler takes (and errors raised by handlers) go to ``render_server_error``,
-    which answers 500 (the app sets it to use its ``Exception``/500 handler or the
-    ServerErrorMiddleware page); the error is then raised on to the server, which logs it.
+    Errors no handler takes go to :meth:`server_error`: the ``500``/``Exception`` handler if
+    there is one, else covet's 500 page (a traceback only with ``debug``); the error is then
+    raised on to the server, which logs it.
+
+    Example::
+
+        handlers = ExceptionHandlers(debug=False, handlers={404: not_found})
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        debug: bool = False,
+        handlers: Mapping[int | type[BaseException], ExceptionHandler] | None = None,
+    ) -> None:
+        self.debug = debug
         self.by_status: dict[int, ExceptionHandler] = {}
         self.by_class: dict[type[BaseException], ExceptionHandler] = {}
-        self.render_server_error: ErrorRenderer = plain_server_error
+        for key, handler in (handlers or {}).items():
+            self.add(key, handler)
 
     def add(self, key: int | type[BaseException], handler: ExceptionHandler) -> None:
         if isinstance(key, int):
@@ -226,14 +231,27 @@ class ExceptionHandlers:
                 return cls, handler
         return None
 
-    def server_error_handler(self) -> ExceptionHandler | None:
-        return self.by_status.get(500) or self.by_class.get(Exception)
-
     async def call(self, handler: ExceptionHandler, request: Request, exc: Exception) -> Response:
         result = handler(request, exc)
         if inspect.isawaitable(result):
             result = await result
         return to_response(result)
+
+    async def server_error(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception
+    ) -> None:
+        """Send the 500 for ``exc``: the ``500``/``Exception`` handler's response, or covet's
+        500 page when there is none or it fails too."""
+        handler = self.by_status.get(500) or self.by_class.get(Exception)
+        if handler is not None:
+            try:
+                response = await self.call(handler, Request(scope, receive), exc)
+            except Exception as error:
+                await send_server_error(scope, send, error, self.debug)
+                return
+            await response(scope, receive, send)
+            return
+        await send_server_error(scope, send, exc, self.debug)
 
     async def handle(
         self, exc: Exception, request: Request, scope: Scope, receive: Receive, send: Send
@@ -248,7 +266,7 @@ class ExceptionHandlers:
             if found is not None and found[0] is not Exception:
                 handler = found[1]
         if handler is None and not isinstance(exc, HTTPException):
-            await self.render_server_error(scope, receive, send, exc)
+            await self.server_error(scope, receive, send, exc)
             raise exc
         try:
             if handler is None:
@@ -256,7 +274,7 @@ class ExceptionHandlers:
             else:
                 response = await self.call(handler, request, exc)
         except Exception as error:
-            await self.render_server_error(scope, receive, send, error)
+            await self.server_error(scope, receive, send, error)
             raise
         await response(scope, receive, send)
 

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NamedTuple
 
+from covet.middleware.errors import ServerErrorMiddleware
 from covet.requests import Request
 from covet.responses import Response
 from covet.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,8 +20,6 @@ __all__ = [
     "FunctionMiddleware",
     "Middleware",
     "build_stack",
-    "render_error_page",
-    "server_error_middleware",
 ]
 
 CallNext = Callable[[Request], Awaitable[Response]]
@@ -142,28 +141,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def server_error_middleware() -> Callable[..., ASGIApp]:
-    """The outermost middleware class (imported late: covet.middleware imports this module)."""
-    from covet.middleware.errors import ServerErrorMiddleware
-
-    return ServerErrorMiddleware
-
-
-async def render_error_page(
-    scope: Scope, receive: Receive, send: Send, exc: Exception, debug: bool
-) -> None:
-    """Send the ServerErrorMiddleware's 500 for ``exc`` (a traceback page only if ``debug``)."""
-
-    async def fail(scope: Scope, receive: Receive, send: Send) -> None:
-        raise exc
-
-    try:
-        await server_error_middleware()(fail, debug=debug)(scope, receive, send)
-    except Exception as raised:
-        if raised is not exc:
-            raise
-
-
 def build_stack(
     inner: ASGIApp,
     middleware: list[Middleware],
@@ -174,7 +151,4 @@ def build_stack(
     app = inner
     for spec in reversed(middleware):
         app = spec.build(app)
-    error_cls = server_error_middleware()
-    if error_handler is not None:
-        return error_cls(app, debug=debug, handler=error_handler)
-    return error_cls(app, debug=debug)
+    return ServerErrorMiddleware(app, debug=debug, handler=error_handler)

@@ -170,11 +170,17 @@ class Router:
     the cost of a lookup does not grow with the number of routes.
     """
 
-    def __init__(self, redirect_slashes: bool = True) -> None:
+    def __init__(
+        self,
+        redirect_slashes: bool = True,
+        *,
+        lifespan: ASGIApp | None = None,
+        exception_handlers: ExceptionHandlers | None = None,
+    ) -> None:
         self.routes: list[Route | WebSocketRoute | Mount] = []
         self.redirect_slashes = redirect_slashes
-        self.exception_handlers = ExceptionHandlers()
-        self.lifespan_handler: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
+        self.exception_handlers = exception_handlers or ExceptionHandlers()
+        self.lifespan = lifespan
         self._static: dict[str, _Methods] = {}
         self._dynamic: PathTrie[_Methods] = PathTrie()
         self._ws_static: dict[str, WebSocketRoute] = {}
@@ -274,9 +280,9 @@ class Router:
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
-            if self.lifespan_handler is None:
+            if self.lifespan is None:
                 raise RuntimeError("this router has no lifespan handler")
-            await self.lifespan_handler(scope, receive, send)
+            await self.lifespan(scope, receive, send)
         else:
             raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
 

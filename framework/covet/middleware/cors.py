@@ -21,8 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from covet.exceptions import ConfigurationError
-from covet.middleware._asgi import (
+from covet._asgi import (
     ASGIApp,
     Message,
     RawHeaders,
@@ -34,6 +33,7 @@ from covet.middleware._asgi import (
     merge_vary,
     send_plain,
 )
+from covet.exceptions import ConfigurationError
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # Allowed without being listed; content-type is listed because browsers preflight it whenever

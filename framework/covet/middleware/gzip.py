@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import zlib
 
-from covet.exceptions import ConfigurationError
-from covet.middleware._asgi import (
+from covet._asgi import (
     ASGIApp,
     Message,
     RawHeaders,
@@ -28,6 +27,7 @@ from covet.middleware._asgi import (
     get_header,
     without,
 )
+from covet.exceptions import ConfigurationError
 
 DEFAULT_EXCLUDED_TYPES = ("text/event-stream",)
 # Clients send a handful of distinct Accept-Encoding values: parse each once.

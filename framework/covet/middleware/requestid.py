@@ -27,7 +27,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-from covet.middleware._asgi import ASGIApp, Message, Receive, Scope, Send, get_header, without
+from covet._asgi import ASGIApp, Message, Receive, Scope, Send, get_header, without
 
 ACCESS_LOGGER = "covet.access"
 REQUEST_ID: ContextVar[str | None] = ContextVar("covet_request_id", default=None)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from covet._asgi import ASGIApp, Receive, Scope, Send, get_header, send_plain
 from covet.exceptions import ConfigurationError
-from covet.middleware._asgi import ASGIApp, Receive, Scope, Send, get_header, send_plain
 
 _DENIAL_EXTENSION = "websocket.http.response"
 

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
+from covet.errorpage import debug_html
 from covet.middleware import ServerErrorMiddleware
-from covet.middleware.errors import debug_html
 from tests.covet.middleware.helpers import (
     Message,
     Receive,

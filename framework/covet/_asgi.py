@@ -1,4 +1,4 @@
-"""Small ASGI helpers shared by the built-in middleware (private).
+"""Small raw-ASGI helpers shared by the built-in middleware and the error page (private).
 
 The middleware speak raw ASGI, so they work around any ASGI app, covet's or not, and cost no
 Request/Response objects on the hot path.
