@@ -139,7 +139,7 @@ class AsgiDriver:
 
         async def batch() -> None:
             for _ in range(count):
-                scope = template.copy()
+                scope = dict(template)
                 scope["state"] = state.copy()
                 await app(scope, _receive, send)
 

@@ -45,7 +45,7 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
 
 
 def query_param(scope: Scope, name: str, default: str = "") -> str:
-    raw = scope.get("query_string", b"").decode("latin-1")
+    raw: str = scope.get("query_string", b"").decode("latin-1")
     for pair in raw.split("&"):
         key, _, value = pair.partition("=")
         if key == name:
