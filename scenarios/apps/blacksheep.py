@@ -39,9 +39,6 @@ async def echo(request: Request) -> Response:
     return json(payload)
 
 
-# --- database endpoints (db, queries, fortunes, updates) go here in a later issue ---
-
-
 @app.router.ws("/ws")
 async def ws_echo(websocket: WebSocket) -> None:
     await websocket.accept()

@@ -1,4 +1,4 @@
-"""covet: the benchmark endpoints with covet's public API (issue 2).
+"""covet: the benchmark endpoints with covet's public API.
 
 Same endpoints as `raw.py`. Handlers return dicts, covet's normal JSON path (orjson when
 installed, else stdlib json with compact separators), serialized per request; `/plaintext`
@@ -30,9 +30,6 @@ async def user(request: Request) -> dict[str, int]:
 @app.post("/echo")
 async def echo(request: Request) -> object:
     return await request.json()
-
-
-# --- database endpoints (db, queries, fortunes, updates) go here in a later issue ---
 
 
 @app.websocket("/ws")

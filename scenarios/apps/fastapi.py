@@ -35,9 +35,6 @@ async def echo(payload: dict[str, Any] = Body()) -> dict[str, Any]:  # noqa: B00
     return payload
 
 
-# --- database endpoints (db, queries, fortunes, updates) go here in a later issue ---
-
-
 @app.websocket("/ws")
 async def ws_echo(websocket: WebSocket) -> None:
     await websocket.accept()

@@ -92,7 +92,6 @@ async def _http(scope: Scope, receive: Receive, send: Send) -> None:
             await _respond(send, 400, _TEXT, b"Invalid JSON")
             return
         await _respond(send, 200, _JSON, _dumps(data))
-    # --- database endpoints (db, queries, fortunes, updates) go here in a later issue ---
     elif path in ("/plaintext", "/json", "/echo"):
         await _respond(send, 405, _TEXT, b"Method Not Allowed")
     else:

@@ -29,9 +29,6 @@ async def echo(request: Request) -> Response:
     return JSONResponse(await request.json())
 
 
-# --- database endpoints (db, queries, fortunes, updates) go here in a later issue ---
-
-
 async def ws_echo(websocket: WebSocket) -> None:
     await websocket.accept()
     try:

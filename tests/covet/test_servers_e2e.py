@@ -1,4 +1,4 @@
-"""Issue 2 acceptance: one example covet app (`e2e_app.py`) under real ASGI server processes.
+"""One example covet app (`e2e_app.py`) under real ASGI server processes.
 
 Each server is started through the harness's adapters on a free 127.0.0.1 port (readiness is
 polled by the adapter, the process group is always reaped) and driven over sockets with httpx
@@ -26,7 +26,7 @@ from websockets.typing import Subprotocol
 from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
 
 APP_DIR = Path(__file__).parent
-# Issue 2's four peers, then covet's own server with each of its HTTP parsers.
+# The four peer servers, then covet's own with each of its HTTP parsers.
 SERVER_NAMES = ["uvicorn", "hypercorn", "granian", "daphne", "covet", "covet-python"]
 CLOSE_CODE = 4001
 CLOSE_REASON = "bye from covet"
