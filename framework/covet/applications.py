@@ -57,6 +57,8 @@ class Covet:
         self.router.lifespan_handler = self._lifespan
         self._lifespan_factory = as_context_factory(lifespan) if lifespan is not None else None
         self.user_middleware: list[Middleware] = list(middleware or [])
+        for declared in self.user_middleware:
+            declared.check()
         for key, handler in (exception_handlers or {}).items():
             self.router.exception_handlers.add(key, handler)
         self.router.exception_handlers.render_server_error = self._server_error
@@ -180,7 +182,9 @@ class Covet:
         """Wrap the app in ``middleware_class(app, **options)``; the last added runs first."""
         if self._stack is not None:
             raise RuntimeError("cannot add middleware after the application has started")
-        self.user_middleware.insert(0, Middleware(middleware_class, options))
+        declared = Middleware(middleware_class, options)
+        declared.check()
+        self.user_middleware.insert(0, declared)
 
     def middleware(self, kind: str) -> Callable[[F], F]:
         """Decorator for ``async def mw(request, call_next) -> Response`` (``kind="http"``)."""
