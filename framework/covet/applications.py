@@ -59,6 +59,8 @@ class Covet:
             exception_handlers=ExceptionHandlers(debug, exception_handlers),
         )
         self.user_middleware: list[Middleware] = list(middleware or [])
+        for declared in self.user_middleware:
+            declared.check()
         self._stack: ASGIApp | None = None
 
     # -- ASGI ------------------------------------------------------------------------------
@@ -164,7 +166,9 @@ class Covet:
         """Wrap the app in ``middleware_class(app, **options)``; the last added runs first."""
         if self._stack is not None:
             raise RuntimeError("cannot add middleware after the application has started")
-        self.user_middleware.insert(0, Middleware(middleware_class, options))
+        declared = Middleware(middleware_class, options)
+        declared.check()
+        self.user_middleware.insert(0, declared)
 
     def middleware(self, kind: str) -> Callable[[F], F]:
         """Decorator for ``async def mw(request, call_next) -> Response`` (``kind="http"``)."""

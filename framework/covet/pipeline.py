@@ -36,6 +36,17 @@ class Middleware(NamedTuple):
     def build(self, app: ASGIApp) -> ASGIApp:
         return self.cls(app, **self.options)
 
+    def check(self) -> None:
+        """Raise now, at declaration, what `build` would raise at the first request.
+
+        The stack is built lazily, so a middleware class that wants its configuration refused
+        where it is written (`app.add_middleware(...)`) offers a `check_options(**options)`
+        classmethod; it is called here with the declared options.
+        """
+        check_options = getattr(self.cls, "check_options", None)
+        if check_options is not None:
+            check_options(**self.options)
+
 
 class _CalledResponse(Response):
     """The downstream response as ``call_next`` returns it: status and headers known, body

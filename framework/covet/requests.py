@@ -39,6 +39,10 @@ def cookie_parser(cookie_string: str) -> dict[str, str]:
     return cookies
 
 
+# The most unread body `is_disconnected` holds while looking for a disconnect behind it.
+_PEEK_LIMIT = 64 * 1024
+
+
 async def _empty_receive() -> Message:
     raise RuntimeError("receive is not available on this connection")
 
@@ -130,6 +134,10 @@ class Request(HTTPConnection):
     _form: Any = None
     _stream_consumed = False
     _disconnected = False
+    # Body messages `is_disconnected` received before anyone read the body: `stream` replays
+    # them first. None until the first one, so a request that never peeks pays nothing.
+    _peeked: list[Message] | None = None
+    _peeked_size = 0
 
     def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
         self.scope = scope
@@ -163,7 +171,7 @@ class Request(HTTPConnection):
                 raise HTTPException(413)
         received = 0
         while True:
-            message = await self._receive()
+            message = await self._next_message()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
@@ -177,6 +185,13 @@ class Request(HTTPConnection):
                 self._disconnected = True
                 raise ClientDisconnect
         yield b""
+
+    async def _next_message(self) -> Message:
+        if self._peeked:
+            return self._peeked.pop(0)
+        if self._disconnected:
+            return {"type": "http.disconnect"}
+        return await self._receive()
 
     async def body(self) -> bytes:
         """The whole body (read once, then cached)."""
@@ -217,21 +232,28 @@ class Request(HTTPConnection):
                 await close()
 
     async def is_disconnected(self) -> bool:
-        """Whether the client has gone away, checked without blocking."""
+        """Whether the client has gone away, checked without blocking.
+
+        Looks at one pending message at most. A body chunk found ahead of the disconnect is
+        kept for `body()`/`stream()`, but never more than `max_body_size` (and 64 KiB) of
+        them: past that the answer is False until the body is read, rather than buffering a
+        body nobody asked for.
+        """
         if self._disconnected:
             return True
+        limit = self._max_body_size()
+        budget = _PEEK_LIMIT if limit is None else min(limit, _PEEK_LIMIT)
+        if self._peeked_size > budget:
+            return False
         try:
             message = await asyncio.wait_for(self._receive(), timeout=0.000_001)
         except TimeoutError:
             return False
         if message["type"] == "http.disconnect":
             self._disconnected = True
-        elif message["type"] == "http.request" and not self._stream_consumed:
-            # A body chunk read here must not be lost: read the rest and keep it as the body.
-            pending = [message.get("body", b"")]
-            while message.get("more_body", False):
-                message = await self._receive()
-                pending.append(message.get("body", b""))
-            self._body = b"".join(pending)
-            self._stream_consumed = True
+        elif message["type"] == "http.request":
+            if self._peeked is None:
+                self._peeked = []
+            self._peeked.append(message)
+            self._peeked_size += len(message.get("body", b""))
         return self._disconnected

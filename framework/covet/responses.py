@@ -11,6 +11,7 @@ import hashlib
 import http.cookies
 import mimetypes
 import os
+import re
 import stat
 from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import datetime
@@ -37,6 +38,18 @@ __all__ = [
 _CONTENT_TYPES: dict[str, bytes] = {}
 # Pre-encoded Content-Length values for small bodies: the common case costs a list index.
 _LENGTHS = [str(n).encode("ascii") for n in range(4096)]
+
+
+# RFC 6265 section 4.1.1: an attribute value is any US-ASCII but CTLs and ";". The attributes
+# are not quoted as the value is, so a ";" or CRLF there would add attributes (or headers).
+_COOKIE_ATTRIBUTE = re.compile(r"[ -:<-~]*")
+_COOKIE_DOMAIN = re.compile(r"\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
+
+
+def _cookie_attribute(name: str, value: str) -> str:
+    if not _COOKIE_ATTRIBUTE.fullmatch(value):
+        raise ValueError(f"cookie {name} {value!r}: no ';', control or non-ASCII characters")
+    return value
 
 
 def content_length(size: int) -> bytes:
@@ -148,23 +161,35 @@ class Response:
     ) -> None:
         """Append a ``Set-Cookie`` header.
 
+        The value is quoted when it needs to be; a name that is not a token, or a path,
+        domain or ``expires`` that could add attributes of its own (``;``, CR/LF, controls)
+        raises ``ValueError``.
+
         Example::
 
             response.set_cookie("session", token, max_age=3600, httponly=True, secure=True)
         """
         cookie: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
-        cookie[key] = value
+        try:
+            # SimpleCookie refuses a key that is not a token and quotes a value that needs it.
+            cookie[key] = value
+        except http.cookies.CookieError as exc:
+            raise ValueError(f"cookie name {key!r}: {exc}") from None
         morsel = cookie[key]
         if max_age is not None:
-            morsel["max-age"] = str(max_age)
+            morsel["max-age"] = str(int(max_age))
         if expires is not None:
             if isinstance(expires, datetime):
                 morsel["expires"] = format_datetime(expires, usegmt=True)
-            else:
+            elif isinstance(expires, int):
                 morsel["expires"] = expires  # type: ignore[assignment]
+            else:
+                morsel["expires"] = _cookie_attribute("expires", expires)
         if path is not None:
-            morsel["path"] = path
+            morsel["path"] = _cookie_attribute("path", path)
         if domain is not None:
+            if not _COOKIE_DOMAIN.fullmatch(domain):
+                raise ValueError(f"cookie domain {domain!r} is not a host name")
             morsel["domain"] = domain
         if secure:
             morsel["secure"] = True

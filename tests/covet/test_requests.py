@@ -210,6 +210,81 @@ def test_is_disconnected() -> None:
     assert run(check()) == (False, True, b"abc")
 
 
+class _Limited:
+    def __init__(self, max_body_size: int | None) -> None:
+        self.max_body_size = max_body_size
+
+
+def _counting_receive(messages: list[Message]) -> tuple[Any, list[int]]:
+    taken = [0]
+    inner = make_receive(messages)
+
+    async def receive() -> Message:
+        taken[0] += 1
+        return await inner()  # type: ignore[no-any-return]
+
+    return receive, taken
+
+
+def _chunks(count: int, size: int) -> list[Message]:
+    body = [{"type": "http.request", "body": b"x" * size, "more_body": True}] * (count - 1)
+    return [*body, {"type": "http.request", "body": b"x" * size}]
+
+
+def test_is_disconnected_reads_one_message_and_keeps_it_for_the_body() -> None:
+    async def check() -> tuple[bool, int, bytes, int]:
+        receive, taken = _counting_receive(_chunks(100, 1000))
+        request = Request(scope(app=_Limited(1_000_000)), receive)
+        gone = await request.is_disconnected()
+        peeked = taken[0]
+        return gone, peeked, await request.body(), taken[0]
+
+    assert run(check()) == (False, 1, b"x" * 100_000, 100)
+
+
+@pytest.mark.parametrize("limit", [10_000, None], ids=["max_body_size", "unlimited"])
+def test_is_disconnected_never_buffers_past_the_body_limit(limit: int | None) -> None:
+    async def check() -> int:
+        receive, taken = _counting_receive(_chunks(1000, 1000))
+        request = Request(scope(app=_Limited(limit)), receive)
+        for _ in range(2000):
+            assert not await request.is_disconnected()
+        return taken[0]
+
+    # One chunk past the budget (the limit, at most 64 KiB), then it stops looking.
+    expected = 11 if limit is not None else 66
+    assert run(check()) == expected
+
+
+def test_is_disconnected_past_the_limit_still_ends_in_413() -> None:
+    async def check() -> None:
+        request = Request(scope(app=_Limited(10_000)), make_receive(_chunks(1000, 1000)))
+        for _ in range(20):
+            await request.is_disconnected()
+        await request.body()
+
+    with pytest.raises(HTTPException) as caught:
+        run(check())
+    assert caught.value.status_code == 413
+
+
+def test_is_disconnected_sees_a_disconnect_behind_body_chunks() -> None:
+    async def check() -> tuple[list[bool], type[BaseException] | None]:
+        messages: list[Message] = [
+            {"type": "http.request", "body": b"ab", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+        request = Request(scope(app=_Limited(100)), make_receive(messages))
+        seen = [await request.is_disconnected() for _ in range(3)]
+        try:
+            await request.body()
+        except ClientDisconnect as exc:
+            return seen, type(exc)
+        return seen, None
+
+    assert run(check()) == ([False, True, True], ClientDisconnect)
+
+
 def test_disconnect_while_reading_body() -> None:
     async def read() -> None:
         request = Request(scope(), make_receive([{"type": "http.disconnect"}]))

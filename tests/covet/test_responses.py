@@ -114,6 +114,46 @@ def test_cookies() -> None:
         response.set_cookie("bad", samesite="sometimes")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"path": "/; Domain=evil.example"},
+        {"path": "/\r\nSet-Cookie: admin=1"},
+        {"path": "/\x00"},
+        {"path": "/café"},
+        {"domain": "example.com; Secure"},
+        {"domain": "example.com\r\nX-Injected: 1"},
+        {"domain": "evil.example/"},
+        {"domain": ""},
+        {"expires": "Tue, 01 Jan 2030 00:00:00 GMT; Domain=evil.example"},
+        {"samesite": "lax; Domain=evil.example"},
+    ],
+    ids=lambda attributes: next(iter(attributes)),
+)
+def test_cookie_attributes_cannot_inject_attributes_or_headers(attributes: dict[str, Any]) -> None:
+    response = Response("x")
+    with pytest.raises(ValueError):
+        response.set_cookie("session", "v", **attributes)
+    assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("key", ["a b", "a;b", "a=b", "a\r\nb", "", "expires"])
+def test_cookie_names_must_be_tokens(key: str) -> None:
+    with pytest.raises(ValueError):
+        Response("x").set_cookie(key, "v")
+
+
+def test_cookie_values_are_quoted_not_injected() -> None:
+    response = Response("x")
+    response.set_cookie("session", "v; Domain=evil.example\r\nX-Injected: 1", samesite=None)
+    (cookie,) = response.headers.getlist("set-cookie")
+    assert cookie == 'session="v\\073 Domain=evil.example\\015\\012X-Injected: 1"; Path=/'
+    response.set_cookie("wide", "x", domain=".example.com", path="/a b", expires="0")
+    assert response.headers.getlist("set-cookie")[1] == (
+        "wide=x; Domain=.example.com; expires=0; Path=/a b; SameSite=lax"
+    )
+
+
 def test_cookies_round_trip_through_the_client() -> None:
     app = Covet()
 

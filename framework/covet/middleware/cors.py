@@ -14,12 +14,21 @@ other request goes to the app; when its origin is allowed the response gets
 `Access-Control-Allow-Origin` and friends. Whenever the answer depends on the origin, responses
 carry `Vary: Origin`, also those to requests without one, so that shared caches never hand one
 origin's response to another (Fetch, "CORS protocol and HTTP caches").
+
+`allow_origins=["*"]` with `allow_credentials=True` is refused with a `ConfigurationError` where
+it is declared (`add_middleware`), as rack-cors refuses it: echoing every origin with
+credentials lets any site read any user's responses. The origin `null` (sandboxed iframes,
+`file:` pages, some redirects) is one any site can give itself, so it is granted only when the
+literal `"null"` is in `allow_origins`: `allow_origin_regex` never matches it, and `"*"` answers
+it with the public `*` only.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Collection
+from typing import Any
 
 from covet._asgi import (
     ASGIApp,
@@ -47,13 +56,38 @@ _CORS_RESPONSE_HEADERS = (
 )
 
 
+def _check_config(
+    allow_origins: Collection[str],
+    allow_methods: Collection[str],
+    allow_credentials: bool,
+    allow_origin_regex: str | None,
+    max_age: int,
+) -> None:
+    if isinstance(allow_origins, str) or isinstance(allow_methods, str):
+        raise ConfigurationError("allow_origins and allow_methods take lists, not a str")
+    if max_age < 0:
+        raise ConfigurationError(f"max_age must be >= 0, got {max_age}")
+    if allow_credentials and "*" in allow_origins:
+        raise ConfigurationError(
+            'allow_origins=["*"] with allow_credentials=True would let every website read '
+            "responses with its visitors' cookies: list the trusted origins (or give "
+            "allow_origin_regex) instead"
+        )
+    if allow_origin_regex is not None:
+        try:
+            re.compile(allow_origin_regex)
+        except re.error as exc:
+            raise ConfigurationError(f"allow_origin_regex {allow_origin_regex!r}: {exc}") from None
+
+
 class CORSMiddleware:
     """Cross-Origin Resource Sharing for an ASGI app.
 
     `allow_origins` lists exact origins (`"https://a.example"`) or holds `"*"`;
-    `allow_origin_regex` matches whole origins (`r"https://.*\\.example\\.com"`). With
-    `allow_credentials=True` the wildcard `"*"` is never sent (browsers reject it): the request's
-    origin, method and headers are echoed instead.
+    `allow_origin_regex` matches whole origins (`r"https://.*\\.example\\.com"`, never `null`).
+    With `allow_credentials=True` the wildcard `"*"` is never sent (browsers reject it): the
+    request's origin, method and headers are echoed instead, and `allow_origins` may not hold
+    `"*"`.
     """
 
     def __init__(
@@ -67,10 +101,7 @@ class CORSMiddleware:
         expose_headers: Collection[str] = (),
         max_age: int = 600,
     ) -> None:
-        if isinstance(allow_origins, str) or isinstance(allow_methods, str):
-            raise ConfigurationError("allow_origins and allow_methods take lists, not a str")
-        if max_age < 0:
-            raise ConfigurationError(f"max_age must be >= 0, got {max_age}")
+        _check_config(allow_origins, allow_methods, allow_credentials, allow_origin_regex, max_age)
         self.app = app
         self.allow_all_origins = "*" in allow_origins
         self.origins = frozenset(origin.rstrip("/") for origin in allow_origins if origin != "*")
@@ -83,14 +114,29 @@ class CORSMiddleware:
         self.expose_all = "*" in expose_headers
         self.expose_headers = ", ".join(h for h in expose_headers if h != "*")
         self.max_age = max_age
-        # "*" answers every origin alike: nothing varies, nothing to echo.
-        self._wildcard = self.allow_all_origins and not allow_credentials
+        # "*" answers every origin alike: nothing varies, nothing to echo. (With credentials
+        # "*" is refused above: echoing every origin is exactly what must not happen.)
+        self._wildcard = self.allow_all_origins
         self._static_grant: RawHeaders = []
         if allow_credentials:
             self._static_grant.append((b"access-control-allow-credentials", b"true"))
         if self.expose_headers and not self.expose_all:
             exposed = self.expose_headers.encode("latin-1")
             self._static_grant.append((b"access-control-expose-headers", exposed))
+
+    @classmethod
+    def check_options(cls, **options: Any) -> None:
+        """Refuse a wrong configuration at `add_middleware` time, before any request."""
+        bound = inspect.signature(cls).bind(None, **options)
+        bound.apply_defaults()
+        args = bound.arguments
+        _check_config(
+            args["allow_origins"],
+            args["allow_methods"],
+            args["allow_credentials"],
+            args["allow_origin_regex"],
+            args["max_age"],
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,7 +162,9 @@ class CORSMiddleware:
         """Whether `origin` (an `Origin` header value) may read responses."""
         if self.allow_all_origins or origin in self.origins:
             return True
-        return self.origin_regex is not None and self.origin_regex.fullmatch(origin) is not None
+        if self.origin_regex is None or origin == "null":
+            return False
+        return self.origin_regex.fullmatch(origin) is not None
 
     def _allow_origin_value(self, origin: str) -> bytes:
         return b"*" if self._wildcard else origin.encode("latin-1")

@@ -1,4 +1,4 @@
-"""Request IDs and the access log.
+r"""Request IDs and the access log.
 
     app.add_middleware(RequestIDMiddleware)                 # X-Request-ID + access log
     logging.basicConfig(level=logging.INFO)                 # to see covet.access lines
@@ -14,8 +14,10 @@ When the response completes, one INFO line goes to the `covet.access` logger:
     127.0.0.1:51234 "GET /users/42 HTTP/1.1" 200 17B 0.41ms id=3f2a...
 
 with the same fields as attributes of the record (`client`, `method`, `path`, `status`,
-`bytes`, `duration_ms`, `request_id`) for structured handlers. A failing app is logged with
-status 500 (nothing sent yet) and the exception goes on up unchanged.
+`bytes`, `duration_ms`, `request_id`) for structured handlers. Control characters, `"` and `\`
+in the client, method and path are written as `\xHH` (the path is percent-decoded, so a `%0a`
+in it would otherwise forge a second line), the same escape covet's server uses. A failing app
+is logged with status 500 (nothing sent yet) and the exception goes on up unchanged.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from covet._asgi import ASGIApp, Message, Receive, Scope, Send, get_header, without
+from covet._logsafe import log_safe
 
 ACCESS_LOGGER = "covet.access"
 REQUEST_ID: ContextVar[str | None] = ContextVar("covet_request_id", default=None)
@@ -143,10 +146,12 @@ class RequestIDMiddleware:
     def _log(self, scope: Scope, status: int, sent: int, started: float, request_id: str) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         client = scope.get("client")
-        client_text = f"{client[0]}:{client[1]}" if client else "-"
+        # Every field a client can steer is escaped (the path is percent-decoded, the client
+        # may come from a proxy header), in the line and in the structured fields alike.
+        client_text = log_safe(f"{client[0]}:{client[1]}") if client else "-"
         query: bytes = scope.get("query_string", b"")
-        target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
-        method = scope.get("method", "WEBSOCKET")
+        target = log_safe(scope["path"] + ("?" + query.decode("latin-1") if query else ""))
+        method = log_safe(scope.get("method", "WEBSOCKET"))
         extra: dict[str, Any] = {
             "client": client_text,
             "method": method,

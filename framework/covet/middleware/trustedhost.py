@@ -8,25 +8,53 @@ Ports are ignored. A bad host gets `400 Invalid host header`; on a WebSocket the
 refused (a 400 through the denial-response extension when the server offers it, else a close,
 which servers turn into 403). With `www_redirect` (the default), a request for `example.com`
 when only `www.example.com` is allowed is redirected there instead.
+
+The Host header is checked here, not left to the server: uvicorn, for one, passes it on as
+sent. Only a DNS name or IPv4 address (letters, digits, `-`, `_`, dot-separated), or an IPv6
+address in brackets, with an optional numeric port, is a host; anything else (`evil.com/.a.com`,
+`a.com:443@evil.example`, spaces, `%`) gets the 400 whatever the patterns say, and the www
+redirect is built from the parsed host and port alone, never from the raw header.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from covet._asgi import ASGIApp, Receive, Scope, Send, get_header, send_plain
 from covet.exceptions import ConfigurationError
 
 _DENIAL_EXTENSION = "websocket.http.response"
+# RFC 3986 host and port, narrowed to what DNS and IP literals use: a reg-name may also hold
+# sub-delims and percent-escapes, which no real host needs and which are how a Host header
+# smuggles a second authority into a pattern match or a Location.
+_HOST = re.compile(
+    r"(?:(?P<name>[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63}){0,126})|\[(?P<ipv6>[0-9a-f:.]{2,45})\])"
+    r"(?::(?P<port>[0-9]{0,5}))?"
+)
+_MAX_NAME = 253
 
 
-def _split_host(host_header: str) -> str:
-    """The host part of a Host header value, lowercase, without port or IPv6 brackets."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end != -1 else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+def _parse_host(host_header: str) -> tuple[str, str] | None:
+    """`(host, port)` of a Host header value, lowercase, IPv6 kept in brackets; None if malformed.
+
+    `port` is "" when absent.
+    """
+    match = _HOST.fullmatch(host_header.strip(" \t").lower())
+    if match is None:
+        return None
+    name, ipv6, port = match.group("name", "ipv6", "port")
+    if port and int(port) > 65535:
+        return None
+    if name is not None:
+        return (name, port or "") if len(name) <= _MAX_NAME else None
+    try:
+        ipaddress.IPv6Address(ipv6)
+    except ValueError:
+        return None
+    return f"[{ipv6}]", port or ""
 
 
 class TrustedHostMiddleware:
@@ -63,23 +91,27 @@ class TrustedHostMiddleware:
             await self.app(scope, receive, send)
             return
         raw = get_header(scope["headers"], b"host")
-        host_header = raw.decode("latin-1") if raw is not None else ""
-        host = _split_host(host_header)
-        if host and self.is_allowed(host):
+        parsed = _parse_host(raw.decode("latin-1")) if raw is not None else None
+        if parsed is not None and self.is_allowed(parsed[0]):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
             await _refuse_websocket(scope, send)
-        elif self.www_redirect and host and f"www.{host}" in self.exact:
-            await _redirect_to_www(scope, send, host_header)
+        elif self.www_redirect and parsed is not None and f"www.{parsed[0]}" in self.exact:
+            await _redirect_to_www(scope, send, *parsed)
         else:
             await send_plain(send, 400, b"Invalid host header")
 
 
-async def _redirect_to_www(scope: Scope, send: Send, host_header: str) -> None:
-    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+async def _redirect_to_www(scope: Scope, send: Send, host: str, port: str) -> None:
+    raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
+    if not raw_path.startswith(b"/"):
+        # An absolute-form target ("GET http://other/ HTTP/1.1") reaches some servers' raw_path
+        # whole; appended to our authority it would make a different URL.
+        raw_path = b"/"
     query: bytes = scope.get("query_string", b"")
-    location = f"{scope.get('scheme', 'http')}://www.{host_header.strip()}".encode("latin-1")
+    authority = f"www.{host}:{port}" if port else f"www.{host}"
+    location = f"{scope.get('scheme', 'http')}://{authority}".encode("ascii")
     location += raw_path + (b"?" + query if query else b"")
     # 308 keeps the method and body, unlike 301/302.
     await send_plain(send, 308, b"", [(b"location", location)])

@@ -14,6 +14,7 @@ import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from covet._logsafe import log_safe
 from covet.server.exceptions import ClientDisconnected
 from covet.server.parsers.base import RequestInfo
 from covet.server.types import ASGIApp, Message, Scope
@@ -291,7 +292,8 @@ class RequestCycle:
         scope = self.scope
         client = scope.get("client")
         query = scope["query_string"]
-        path = scope["path"] + ("?" + query.decode("ascii") if query else "")
+        # The path is percent-decoded: a %0a in it would otherwise forge a log line.
+        path = log_safe(scope["path"] + ("?" + query.decode("ascii") if query else ""))
         access_logger.info(
             '%s:%s - "%s %s HTTP/%s" %d',
             client[0] if client else "-",

@@ -3,8 +3,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from covet import Covet
 from covet.exceptions import ConfigurationError
 from covet.middleware import CORSMiddleware
+from covet.pipeline import Middleware
 from tests.covet.middleware.helpers import headers_of, http_scope, request, run_asgi, text_app
 
 ORIGIN = "https://app.example"
@@ -70,7 +72,11 @@ def test_preflight_wildcards_without_credentials() -> None:
 
 def test_preflight_with_credentials_echoes_origin_never_wildcard() -> None:
     cors = CORSMiddleware(
-        text_app(), allow_origins=["*"], allow_credentials=True, allow_headers=["*"], max_age=0
+        text_app(),
+        allow_origin_regex=r"https://.*\.example",
+        allow_credentials=True,
+        allow_headers=["*"],
+        max_age=0,
     )
     response = preflight(cors, "GET", "authorization")
     assert response.status_code == 200
@@ -125,7 +131,7 @@ def test_wildcard_without_credentials_sends_star_and_no_vary() -> None:
 def test_credentials_echo_origin_and_name_exposed_headers() -> None:
     cors = CORSMiddleware(
         text_app(headers=[(b"x-total", b"3")]),
-        allow_origins=["*"],
+        allow_origins=[ORIGIN],
         allow_credentials=True,
         expose_headers=["*"],
     )
@@ -195,3 +201,59 @@ def test_streaming_body_messages_pass_untouched() -> None:
 def test_bad_configuration_is_refused(kwargs: dict[str, object], error: type[Exception]) -> None:
     with pytest.raises(error):
         CORSMiddleware(text_app(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_wildcard_with_credentials_is_refused_at_construction() -> None:
+    with pytest.raises(ConfigurationError, match="allow_credentials=True"):
+        CORSMiddleware(text_app(), allow_origins=["*"], allow_credentials=True)
+
+
+def test_wildcard_with_credentials_is_refused_at_add_middleware() -> None:
+    app = Covet()
+    with pytest.raises(ConfigurationError, match="allow_credentials=True"):
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+    with pytest.raises(ConfigurationError, match="allow_credentials=True"):
+        Covet(
+            middleware=[
+                Middleware(CORSMiddleware, {"allow_origins": ["*"], "allow_credentials": True})
+            ]
+        )
+    # Other mistakes are found at declaration too, not at the first request.
+    with pytest.raises(ConfigurationError, match="allow_origin_regex"):
+        app.add_middleware(CORSMiddleware, allow_origin_regex="(")
+    with pytest.raises(TypeError):
+        app.add_middleware(CORSMiddleware, allow_origin=["https://typo.example"])
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"allow_origin_regex": ".*", "allow_credentials": True},
+        {"allow_origin_regex": r"n.ll|https://.*", "allow_credentials": False},
+        {"allow_origins": [ORIGIN], "allow_credentials": True},
+    ],
+    ids=["regex-any-credentials", "regex-matching-null", "listed-origins"],
+)
+def test_null_origin_is_never_reflected_unless_listed(options: dict[str, object]) -> None:
+    cors = CORSMiddleware(text_app(), allow_methods=["*"], **options)  # type: ignore[arg-type]
+    actual = request(cors, "GET", "/", headers={"origin": "null"})
+    assert "access-control-allow-origin" not in actual.headers
+    assert actual.headers["vary"] == "Origin"
+    refused = preflight(cors, "GET", origin="null")
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_null_origin_is_granted_when_listed_literally() -> None:
+    cors = CORSMiddleware(text_app(), allow_origins=["null"], allow_credentials=True)
+    response = request(cors, "GET", "/", headers={"origin": "null"})
+    assert response.headers["access-control-allow-origin"] == "null"
+    assert response.headers["access-control-allow-credentials"] == "true"
+
+
+def test_null_origin_under_the_public_wildcard_gets_only_the_star() -> None:
+    cors = CORSMiddleware(text_app(), allow_origins=["*"])
+    response = request(cors, "GET", "/", headers={"origin": "null"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers

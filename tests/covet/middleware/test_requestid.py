@@ -150,3 +150,39 @@ def test_lifespan_passes_through() -> None:
     assert run_asgi(RequestIDMiddleware(app), {"type": "lifespan"}) == [
         {"type": "lifespan.startup.complete"}
     ]
+
+
+def test_decoded_newline_in_the_path_cannot_forge_a_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    # What a server hands over for GET /a%0a6.6.6.6:1%20%22GET%20/admin%20HTTP/1.1%22%20200
+    forged = '/a\n6.6.6.6:1 "GET /admin HTTP/1.1" 200 0B 0.01ms id=x'
+    scope = http_scope(path=forged, query_string=b'q="\\')
+    scope["client"] = ("10.0.0.1\r\n", 5)
+    run_asgi(RequestIDMiddleware(text_app()), scope)
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert "\n" not in message and "\r" not in message
+    path = "/a\\x0a6.6.6.6:1 \\x22GET /admin HTTP/1.1\\x22 200 0B 0.01ms id=x?q=\\x22\\x5c"
+    assert message.startswith(f'10.0.0.1\\x0d\\x0a:5 "GET {path} HTTP/1.1" 200 5B ')
+    assert record.path == path  # type: ignore[attr-defined]
+    assert record.client == "10.0.0.1\\x0d\\x0a:5"  # type: ignore[attr-defined]
+
+
+def test_a_forged_incoming_id_never_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    scope = http_scope(headers=[(b"x-request-id", b"x\n1.2.3.4 fake")])
+    run_asgi(RequestIDMiddleware(text_app()), scope)
+    assert HEX32.fullmatch(scope["request_id"].encode())
+    assert caplog.records[0].getMessage().endswith(f"id={scope['request_id']}")
+
+
+def test_websocket_path_is_escaped_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "websocket.close", "code": 1008})
+
+    run_asgi(RequestIDMiddleware(app), {"type": "websocket", "path": "/ws\nx", "headers": []})
+    assert caplog.records[0].path == "/ws\\x0ax"  # type: ignore[attr-defined]

@@ -121,3 +121,80 @@ def test_bad_patterns_are_refused_at_construction(pattern: str) -> None:
 def test_a_plain_string_is_refused() -> None:
     with pytest.raises(ConfigurationError):
         TrustedHostMiddleware(text_app(), "example.com")
+
+
+# Hosts a server that does not check Host (uvicorn passes it on as sent) lets through. Each
+# would match `*.example.com` or the www redirect if the middleware only split off a port.
+HOSTILE_HOSTS = [
+    b"evil.com/.example.com",
+    b"evil.com?.example.com",
+    b"evil.com#.example.com",
+    b"evil.com\\.example.com",
+    b"evil.com@a.example.com",
+    b"user@a.example.com",
+    b"a.example.com:443@evil.example",
+    b"evil.com%2f.example.com",
+    b"a.example.com:80:80",
+    b"a.example.com:http",
+    b"a.example.com:99999",
+    b"a b.example.com",
+    b"a..example.com",
+    b".example.com",
+    b"[::1.example.com",
+    b"[not-v6].example.com",
+    b"a.example.com\x00",
+]
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+def test_malformed_hosts_get_400_whatever_the_patterns(host: bytes) -> None:
+    app = TrustedHostMiddleware(text_app(), ["example.com", "*.example.com"])
+    sent = run_asgi(app, host_scope(host))
+    assert sent[0]["status"] == 400
+    assert sent[1]["body"] == b"Invalid host header"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [b"shop.test:443@evil.example", b"shop.test@evil.example", b"shop.test/evil.example"],
+)
+def test_www_redirect_is_never_built_from_a_malformed_host(host: bytes) -> None:
+    app = TrustedHostMiddleware(text_app(), ["www.shop.test"])
+    sent = run_asgi(app, host_scope(host))
+    assert sent[0]["status"] == 400
+    assert b"location" not in headers_of(sent[0])
+
+
+def test_www_redirect_location_comes_from_the_parsed_host_only() -> None:
+    app = TrustedHostMiddleware(text_app(), ["www.shop.test"])
+    scope = host_scope(b" SHOP.test:443 ")
+    # An absolute-form target lands whole in raw_path under some servers.
+    scope["raw_path"] = b"http://evil.example/x"
+    sent = run_asgi(app, scope)
+    assert sent[0]["status"] == 308
+    assert headers_of(sent[0])[b"location"] == b"http://www.shop.test:443/"
+
+
+def test_www_redirect_quotes_a_path_given_without_raw_path() -> None:
+    app = TrustedHostMiddleware(text_app(), ["www.shop.test"])
+    scope = host_scope(b"shop.test", path="/a b\r\nx")
+    del scope["raw_path"]
+    sent = run_asgi(app, scope)
+    assert headers_of(sent[0])[b"location"] == b"http://www.shop.test/a%20b%0D%0Ax"
+
+
+@pytest.mark.parametrize(
+    "host", [b"127.0.0.1:8000", b"[::1]", b"[2001:db8::1]:443", b"under_score.example.com:"]
+)
+def test_well_formed_ip_literals_and_names_are_matched(host: bytes) -> None:
+    allowed = ["127.0.0.1", "[::1]", "[2001:db8::1]", "*.example.com"]
+    sent = run_asgi(TrustedHostMiddleware(text_app(), allowed), host_scope(host))
+    assert sent[0]["status"] == 200
+
+
+def test_websocket_with_malformed_host_is_refused() -> None:
+    log: list[str] = []
+    scope: Scope = {"type": "websocket", "path": "/", "headers": [(b"host", HOSTILE_HOSTS[0])]}
+    sent = run_asgi(TrustedHostMiddleware(_ws_app(log), ["*.example.com"]), scope)
+    assert log == []
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]

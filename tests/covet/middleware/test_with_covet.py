@@ -18,6 +18,7 @@ from covet.middleware import (
     TrustedHostMiddleware,
 )
 from covet.middleware.requestid import ACCESS_LOGGER
+from covet.testclient import TestClient
 from tests.covet.middleware.helpers import request
 
 
@@ -113,3 +114,32 @@ def test_form_upload_and_limits_through_covet() -> None:
     assert too_big.status_code == 413
     wrong_type = request(app, "POST", "/upload", json={"a": 1})
     assert wrong_type.status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("api.testserver", 200),
+        ("evil.example/.testserver", 400),
+        ("evil.example?.testserver", 400),
+        ("api.testserver:443@evil.example", 400),
+    ],
+)
+def test_hostile_host_headers_through_the_test_client(host: str, status: int) -> None:
+    with TestClient(build_app()) as client:
+        response = client.get("/big", headers={"host": host})
+    assert response.status_code == status
+
+
+def test_www_redirect_through_the_test_client_never_leaves_the_site() -> None:
+    app = Covet()
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["www.shop.test"])
+    with TestClient(app) as client:
+        good = client.get("/cart?x=1", headers={"host": "shop.test"}, follow_redirects=False)
+        hostile = client.get(
+            "/cart", headers={"host": "shop.test:443@evil.example"}, follow_redirects=False
+        )
+    assert good.status_code == 308
+    assert good.headers["location"] == "http://www.shop.test/cart?x=1"
+    assert hostile.status_code == 400
+    assert "location" not in hostile.headers
