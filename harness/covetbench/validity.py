@@ -65,6 +65,14 @@ INTERFERENCE_LIMIT_PCT = 5.0
 FLAG_UNSTABLE = "unstable"
 FLAG_TOO_FEW_TRIALS = "too_few_trials"
 FLAG_IMPLAUSIBLE = "implausible"
+#: what each configuration flag means, for the report (to join `records.FLAG_DESCRIPTIONS`)
+CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
+    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
+    "the median is one draw of a moving figure",
+    FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
+    FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
+    "intervals, which cannot be: the run measured noise, not the apps",
+}
 #: `--max-cv`: trials' coefficient of variation above which a configuration is unstable
 MAX_CV = 0.10
 #: interval level below which a configuration has too few trials to be read

@@ -9,6 +9,7 @@ import pytest
 
 from covetbench.stats import median, median_interval
 from covetbench.validity import (
+    CONFIG_FLAG_DESCRIPTIONS,
     FLAG_IMPLAUSIBLE,
     FLAG_TOO_FEW_TRIALS,
     FLAG_UNSTABLE,
@@ -56,6 +57,7 @@ def test_flag_names() -> None:
         "too_few_trials",
         "implausible",
     )
+    assert set(CONFIG_FLAG_DESCRIPTIONS) == {FLAG_UNSTABLE, FLAG_TOO_FEW_TRIALS, FLAG_IMPLAUSIBLE}
 
 
 def test_unstable_fires_on_an_app_that_alternates_fast_and_slow_seconds() -> None:

@@ -113,7 +113,8 @@ def test_sigkilled_harness_leaves_no_process_and_no_listener(
         while True:
             seen = _descendants(harness.pid)
             tree = _descendants(int(started["pid"]))
-            if any("sleep 600" in _cmdline(pid) for pid in seen) and len(tree) >= workers:
+            spawned = [p for p in tree if "resource_tracker" not in _cmdline(p)]
+            if any("sleep 600" in _cmdline(pid) for pid in seen) and len(spawned) >= workers:
                 break
             assert harness.poll() is None, "the harness ended before the trial"
             assert time.monotonic() < deadline, f"no trial under way: {seen}"
