@@ -24,8 +24,11 @@ stay listening. Two mechanisms, each covering what the other cannot:
 
 Limits: a process that leaves its group (calls setsid itself) escapes the watchdog; a child
 that the harness forks without exec (multiprocessing's fork start method) inherits the write end
-and keeps the watchdogs waiting until it exits too. Generators (wrk) start no children and end
-on their own after the run's duration, so they get `die_with_parent()` only.
+and keeps the watchdogs waiting until it exits too; a harness killed in the instant between a
+server's start and its watchdog's is covered by PDEATHSIG alone (the server has no workers yet).
+Generators (wrk) start no children and end on their own after the run's duration, so they get
+`die_with_parent()` only: a watchdog per trial would start an interpreter inside the measured
+window.
 
     proc = subprocess.Popen(argv, process_group=0, preexec_fn=die_with_parent())
     guard_group(proc.pid)
