@@ -1,4 +1,4 @@
-"""Statistics over trials: medians, bootstrap intervals, dispersion and significance.
+"""Statistics over trials: medians, honest intervals, dispersion and significance.
 
 Throughput samples from a handful of trials are small, skewed by interference (a disturbed trial
 is slower, never faster) and not normal, so everything here is rank- or resampling-based:
@@ -8,6 +8,14 @@ is slower, never faster) and not normal, so everything here is rank- or resampli
   take the 2.5th and 97.5th percentiles of the resampled medians). Seeded, so the same trials
   always give the same interval. With 3-5 trials the interval is coarse (it cannot be narrower
   than the spread of the middle trials): it is honest about how little 3 trials say.
+- `median_interval`: the distribution-free interval of the median from order statistics. With
+  B ~ Binomial(n, 1/2) trials below the true median, [x_(l), x_(u)] holds it with probability
+  exactly P(l <= B < u) for any continuous distribution, so the level is COMPUTED, not assumed:
+  the narrowest pair of ranks reaching the requested level (0.95) when n allows it, else the
+  whole range [min, max] with the level it actually has (n=2: 50 %, n=3: 75 %, n=5: 93.75 %,
+  n=6: 96.9 %). The bootstrap of the median at n <= 5 is [min, max] too, but calls it 95 %.
+  `paired_ratio`: the same interval over per-round ratios (trials of one round ran back to
+  back, so host drift cancels in their ratio).
 - `cv`: coefficient of variation (sample standard deviation / mean), the noise figure the report
   shows next to each median.
 - `ratio_ci`: ratio of medians current/baseline with a bootstrap interval, resampling each side
@@ -20,15 +28,19 @@ is slower, never faster) and not normal, so everything here is rank- or resampli
   whether a significance level is reachable at all.
 
     summarize(trials)                       # -> [ConfigSummary], one per TrialRecord.key
+    median_interval([9800, 10100, 10050])   # -> MedianInterval(9800.0, 10100.0, 0.75, "min-max")
+    paired_ratio([(9.6, 10.0), (9.9, 10.1)])  # -> PairedRatio(median=0.97..., level=0.5, ...)
     bootstrap_ci([9800, 10100, 10050])      # -> (9800.0, 10100.0)
     ratio_ci(baseline_rps, current_rps)     # -> (0.93, 0.91, 0.95)
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +51,11 @@ from covetbench.records import ConfigSummary, TrialRecord
 DEFAULT_RESAMPLES = 4000
 DEFAULT_SEED = 20_261_127
 LATENCY_KEYS = ("p50", "p90", "p99", "p999", "max", "mean")
+#: the level an interval of the median aims at; below it the record says what it reached
+CI_LEVEL = 0.95
+CI_METHOD_ORDER_STATISTICS = "order-statistics"
+#: the interval is the whole sample range: too few trials to reach the requested level
+CI_METHOD_MIN_MAX = "min-max"
 
 _FloatArray = npt.NDArray[np.float64]
 Key = tuple[str, str, str, str, int]
@@ -88,6 +105,111 @@ def bootstrap_ci(
     tail = (1.0 - confidence) / 2.0 * 100.0
     low, high = np.percentile(medians, [tail, 100.0 - tail])
     return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class MedianInterval:
+    """A distribution-free interval of the median and the confidence it actually has.
+
+    `level` is the exact probability, for any continuous distribution, that the interval holds
+    the true median; `method` is "order-statistics", or "min-max" when the interval is the
+    whole sample range (so more trials would narrow it or raise its level).
+    """
+
+    low: float
+    high: float
+    level: float
+    method: str
+
+    def fields(self) -> dict[str, float | str]:
+        """The interval as the summary record's `ci_low`, `ci_high`, `ci_level`, `ci_method`."""
+        return {
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "ci_level": self.level,
+            "ci_method": self.method,
+        }
+
+
+@functools.lru_cache(maxsize=256)
+def median_ranks(n: int, level: float = CI_LEVEL) -> tuple[int, int, float]:
+    """(l, u, coverage): 1-based ranks of the order statistics bounding the median's interval.
+
+    Coverage of [x_(l), x_(u)] is P(l <= B < u) for B ~ Binomial(n, 1/2). Among all rank pairs
+    reaching `level`, the narrowest (u - l) wins, ties going to the higher coverage and then to
+    the more central pair; when none reaches it, (1, n) and its coverage. n = 1 gives (1, 1, 0.0).
+    Exact integer arithmetic, so the coverage is the true figure, not a rounding of it.
+    """
+    if n < 1:
+        raise ValueError("need at least one value")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    if n == 1:
+        return 1, 1, 0.0
+    total = 2**n
+    # below[k] = #outcomes with B < k, so P(l <= B < u) = (below[u] - below[l]) / 2^n
+    below = [0]
+    for k in range(n + 1):
+        below.append(below[-1] + math.comb(n, k))
+    for span in range(1, n):
+        best: tuple[int, int, int] | None = None  # (count, -off_centre, l)
+        for low in range(1, n - span + 1):
+            count = below[low + span] - below[low]
+            if count / total < level:
+                continue
+            candidate = (count, -abs((low + low + span) - (n + 1)), low)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        if best is not None:
+            return best[2], best[2] + span, best[0] / total
+    return 1, n, (below[n] - below[1]) / total
+
+
+def median_interval(values: Sequence[float], level: float = CI_LEVEL) -> MedianInterval:
+    """The order-statistics interval of the median of `values` (see `median_ranks`).
+
+    A single value gives (value, value) at level 0.0: one trial says nothing about spread.
+    """
+    arr = np.sort(_array(values))
+    low, high, coverage = median_ranks(int(arr.size), level)
+    method = CI_METHOD_MIN_MAX if (low, high) == (1, arr.size) else CI_METHOD_ORDER_STATISTICS
+    return MedianInterval(float(arr[low - 1]), float(arr[high - 1]), coverage, method)
+
+
+@dataclass(frozen=True)
+class PairedRatio:
+    """The median of per-round ratios numerator/denominator and its `MedianInterval`."""
+
+    median: float
+    low: float
+    high: float
+    level: float
+    method: str
+    rounds: int
+
+
+def paired_ratio(rounds: Sequence[tuple[float, float]], level: float = CI_LEVEL) -> PairedRatio:
+    """Median of the per-round ratios `numerator / denominator`, with a distribution-free interval.
+
+    Each round is (numerator, denominator) measured back to back, e.g. (covet@uvicorn rps,
+    raw@uvicorn rps) of the same round: the host's drift moves both, so their ratio keeps what
+    the medians of each side lose. Raises ValueError for no rounds or a non-positive value.
+    """
+    if not rounds:
+        raise ValueError("need at least one round")
+    pairs = _array([v for pair in rounds for v in pair]).reshape(-1, 2)
+    if np.any(pairs <= 0.0):
+        raise ValueError("paired ratios need positive values")
+    ratios: _FloatArray = pairs[:, 0] / pairs[:, 1]
+    interval = median_interval([float(r) for r in ratios], level)
+    return PairedRatio(
+        median=float(np.median(ratios)),
+        low=interval.low,
+        high=interval.high,
+        level=interval.level,
+        method=interval.method,
+        rounds=int(ratios.size),
+    )
 
 
 def ratio_ci(

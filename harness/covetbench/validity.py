@@ -25,12 +25,26 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
   shared machines a neighbour's compile cost 10-25 % silently.
 
     flags = judge(load_result, monitor_sample, concurrency=64, server_cores=1, loadgen_cores=1)
+
+Configuration flags judge the trials of one configuration together, as pure functions over the
+figures `covetbench.stats` computes (the caller attaches them to the summary):
+
+- `unstable`: CV of the trials' requests/s above `max_cv` (default 10 %): the median of trials
+  that far apart is one draw of a moving target (uvicorn raw here: 9.9k-21.8k, CV ~25 %).
+- `too_few_trials`: the median interval's actual level below 0.90 (n <= 4 with order
+  statistics): the interval is [min, max] and holds the median less often than it seems.
+- `implausible`: a framework app's interval lies wholly above the `raw` app's on the same
+  server, scenario, load generator and concurrency. raw does the least work an app can do, so
+  a framework cannot be faster: the run measured noise, not the apps. A check the harness
+  makes about itself.
+- `tied`: "fastest" only when the leader's interval overlaps no other's, else the tied set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from covetbench.records import (
     FLAG_ERRORS,
@@ -40,12 +54,33 @@ from covetbench.records import (
     FLAG_SERVER_UNSATURATED,
     LoadResult,
 )
+from covetbench.stats import cv
 
 GENERATOR_BOUND_FRACTION = 0.90
 SERVER_SATURATED_FRACTION = 0.75
 LITTLES_LAW_TOLERANCE = 0.20
 ERROR_RATE_LIMIT = 0.001
 INTERFERENCE_LIMIT_PCT = 5.0
+
+FLAG_UNSTABLE = "unstable"
+FLAG_TOO_FEW_TRIALS = "too_few_trials"
+FLAG_IMPLAUSIBLE = "implausible"
+#: what each configuration flag means, for the report (to join `records.FLAG_DESCRIPTIONS`)
+CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
+    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
+    "the median is one draw of a moving figure",
+    FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
+    FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
+    "intervals, which cannot be: the run measured noise, not the apps",
+}
+#: `--max-cv`: trials' coefficient of variation above which a configuration is unstable
+MAX_CV = 0.10
+#: interval level below which a configuration has too few trials to be read
+MIN_CI_LEVEL = 0.90
+#: the app whose figure is the floor no framework app can beat on the same server
+FLOOR_APP = "raw"
+
+K = TypeVar("K", bound=Hashable)
 
 
 class MonitorSampleLike(Protocol):
@@ -166,3 +201,99 @@ def judge(
     return [
         f.flag for f in findings(load, sample, concurrency, server_cores, loadgen_cores, pipeline)
     ]
+
+
+def unstable(rps: Sequence[float], max_cv: float = MAX_CV) -> bool:
+    """True when the trials' coefficient of variation exceeds `max_cv`."""
+    return len(rps) >= 2 and cv(rps) > max_cv
+
+
+def too_few_trials(ci_level: float, min_level: float = MIN_CI_LEVEL) -> bool:
+    """True when the median interval's actual level is below `min_level`."""
+    return ci_level < min_level
+
+
+def outruns(framework: tuple[float, float], floor: tuple[float, float]) -> bool:
+    """True when interval `framework` (low, high) lies wholly above `floor`'s."""
+    return framework[0] > floor[1]
+
+
+class IntervalConfig(Protocol):
+    """What `implausible` needs from a configuration's summary."""
+
+    @property
+    def app(self) -> str: ...
+
+    @property
+    def server(self) -> str: ...
+
+    @property
+    def scenario(self) -> str: ...
+
+    @property
+    def loadgen(self) -> str: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+    @property
+    def ci_low(self) -> float: ...
+
+    @property
+    def ci_high(self) -> float: ...
+
+
+def implausible(
+    configs: Sequence[IntervalConfig], floor_app: str = FLOOR_APP
+) -> set[tuple[str, str, str, str, int]]:
+    """Keys (app, server, scenario, loadgen, concurrency) of the configurations that outrun the
+    floor app measured under the same server, scenario, generator and concurrency.
+
+    A pipelined scenario is a scenario of its own name, so pipeline depth is part of the match.
+    Configurations without a floor to compare against are never flagged.
+    """
+    floors = {
+        (c.server, c.scenario, c.loadgen, c.concurrency): (c.ci_low, c.ci_high)
+        for c in configs
+        if c.app == floor_app
+    }
+    found: set[tuple[str, str, str, str, int]] = set()
+    for c in configs:
+        floor = floors.get((c.server, c.scenario, c.loadgen, c.concurrency))
+        if c.app != floor_app and floor is not None and outruns((c.ci_low, c.ci_high), floor):
+            found.add((c.app, c.server, c.scenario, c.loadgen, c.concurrency))
+    return found
+
+
+@dataclass(frozen=True)
+class Standing(Generic[K]):
+    """Who is fastest, if anyone: `winner` is None when the leader's interval overlaps another's,
+    and `tied` names every candidate within noise of the leader (the leader first)."""
+
+    winner: K | None
+    tied: tuple[K, ...]
+    #: the winner's median over the runner-up's, minus 1; None without a clear winner
+    lead: float | None = None
+
+
+def tied(candidates: Mapping[K, tuple[float, float, float]]) -> Standing[K]:
+    """The standing of candidates given as key -> (median, ci_low, ci_high).
+
+    The leader is the highest median; every candidate whose interval reaches the leader's low
+    end is tied with it. A winner is named, with its lead, only when no interval overlaps its.
+
+        tied({"a": (30.0, 29.0, 31.0), "b": (20.0, 19.0, 21.0)}).winner   # -> "a"
+        tied({"a": (30.0, 25.0, 31.0), "b": (28.0, 26.0, 29.0)}).tied     # -> ("a", "b")
+    """
+    if not candidates:
+        return Standing(None, ())
+    ranked = sorted(candidates, key=lambda k: candidates[k][0], reverse=True)
+    leader = ranked[0]
+    _, leader_low, _ = candidates[leader]
+    within = tuple(k for k in ranked if k == leader or candidates[k][2] >= leader_low)
+    if len(within) > 1:
+        return Standing(None, within)
+    lead = None
+    if len(ranked) > 1 and candidates[ranked[1]][0] > 0:
+        lead = candidates[leader][0] / candidates[ranked[1]][0] - 1.0
+    return Standing(leader, within, lead)

@@ -27,7 +27,7 @@ from typing import Any
 
 from covetbench.exceptions import LoadGeneratorError
 from covetbench.load.base import LoadDriver, LoadRequest, RequestShape
-from covetbench.processes import pinned, signal_group
+from covetbench.processes import die_with_parent, pinned, signal_group
 from covetbench.records import ErrorCounts, LatencyMs, LoadResult
 
 INSTALL_HINT = (
@@ -286,6 +286,7 @@ class WrkDriver(LoadDriver):
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # own group: killed as one, untouched by a tty ^C
+                preexec_fn=die_with_parent(),  # and killed with the harness, even by SIGKILL
             )
         # wrk always ends on its own after -d; the watchdog only guards against a hang.
         deadline = _whole_seconds(request) + request.timeout_s + _GRACE_S

@@ -1,8 +1,9 @@
 """The server adapter contract: how the harness launches, watches and stops any ASGI server.
 
 An adapter knows one server's command line and version; `launch` is shared: it starts the
-command in its own process group (so a Ctrl-C or a crash never leaves a worker behind), pinned
-with `taskset` when CPUs are given, polls a TCP connect until the port answers (never a fixed
+command in its own process group (so a Ctrl-C or a crash never leaves a worker behind) that
+dies with the harness even when it is SIGKILLed (`covetbench.processes`), pinned with `taskset`
+when CPUs are given, polls a TCP connect until the port answers (never a fixed
 sleep), and returns a `RunningServer` that stops gracefully (SIGTERM) then forcibly (SIGKILL).
 
     adapter = get_server("uvicorn")
@@ -26,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from covetbench.exceptions import ServerStartError
-from covetbench.processes import pinned, signal_group
+from covetbench.processes import die_with_parent, guard_group, pinned, release_group, signal_group
 
 READY_TIMEOUT_S = 60.0
 
@@ -156,8 +157,9 @@ class RunningServer:
                     self.proc.wait(1.0)
                 except subprocess.TimeoutExpired:
                     pass
-        # Workers may outlive their parent: always sweep the group.
+        # Workers may outlive their parent: always sweep the group (its watchdog too).
         signal_group(self.proc.pid, signal.SIGKILL)
+        release_group(self.proc.pid)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -233,8 +235,11 @@ class ServerAdapter(ABC):
                 stdin=subprocess.DEVNULL,
                 env=child_env,
                 cwd=app.pythonpath or None,
-                start_new_session=True,  # own process group: reaped as one
+                # own process group (reaped as one) in our session, so a watchdog can join it
+                process_group=0,
+                preexec_fn=die_with_parent(),
             )
+        guard_group(proc.pid)  # the group dies with the harness, even by SIGKILL
         server = RunningServer(self, proc, argv, host, port, options, log_path)
         deadline = time.monotonic() + ready_timeout
         delay = 0.02
