@@ -49,6 +49,7 @@ logger = logging.getLogger("covet.server")
 ASGI_WS = {"version": "3.0", "spec_version": "2.4"}
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _CLOSE_TIMEOUT_S = 5.0
+_TICK_SLACK_S = 0.1
 _HIGH_WATER = 1024 * 1024
 _PENDING_LIMIT = 64 * 1024  # bytes read before accept(); then reading pauses until the app decides
 _KEEPALIVE_PAYLOAD = b"covet"
@@ -240,12 +241,14 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
             self.transport.write(build_frame(OP_PING, _KEEPALIVE_PAYLOAD))
             if self._ping_timeout:
                 self._ping_sent = True
-                self.deadline = now + self._ping_timeout
+                # The ticker expires deadlines strictly before its clock: without the slack, one
+                # tick of jitter would add a whole second to the timeout.
+                self.deadline = now + self._ping_timeout - _TICK_SLACK_S
             else:
                 self.deadline = now + self._ping_interval
         else:
             self._fail(1011, "keepalive ping timeout")
-            if self.transport.get_write_buffer_size():
+            if self.flow.write_paused:
                 self.abort()  # the close frame cannot reach a client that stopped reading
 
     def shutdown(self) -> None:
