@@ -320,6 +320,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         self.deadline = self.state.now + _CLOSE_TIMEOUT_S
 
     def _reject(self, status: int) -> None:
+        self._pending.clear()
         if not self.transport.is_closing():
             self.transport.write(error_response(status, self.state.default_headers))
         self._close_transport()

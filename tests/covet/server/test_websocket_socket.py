@@ -42,7 +42,12 @@ async def never_accepts(scope: Scope, receive: Receive, send: Send) -> None:
 @contextlib.asynccontextmanager
 async def served(app: ASGIApp, http: str, **options: Any) -> AsyncIterator[Server]:
     config = ServerConfig(
-        port=0, http=http, loop="asyncio", access_log=False, lifespan="off", **options
+        port=0,
+        http=http,  # type: ignore[arg-type]
+        loop="asyncio",
+        access_log=False,
+        lifespan="off",
+        **options,
     )
     server = Server(config, app)
     await server.start()
