@@ -8,6 +8,7 @@ are charged per frame. The real-socket versions of the memory cases are in
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import struct
 import tracemalloc
@@ -15,6 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
+from covet.server.config import ServerConfig
+from covet.server.exceptions import ConfigError
 from covet.server.types import Receive, Scope, Send
 from covet.server.websocket import WebSocketProtocol
 from covet.server.wsframes import FrameReader
@@ -205,3 +208,35 @@ def test_frame_spanning_reads_is_buffered_once() -> None:
         tracemalloc.stop()
     assert peak < 1.5 * size
     assert list(reader.feed(last)) == [(0x2, b"z" * size)]
+
+
+def test_keepalive_waits_while_the_app_lags(make_conn: ConnFactory) -> None:
+    async def slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await asyncio.Event().wait()  # never reads: the inbox fills and reading pauses
+
+    async def main() -> None:
+        conn = make_conn(slow_app, ws_ping_interval=1, ws_ping_timeout=1)
+        await conn.request(UPGRADE)
+        await conn.request(client_frame(0x2, b"m" * 60000) * 20)
+        assert conn.transport.read_paused  # over the 1 MiB inbox
+        for second in range(2, 10):
+            conn.state.tick_connections(conn.state.now + second)
+        assert conn.transport.take() == b"" and not conn.transport.closed
+        conn.lose()
+
+    run(main())
+
+
+def test_websocket_deadlines_are_cli_options() -> None:
+    parser = argparse.ArgumentParser()
+    ServerConfig.add_arguments(parser)
+    args = ["--ws-ping-interval", "0", "--ws-ping-timeout", "2.5", "--timeout-ws-handshake", "3"]
+    config = ServerConfig.from_namespace(parser.parse_args(args))
+    assert (config.ws_ping_interval, config.ws_ping_timeout) == (0, 2.5)
+    assert config.timeout_ws_handshake == 3
+    assert ServerConfig(ws_ping_interval=None, ws_ping_timeout=None).ws_ping_interval is None
+    for name in ("ws_ping_interval", "ws_ping_timeout", "timeout_ws_handshake"):
+        with pytest.raises(ConfigError, match=name):
+            ServerConfig(**{name: -1})  # type: ignore[arg-type]
