@@ -7,6 +7,13 @@
 
 Each field's metadata holds its help text; the flag is the field name with dashes, booleans
 become `--x/--no-x`, `Literal[...]` fields become choices.
+
+WebSocket deadlines: the app must answer the handshake (accept, close or deny) within
+`timeout_ws_handshake` seconds of the upgrade request, or the client gets a 503; data the client
+sends meanwhile is held up to 64 KiB, then reading pauses. An open connection with nothing
+received for `ws_ping_interval` seconds is pinged, and closed with 1011 when nothing (the pong or
+any other frame) arrives within `ws_ping_timeout` more; 0 disables either (a ping interval
+without a timeout still pings, which keeps NAT and proxy state alive).
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ class ServerConfig:
     max_request_line: int = _opt(8 * 1024, "longest request line in bytes (414 above)")
     max_pipeline: int = _opt(64, "pipelined requests buffered before reading pauses")
     ws_max_size: int = _opt(16 * 1024 * 1024, "largest WebSocket message in bytes (1009 above)")
+    timeout_ws_handshake: float = _opt(10.0, "seconds the app has to accept a WebSocket (503)")
+    ws_ping_interval: float | None = _opt(20.0, "seconds idle before a WebSocket ping (0: none)")
+    ws_ping_timeout: float | None = _opt(20.0, "seconds to wait for the pong, then 1011 (0: none)")
     backlog: int = _opt(2048, "listen backlog")
     reuse_port: bool = _opt(False, "set SO_REUSEPORT (always on with --workers > 1)")
     access_log: bool = _opt(True, "log one line per request")
@@ -72,6 +82,9 @@ class ServerConfig:
                 raise ConfigError(f"{name} must be at least 1")
         for name in ("timeout_keep_alive", "timeout_header", "timeout_graceful_shutdown"):
             if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+        for name in ("timeout_ws_handshake", "ws_ping_interval", "ws_ping_timeout"):
+            if (getattr(self, name) or 0) < 0:
                 raise ConfigError(f"{name} must not be negative")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ConfigError("limit_concurrency must be at least 1")

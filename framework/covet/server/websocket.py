@@ -6,6 +6,14 @@ sends `websocket.accept` (101, chosen subprotocol and extra headers), `websocket
 a denial response (`websocket.http.response.start/body`). Frames are parsed by `FrameReader`
 (`wsframes.py`); pings are answered here, fragmented messages reassembled, text validated as
 UTF-8 across fragments, and every protocol violation closes with the RFC status code.
+
+What a client can make the server hold stays bounded: reading pauses while the app lags behind
+(inbox above 1 MiB), while the client does not read what the server writes (pongs included;
+while writing is paused only the latest ping is answered, as RFC 6455 5.5.3 allows), and before
+`accept()` once 64 KiB are buffered. Every phase has a deadline on the server's 1 s ticker: the
+app must accept or close within `timeout_ws_handshake` (503 otherwise), an open connection
+idle for `ws_ping_interval` is pinged and closed with 1011 when nothing, pong included, arrives
+within `ws_ping_timeout`, and a closing handshake gets 5 s.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import re
 from collections import deque
 from typing import Any
 
@@ -27,6 +36,7 @@ from covet.server.wsframes import (
     OP_BINARY,
     OP_CLOSE,
     OP_PING,
+    OP_PONG,
     OP_TEXT,
     FrameReader,
     ProtocolError,
@@ -39,7 +49,11 @@ logger = logging.getLogger("covet.server")
 ASGI_WS = {"version": "3.0", "spec_version": "2.4"}
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _CLOSE_TIMEOUT_S = 5.0
+_TICK_SLACK_S = 0.1
 _HIGH_WATER = 1024 * 1024
+_PENDING_LIMIT = 64 * 1024  # bytes read before accept(); then reading pauses until the app decides
+_KEEPALIVE_PAYLOAD = b"covet"
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 _CONNECTING, _OPEN, _CLOSING, _CLOSED = range(4)
 
@@ -101,13 +115,19 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         self.flow = FlowControl(transport)
         self.scope, self._key = _websocket_scope(http_scope)
         self.reader = FrameReader(state.config.ws_max_size)
-        self.deadline = 0.0
+        config = state.config
+        self._ping_interval = config.ws_ping_interval or 0.0
+        self._ping_timeout = config.ws_ping_timeout or 0.0
+        self.deadline = state.now + config.timeout_ws_handshake
+        self._ping_sent = False  # a keepalive ping awaits any sign of life from the client
+        self._pong: bytes | None = None  # latest ping payload, answered once writing resumes
+        self._inbox_full = False
         self._phase = _CONNECTING
         self._connect_sent = False
         self._inbox: deque[Message] = deque()
         self._inbox_bytes = 0
         self._waiter: asyncio.Future[None] | None = None
-        self._pending = b""
+        self._pending = bytearray()
         self._close_code = 1006
         self._close_reason = ""
         self._close_sent = False
@@ -120,10 +140,10 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         if self._key is None:
             headers = self.state.default_headers + b"sec-websocket-version: 13\r\n"
             self.transport.write(error_response(400, headers))
-            self._phase = _CLOSED
-            self.transport.close()
+            self._close_transport()
             return
-        self._pending = tail
+        self._pending += tail
+        self._update_reading()
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run())
         self.state.tasks.add(self._task)
@@ -147,10 +167,17 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
     # asyncio.Protocol
 
     def data_received(self, data: bytes) -> None:
-        if self._phase == _CONNECTING:
+        phase = self._phase
+        if phase == _OPEN:
+            if self._ping_interval:
+                self.deadline = self.state.now + self._ping_interval
+                self._ping_sent = False
+        elif phase == _CONNECTING:
             self._pending += data
+            if len(self._pending) > _PENDING_LIMIT:
+                self.flow.pause_reading()
             return
-        if self._phase == _CLOSED:
+        elif phase == _CLOSED:
             return
         try:
             for opcode, payload in self.reader.feed(data):
@@ -162,24 +189,67 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.discard(self)
-        if self._phase != _CLOSED:
-            self._phase = _CLOSED
+        self._phase = _CLOSED
+        self.deadline = 0.0
         self._wake()
         self.flow.resume_writing()
 
     def pause_writing(self) -> None:
+        # A client that does not read what we write (pongs included) is not read from either.
         self.flow.pause_writing()
+        self.flow.pause_reading()
 
     def resume_writing(self) -> None:
         self.flow.resume_writing()
+        pong, self._pong = self._pong, None
+        if pong is not None and self._phase == _OPEN:
+            self.transport.write(build_frame(OP_PONG, pong))
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Read unless the app, the client's reading or a pending handshake holds us back."""
+        flow = self.flow
+        if flow.write_paused or self._inbox_full or len(self._pending) > _PENDING_LIMIT:
+            flow.pause_reading()
+        else:
+            flow.resume_reading()
 
     # Connection (ticker, shutdown)
 
     def on_timeout(self) -> None:
-        self.deadline = 0.0
-        self._phase = _CLOSED
-        self.transport.close()
-        self._wake()
+        phase = self._phase
+        if phase == _CONNECTING:
+            logger.warning("websocket handshake timed out: the app did not accept or close")
+            self._reject(503)
+        elif phase == _OPEN:
+            self._keepalive()
+        elif self.transport.is_closing():
+            self.abort()  # our close could not be flushed: the client stopped reading
+        else:
+            self._phase = _CLOSED  # the client never answered our close frame
+            self.transport.close()
+            self.deadline = self.state.now + _CLOSE_TIMEOUT_S
+            self._wake()
+
+    def _keepalive(self) -> None:
+        """Ping a connection idle for `ws_ping_interval`; fail it if the ping goes unanswered."""
+        now = self.state.now
+        if self._inbox_full:
+            # Reading is paused because the app lags, so silence proves nothing about the client.
+            self.deadline = now + self._ping_interval
+        elif not self._ping_sent:
+            self.transport.write(build_frame(OP_PING, _KEEPALIVE_PAYLOAD))
+            if self._ping_timeout:
+                self._ping_sent = True
+                # The ticker expires deadlines strictly before its clock: without the slack, one
+                # tick of jitter would add a whole second to the timeout.
+                self.deadline = now + self._ping_timeout - _TICK_SLACK_S
+            else:
+                self.deadline = now + self._ping_interval
+        else:
+            self._fail(1011, "keepalive ping timeout")
+            if self.flow.write_paused:
+                self.abort()  # the close frame cannot reach a client that stopped reading
 
     def shutdown(self) -> None:
         if self._phase == _OPEN:
@@ -189,7 +259,9 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
 
     def abort(self) -> None:
         self._phase = _CLOSED
+        self.deadline = 0.0
         self.transport.abort()
+        self._wake()
 
     # frames from the client
 
@@ -201,7 +273,10 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         elif opcode == OP_PING:
             if self._phase == _OPEN:
                 assert isinstance(payload, bytes)
-                self.transport.write(build_frame(0xA, payload))
+                if self.flow.write_paused:
+                    self._pong = payload  # RFC 6455 5.5.3: answering only the latest is allowed
+                else:
+                    self.transport.write(build_frame(OP_PONG, payload))
         elif opcode == OP_CLOSE:
             assert isinstance(payload, bytes)
             code, reason = self.reader.parse_close(payload)
@@ -209,9 +284,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
             if not self._close_sent:
                 self._close_sent = True
                 self.transport.write(build_close(1000 if code == 1005 else code, ""))
-            self._phase = _CLOSED
-            self.transport.close()
-            self._wake()
+            self._close_transport()
 
     def _deliver(self, message: Message, size: int) -> None:
         if self._phase != _OPEN:
@@ -219,6 +292,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         self._inbox.append(message)
         self._inbox_bytes += size
         if self._inbox_bytes > _HIGH_WATER:
+            self._inbox_full = True
             self.flow.pause_reading()
         self._wake()
 
@@ -236,9 +310,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
             self._close_sent = True
             self.transport.write(build_close(code, reason))
         self._close_code, self._close_reason = code, reason
-        self._phase = _CLOSED
-        self.transport.close()
-        self._wake()
+        self._close_transport()
 
     def _start_close(self, code: int, reason: str) -> None:
         if not self._close_sent and not self.transport.is_closing():
@@ -248,10 +320,17 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         self.deadline = self.state.now + _CLOSE_TIMEOUT_S
 
     def _reject(self, status: int) -> None:
-        self._phase = _CLOSED
+        self._pending.clear()
         if not self.transport.is_closing():
             self.transport.write(error_response(status, self.state.default_headers))
+        self._close_transport()
+
+    def _close_transport(self) -> None:
+        """Close after flushing; abort at the deadline if the client never takes the bytes."""
+        self._phase = _CLOSED
+        if not self.transport.is_closing():
             self.transport.close()
+        self.deadline = self.state.now + _CLOSE_TIMEOUT_S
         self._wake()
 
     # ASGI
@@ -264,8 +343,9 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
             if self._inbox:
                 message = self._inbox.popleft()
                 self._inbox_bytes -= len(message.get("text") or message.get("bytes") or b"")
-                if self._inbox_bytes < _HIGH_WATER // 2:
-                    self.flow.resume_reading()
+                if self._inbox_full and self._inbox_bytes < _HIGH_WATER // 2:
+                    self._inbox_full = False
+                    self._update_reading()
                 return message
             if self._phase == _CLOSED:
                 return {
@@ -290,9 +370,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
                 self._denial.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     self.transport.write(b"".join(self._denial))
-                    self._phase = _CLOSED
-                    self.transport.close()
-                    self._wake()
+                    self._close_transport()
             else:
                 raise RuntimeError(f"unexpected ASGI message {mtype!r} before websocket.accept")
             return
@@ -324,14 +402,25 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         ]
         subprotocol = message.get("subprotocol")
         if subprotocol is not None:
-            parts += (b"sec-websocket-protocol: ", subprotocol.encode("latin-1"), b"\r\n")
+            parts += (b"sec-websocket-protocol: ", self._offered(subprotocol), b"\r\n")
         parts += _header_lines(message.get("headers") or ())
         parts += (self.state.default_headers, b"\r\n")
         self.transport.write(b"".join(parts))
         self._phase = _OPEN
-        if self._pending:
-            data, self._pending = self._pending, b""
+        self.deadline = self.state.now + self._ping_interval if self._ping_interval else 0.0
+        data = bytes(self._pending)
+        self._pending.clear()
+        self._update_reading()
+        if data:
             self.data_received(data)
+
+    def _offered(self, subprotocol: Any) -> bytes:
+        """The app's chosen subprotocol as header bytes; it must be a token the client offered."""
+        if not isinstance(subprotocol, str) or not _TOKEN.fullmatch(subprotocol):
+            raise RuntimeError(f"websocket.accept subprotocol {subprotocol!r} is not a token")
+        if subprotocol not in self.scope["subprotocols"]:
+            raise RuntimeError(f"websocket.accept subprotocol {subprotocol!r} was not offered")
+        return subprotocol.encode("ascii")
 
     def _start_denial(self, message: Message) -> None:
         headers: list[bytes] = [status_line(message["status"]), self.state.default_headers]
