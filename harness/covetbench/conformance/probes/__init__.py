@@ -129,6 +129,7 @@ def probe(
 
 def _load_all() -> None:
     from covetbench.conformance.probes import (  # noqa: F401
+        differential,
         http,
         lifespan,
         robustness,

@@ -188,9 +188,7 @@ def held_connection(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         return _verdict(False, f">= {window:.1f} s (still open)", f"{sent}; {bound}")
     if limit is None:
         return _verdict(True, f"{seconds:.1f} s", f"{sent}; closed by the server; {why}")
-    return _verdict(
-        seconds <= limit, f"{seconds:.1f} s", f"{sent}; limit {limit:.1f}s ({why})"
-    )
+    return _verdict(seconds <= limit, f"{seconds:.1f} s", f"{sent}; limit {limit:.1f}s ({why})")
 
 
 # -- CPU -------------------------------------------------------------------------------------
