@@ -71,6 +71,8 @@ def launched(
 
         target.adapter = get_server(server)
     name = f"robustness-{params.get('attack', 'probe')}"
+    if server is not None:  # its own check may be writing the plain name at the same time
+        name += f"-for-{ctx.server}"
     try:
         running = target.launch("probe", launch_options(target, params), log_name=name)
     except ServerStartError as exc:
@@ -126,7 +128,7 @@ def memory_flood(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
                 size = int(float(params.get("megabytes", 30)) * 1024 * 1024)
                 with ping_flood(live.host, live.port, params["path"], size) as sent:
                     rss.settle(float(params.get("settle_s", 3.0)))
-                what = f"sent {sent / 1e6:.1f} of {size / 1e6:.0f} MB of pings on {params['path']}"
+                what = f"sent {sent / 2**20:.1f} of {size / 2**20:.0f} MiB of pings"
             else:
                 count = int(params.get("requests", 300))
                 one = request_bytes("GET", params["path"], live.hostport)
