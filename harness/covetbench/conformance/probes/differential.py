@@ -15,9 +15,9 @@ from covetbench.conformance.differential import (
     server_outcomes,
 )
 from covetbench.conformance.loader import conformance_dir
-from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckResult
-from covetbench.conformance.probes import ProbeContext, probe
-from covetbench.conformance.probes.robustness import LaunchFailed, launched
+from covetbench.conformance.model import FAIL, PASS, UNSUPPORTED, CheckResult
+from covetbench.conformance.probes import ProbeContext
+from covetbench.conformance.probes.robustness import launched, robustness_probe
 
 
 def _sibling(server: str, pairs: list[list[str]]) -> str | None:
@@ -32,13 +32,11 @@ def _row(found: tuple[str, str, str], left: str, right: str) -> dict[str, str]:
     return {"case": case, left: ours, right: theirs}
 
 
-@probe("parser_differential", self_launch=True)
+@robustness_probe("parser_differential")
 def parser_differential(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """`corpus` (a file under scenarios/conformance/) plus `generated` seeded mutations, sent
     case by case; PASS when this server and its sibling in `siblings` agree on every case,
     UNSUPPORTED (with the h11 figure) when the server has one parser."""
-    if ctx.adapter is None:
-        return CheckResult(ERROR, "the differential launches the server: no adapter given")
     cases = load_corpus(
         conformance_dir() / str(params.get("corpus", "corpus/parser_corpus.toml")),
         int(params.get("generated", 0)),
@@ -47,15 +45,12 @@ def parser_differential(ctx: ProbeContext, params: dict[str, Any]) -> CheckResul
     reference = {c.name: h11_outcome(c.data) for c in cases}
     want = {n: max(1, len(o.served) + int(o.rejected)) for n, o in reference.items()}
     sibling = _sibling(ctx.server, [list(p) for p in params.get("siblings", [])])
-    try:
-        with launched(ctx, params) as (live, _):
-            ours = server_outcomes(live.host, live.port, cases, want)
-        theirs = None
-        if sibling is not None:
-            with launched(ctx, params, server=sibling) as (live, _):
-                theirs = server_outcomes(live.host, live.port, cases, want)
-    except LaunchFailed as exc:
-        return CheckResult(ERROR, f"could not launch: {exc}")
+    with launched(ctx, params) as (live, _):
+        ours = server_outcomes(live.host, live.port, cases, want)
+    theirs = None
+    if sibling is not None:
+        with launched(ctx, params, server=sibling) as (live, _):
+            theirs = server_outcomes(live.host, live.port, cases, want)
     vs_h11 = disagreements(ours, reference, exact=False)
     vs_sibling = disagreements(ours, theirs, exact=True) if theirs is not None else []
     detail = ctx.log_dir / f"{ctx.server}-parser-differential.json"

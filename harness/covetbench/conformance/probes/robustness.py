@@ -14,9 +14,10 @@ The evidence always starts with the figure (`figure: 3.2 MiB`), then what was se
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -31,7 +32,7 @@ from covetbench.conformance.attacks import (
     text_frames,
 )
 from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckResult, escape
-from covetbench.conformance.probes import ProbeContext, new_token, probe
+from covetbench.conformance.probes import Probe, ProbeContext, new_token, probe
 from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import ServerStartError
 from covetbench.servers.base import RunningServer, ServerOptions
@@ -65,14 +66,12 @@ def launched(
     ctx: ProbeContext, params: dict[str, Any], server: str | None = None
 ) -> Iterator[tuple[ProbeContext, RunningServer]]:
     """A fresh launch of the probe app on `server` (default: the context's), stopped after."""
-    target = ctx if server is None else replace(ctx, server=server, adapter=None)
+    target, name = ctx, f"robustness-{params.get('attack', 'probe')}"
     if server is not None:
         from covetbench.servers import get_server
 
-        target.adapter = get_server(server)
-    name = f"robustness-{params.get('attack', 'probe')}"
-    if server is not None:  # its own check may be writing the plain name at the same time
-        name += f"-for-{ctx.server}"
+        target = replace(ctx, server=server, adapter=get_server(server))
+        name += f"-for-{ctx.server}"  # its own check may be writing the plain name meanwhile
     try:
         running = target.launch("probe", launch_options(target, params), log_name=name)
     except ServerStartError as exc:
@@ -81,20 +80,24 @@ def launched(
         yield replace(target, host=running.host, port=running.port, running=running), running
 
 
-def _guarded(fn: Any) -> Any:
-    """A probe whose server will not launch is ERROR with the reason, never a crash."""
+def robustness_probe(name: str) -> Callable[[Probe], Probe]:
+    """Register a probe that launches its own server; a server that will not launch with the
+    robustness options makes the check ERROR with the reason, never a crash."""
 
-    def run(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
-        if ctx.adapter is None:
-            return CheckResult(ERROR, "robustness probes launch the server: no adapter given")
-        try:
-            result: CheckResult = fn(ctx, params)
-        except LaunchFailed as exc:
-            return CheckResult(ERROR, f"could not launch with the robustness options: {exc}")
-        return result
+    def register(fn: Probe) -> Probe:
+        @functools.wraps(fn)
+        def run(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
+            if ctx.adapter is None:
+                return CheckResult(ERROR, "robustness probes launch the server: no adapter given")
+            try:
+                return fn(ctx, params)
+            except LaunchFailed as exc:
+                return CheckResult(ERROR, f"could not launch with the robustness options: {exc}")
 
-    run.__doc__ = fn.__doc__
-    return run
+        probe(name, self_launch=True)(run)
+        return fn
+
+    return register
 
 
 def _verdict(ok: bool, figure: str, evidence: str) -> CheckResult:
@@ -115,6 +118,7 @@ def _warm_up(ctx: ProbeContext, params: dict[str, Any]) -> None:
             ctx.get(params["path"])
 
 
+@robustness_probe("memory_flood")
 def memory_flood(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """`attack` "pipeline-flood": `requests` pipelined GETs of `path` on one connection, never
     read; "ws-ping-flood": `megabytes` of pings on a WebSocket at `path`, pongs never read.
@@ -160,6 +164,7 @@ def hold_limit(ctx: ProbeContext, params: dict[str, Any]) -> tuple[float | None,
     return float(configured[kind]) + slack, f"{kind} timeout {configured[kind]}s + {slack:g}s"
 
 
+@robustness_probe("held_connection")
 def held_connection(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """Send `request` (then `frames_bytes` of WebSocket frames, or `trickle` one byte every
     `trickle_every_s`) and time how long the server keeps the connection; PASS when it closes
@@ -203,6 +208,7 @@ def _request_cpu_ms(live: ProbeContext, tree: ServerTree, data: bytes) -> tuple[
     return (tree.cpu_s() - before) * 1000.0, ex.summary()
 
 
+@robustness_probe("header_cpu")
 def header_cpu(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """One GET whose header value holds `run_bytes` of `run` (spaces and tabs) between two
     letters; PASS when the server tree spent <= `max_ms` CPU milliseconds on it. A request with
@@ -230,6 +236,7 @@ def header_cpu(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
 SMUGGLED_MARK = b"SMUGGLED-REQUEST-EXECUTED"
 
 
+@robustness_probe("smuggle")
 def smuggle(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """Send `request` whose body ({smuggled}) is a request for /smuggled/TOKEN; FAIL when the
     server executed it: its distinctive answer came back, or the app recorded the path."""
@@ -246,6 +253,7 @@ def smuggle(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     return _verdict(not executed, f"smuggled request {how}", evidence)
 
 
+@robustness_probe("log_forging")
 def log_forging(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     """GET a path whose %0a / %0d%0a decode to line breaks before FORGED-TOKEN; FAIL when a line
     of the server's access log starts with the forged text; UNSUPPORTED when no access line
@@ -253,7 +261,6 @@ def log_forging(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     token = new_token()
     with launched(ctx, params) as (live, running):
         ex = live.raw(live.expand(params["request"], token=token), timeout=3.0)
-        forged: list[str] = []
         lines: list[str] = []
         for _ in range(20):  # the access line may be written just after the response
             time.sleep(0.1)
@@ -269,13 +276,3 @@ def log_forging(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     if forged:
         return _verdict(False, f"{len(forged)} forged line(s) in the access log", evidence)
     return _verdict(True, "control characters escaped", evidence)
-
-
-for _name, _fn in {
-    "memory_flood": memory_flood,
-    "held_connection": held_connection,
-    "header_cpu": header_cpu,
-    "smuggle": smuggle,
-    "log_forging": log_forging,
-}.items():
-    probe(_name, self_launch=True)(_guarded(_fn))
