@@ -282,6 +282,7 @@ class ConformanceRunner:
             if live or after or extra:  # not when only self-launching checks are selected
                 self._run_shared(adapter, ctx, live, after, extra, report, env)
             for check in own:
+                # a background check outlives this block: it must not need the shutdown marker
                 if check.slow and self._pool is not None:
                     self._pending.append((check.id, name, self._pool.submit(run_check, check, ctx)))
                 else:
