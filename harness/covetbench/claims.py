@@ -322,6 +322,7 @@ def _conformance_verdict(spec: ClaimSpec, ev: Evidence, params: Mapping[str, Any
         return _verdict(spec, INCONCLUSIVE, evidence=f"no conformance check matches {what}")
     counts: dict[str, int] = {}
     failed: list[str] = []
+    named: dict[str, list[str]] = {"failing": [], "could not run": []}
     for check in checks:
         result = (check.get("results") or {}).get(server)
         status = str(result.get("status", "")).upper() if isinstance(result, dict) else "MISSING"
@@ -330,9 +331,13 @@ def _conformance_verdict(spec: ClaimSpec, ev: Evidence, params: Mapping[str, Any
         if status == "FAIL" or (status == "UNSUPPORTED" and level == "MUST"):
             evidence = result.get("evidence", "") if isinstance(result, dict) else ""
             failed.append(f"{check.get('id')} [{level} {status}]: {evidence}"[:300])
+            named["failing"].append(str(check.get("id")))
+        elif status == "ERROR":
+            named["could not run"].append(str(check.get("id")))
     total, passed = len(checks), counts.get("PASS", 0)
     tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    lines = [f"{total} checks ({what}) on server {server!r}: {tally}"] + failed[:8]
+    lines = [f"{total} checks ({what}) on server {server!r}: {tally}"]
+    lines += [f"{key}: {', '.join(ids)}" for key, ids in named.items() if ids] + failed[:8]
     if failed:
         verdict = REFUTED
     elif counts.get("MISSING") == total:

@@ -70,7 +70,7 @@ def test_seed_ledger_loads() -> None:
     tp = next(s for s in specs if s.id == "throughput-784k")
     assert tp.params["expected_rps"] == 784_000
     prod = next(s for s in specs if s.id == "production-ready")
-    assert len(prod.params["parts"]) == 4
+    assert len(prod.params["parts"]) == 6
 
 
 @pytest.mark.parametrize(
@@ -448,3 +448,27 @@ def test_claims_run_measures_only_uncovered(
     covered = results_dir(tmp_path / "run", [trial(20_000.0, i) for i in range(3)])
     assert claims_cmd.run(claims_args(*args, "--results", str(covered))) == 0
     assert calls == [["tp"]]  # covered: nothing run again
+
+
+def test_production_ready_is_refuted_by_robustness_naming_the_checks() -> None:
+    """Each of covet's two servers must pass every robustness check; a failing one is named,
+    and one that could not run (a missing --timeout-body, say) is named too."""
+    specs = load_claims(scenarios_dir() / "claims.toml")
+
+    def check(cid: str, covet: str, python: str) -> dict[str, Any]:
+        results = {"covet": {"status": covet, "evidence": f"figure: {cid}"}}
+        results["covet-python"] = {"status": python, "evidence": "figure: ok"}
+        return {"id": cid, "group": "robustness", "level": "MUST", "results": results}
+
+    checks = [
+        check("rob.mem.pipeline-flood", "FAIL", "PASS"),
+        check("rob.hold.stalled-body", "ERROR", "PASS"),
+        check("rob.smuggle.upgrade-h2c", "PASS", "PASS"),
+    ]
+    verdicts = {v.id: v for v in judge_claims(specs, Evidence(conformance={"checks": checks}))}
+    covet = verdicts["production-robustness-covet"]
+    assert covet.verdict == REFUTED
+    assert "failing: rob.mem.pipeline-flood" in covet.evidence
+    assert "could not run: rob.hold.stalled-body" in covet.evidence
+    assert verdicts["production-robustness-covet-python"].verdict == VALIDATED
+    assert verdicts["production-ready"].verdict == REFUTED

@@ -1,8 +1,10 @@
 """Loading conformance checks from `scenarios/conformance/*.toml`.
 
-Each file holds `[[check]]` tables; top-level keys (`group`, `app`, `level`) are defaults for
-every check in the file. A raw request is a TOML string sent as latin-1 (`\\u00XX` is byte XX);
-`{host}` becomes the server's host:port and `{repeat:C:N}` N copies of character C.
+Each file holds `[[check]]` tables; top-level keys (`group`, `app`, `level`, `kind`) are
+defaults for every check in the file, and a top-level `[params]` table is merged under each
+check's own `params` (the check's keys win). A raw request is a TOML string sent as latin-1
+(`\\u00XX` is byte XX); `{host}` becomes the server's host:port and `{repeat:C:N}` N copies of
+character C.
 
     [[check]]
     id = "h1.host-missing"
@@ -43,7 +45,7 @@ CHECK_KEYS = frozenset(
         "slow",
     }
 )
-DEFAULT_KEYS = frozenset({"group", "app", "level", "kind"})
+DEFAULT_KEYS = frozenset({"group", "app", "level", "kind", "params"})
 _REPEAT_RE = re.compile(r"\{repeat:(.):(\d+)\}")
 
 
@@ -94,6 +96,7 @@ def load_file(path: Path) -> list[ConformanceCheck]:
     checks: list[ConformanceCheck] = []
     for index, raw in enumerate(data.get("check", [])):
         entry = {**defaults, **raw}
+        entry["params"] = {**defaults.get("params", {}), **raw.get("params", {})}
         check_id = str(entry.get("id", f"#{index + 1}"))
         line = _line_of(text, check_id)
         unknown = set(entry) - CHECK_KEYS

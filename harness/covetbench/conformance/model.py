@@ -24,6 +24,7 @@ GROUPS = (
     "http11-semantics",
     "websocket-rfc6455",
     "framework",
+    "robustness",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("raw", "probe")

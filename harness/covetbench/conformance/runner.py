@@ -64,6 +64,8 @@ class ConformConfig:
     framework_server: str = "uvicorn"
     launch_timeout: float = 20.0
     checks_dir: Path | None = None
+    #: self-launching slow checks (the robustness group) run this many at a time, across servers
+    background: int = 4
 
 
 @dataclass
@@ -172,6 +174,9 @@ class ConformanceRunner:
         self.targets = {
             name: AppTarget(name, f"{name}:app", str(self.apps_dir)) for name in PROBE_APPS
         }
+        #: (check id, column, future) of self-launching slow checks still running
+        self._pending: list[tuple[str, str, Future[CheckResult]]] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def _server_checks(self) -> list[ConformanceCheck]:
         return [c for c in self.checks if c.group != FRAMEWORK_GROUP]
@@ -189,10 +194,18 @@ class ConformanceRunner:
         frameworks = self.config.frameworks if self._framework_checks() else []
         columns = [*self.config.servers, *(FRAMEWORK_PREFIX + f for f in frameworks)]
         report = ConformanceReport(self._meta(), columns, [*self.checks, *extra])
-        for name in self.config.servers:
-            t0 = time.monotonic()
-            self._run_server(name, report, extra)
-            self.progress(f"conform: {name} done in {time.monotonic() - t0:.1f}s")
+        # each self-launching slow check owns its server: they overlap with each other and
+        # with the next servers' live checks, and are collected once every server has run
+        with ThreadPoolExecutor(max_workers=max(1, self.config.background)) as pool:
+            self._pool = pool
+            for name in self.config.servers:
+                t0 = time.monotonic()
+                self._run_server(name, report, extra)
+                self.progress(f"conform: {name} done in {time.monotonic() - t0:.1f}s")
+            for check_id, column, future in self._pending:
+                report.set(check_id, column, future.result())
+            self._pending.clear()
+            self._pool = None
         fw_checks = self._framework_checks()
         for framework in frameworks:
             self._run_framework(framework, fw_checks, report)
@@ -266,17 +279,35 @@ class ConformanceRunner:
                 marker,
                 self.config.launch_timeout,
             )
-            try:
-                running = self._launch(adapter, self.targets["probe"], env)
-            except ServerStartError as exc:
-                result = CheckResult(ERROR, f"{exc}; log: {exc.log_tail[-400:]}")
-                self._mark_all(report, name, [*live, *after, *extra], result)
-            else:
-                self._run_live(running, ctx, live, extra, report, env)
-                for check in after:
-                    report.set(check.id, name, run_check(check, ctx))
+            if live or after or extra:  # not when only self-launching checks are selected
+                self._run_shared(adapter, ctx, live, after, extra, report, env)
             for check in own:
-                report.set(check.id, name, run_check(check, ctx))
+                # a background check outlives this block: it must not need the shutdown marker
+                if check.slow and self._pool is not None:
+                    self._pending.append((check.id, name, self._pool.submit(run_check, check, ctx)))
+                else:
+                    report.set(check.id, name, run_check(check, ctx))
+
+    def _run_shared(
+        self,
+        adapter: ServerAdapter,
+        ctx: ProbeContext,
+        live: list[ConformanceCheck],
+        after: list[ConformanceCheck],
+        extra: list[ConformanceCheck],
+        report: ConformanceReport,
+        env: dict[str, str],
+    ) -> None:
+        """The checks that share one launch of the probe app, then those judged after it."""
+        try:
+            running = self._launch(adapter, self.targets["probe"], env)
+        except ServerStartError as exc:
+            result = CheckResult(ERROR, f"{exc}; log: {exc.log_tail[-400:]}")
+            self._mark_all(report, ctx.server, [*live, *after, *extra], result)
+            return
+        self._run_live(running, ctx, live, extra, report, env)
+        for check in after:
+            report.set(check.id, ctx.server, run_check(check, ctx))
 
     def _run_live(
         self,

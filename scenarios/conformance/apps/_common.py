@@ -107,10 +107,10 @@ async def events_until(receive: Receive, last: str, timeout: float = 5.0) -> lis
     return events
 
 
-async def take_result(token: str) -> dict[str, Any]:
+async def take_result(token: str, wait: float = 3.0) -> dict[str, Any]:
     """The body of GET /results/TOKEN: `{"found": True, "value": ...}` once something is stored
-    under TOKEN (taken out), waiting up to 3 s for it; `{"found": False}` if nothing came."""
-    for _ in range(60):
+    under TOKEN (taken out), waiting up to `wait` s for it; `{"found": False}` if nothing came."""
+    for _ in range(max(1, int(wait / 0.05))):
         if token in RESULTS:
             return {"found": True, "value": RESULTS.pop(token)}
         await asyncio.sleep(0.05)
@@ -123,5 +123,6 @@ def record_ws_disconnect(token: str, code: int, reason: str | None) -> None:
 
 
 async def results_view(scope: Scope, receive: Receive, send: Send) -> None:
-    """GET /results/TOKEN: what was stored under TOKEN (waits up to 3 s for it)."""
-    await send_json(send, await take_result(scope["path"].rsplit("/", 1)[-1]))
+    """GET /results/TOKEN[?wait=S]: what was stored under TOKEN (waits up to S s, default 3)."""
+    wait = float(query_param(scope, "wait", "3") or 3)
+    await send_json(send, await take_result(scope["path"].rsplit("/", 1)[-1], min(wait, 5.0)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import attacks
 import disconnect
 import lifespan_state
 import streaming
@@ -39,6 +40,7 @@ HTTP_ROUTES = {
     "/disconnect/after-response": disconnect.after_response,
     "/disconnect/wait": disconnect.wait,
     "/disconnect/send-after": disconnect.send_after,
+    "/big": attacks.big,
 }
 WS_ROUTES = {
     "/ws/echo": ws_behaviour.echo,
@@ -49,6 +51,7 @@ WS_ROUTES = {
     "/ws/close": ws_behaviour.close,
     "/ws/record": ws_behaviour.record,
     "/ws/send-after-close": ws_behaviour.send_after_close,
+    "/ws/never-accept": attacks.never_accept,
 }
 
 
@@ -71,6 +74,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             await echo(scope, receive, send)
         elif path.startswith("/status/"):
             await streaming.status(scope, receive, send)
+        elif path.startswith(attacks.SMUGGLED_PREFIX):
+            await attacks.smuggled(scope, receive, send)
         elif path.startswith("/results/"):
             await results_view(scope, receive, send)
         elif path in HTTP_ROUTES:

@@ -76,3 +76,19 @@ def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "b.toml").write_text(check)
     with pytest.raises(SuiteError, match="already in"):
         load_checks(tmp_path)
+
+
+def test_top_level_params_are_merged_under_each_checks_own(tmp_path: Path) -> None:
+    path = tmp_path / "x.toml"
+    path.write_text(
+        'group = "robustness"\nkind = "probe"\nlevel = "MUST"\n'
+        "[params]\nwindow_s = 15.0\nservers = { a = { timeouts = { body = 2 } } }\n"
+        '[[check]]\nid = "x"\ntitle = "t"\nspec = "s"\nprobe = "p"\n'
+        'params = { window_s = 3.0, attack = "y" }\n'
+    )
+    (check,) = load_file(path)
+    assert check.params == {
+        "window_s": 3.0,
+        "attack": "y",
+        "servers": {"a": {"timeouts": {"body": 2}}},
+    }

@@ -64,9 +64,11 @@ class ProbeContext:
             self.targets[target], options or ServerOptions(), log, ready_timeout=self.launch_timeout
         )
 
-    def stored(self, token: str) -> tuple[Any, str]:
-        """What the probe app stored under `token` (None if nothing), and the evidence."""
-        ex = self.raw(request_bytes("GET", f"/results/{token}", self.hostport), timeout=5.0)
+    def stored(self, token: str, wait: float | None = None) -> tuple[Any, str]:
+        """What the probe app stored under `token` (None if nothing), and the evidence; the
+        app waits up to `wait` s for it (its default, 3 s, when None)."""
+        target = f"/results/{token}" + ("" if wait is None else f"?wait={wait:g}")
+        ex = self.raw(request_bytes("GET", target, self.hostport), timeout=5.0)
         if not ex.responses:
             return None, f"results: {ex.summary()}"
         try:
@@ -127,8 +129,10 @@ def probe(
 
 def _load_all() -> None:
     from covetbench.conformance.probes import (  # noqa: F401
+        differential,
         http,
         lifespan,
+        robustness,
         rootpath,
         websocket,
     )
