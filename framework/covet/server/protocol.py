@@ -176,7 +176,11 @@ class HTTPProtocol(asyncio.Protocol, Connection):
                 pipeline = self._pipeline
                 room = self._max_pipeline - len(pipeline)
                 parsing = self._parsing
-                if room <= 0 or (parsing is not None and len(parsing.body) > HIGH_WATER_BODY):
+                if (
+                    room <= 0
+                    or (parsing is not None and len(parsing.body) > HIGH_WATER_BODY)
+                    or (parsing is None and self.draining)
+                ):
                     self._held = data[pos:] if pos else data
                     self.flow.pause_reading()
                     return
