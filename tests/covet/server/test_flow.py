@@ -150,6 +150,8 @@ def test_stalled_body_gets_408_after_timeout_body(make_conn: ConnFactory) -> Non
         assert conn.transport.take().startswith(b"HTTP/1.1 408 ") and conn.transport.closed
         assert conn.state.in_flight == 0
 
+    run(main())
+
 
 def test_early_answer_with_body_never_sent_times_out(make_conn: ConnFactory) -> None:
     async def main() -> None:
