@@ -254,7 +254,7 @@ class RequestCycle:
 
     def _write_body(self, body: bytes, more: bool) -> None:
         head = self._head
-        if body and self._no_body and self.status in _NO_BODY:
+        if self._no_body and body and self.status in _NO_BODY:
             raise RuntimeError(f"a body in a {self.status} response")
         if head:
             if self.expect_continue:

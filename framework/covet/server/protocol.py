@@ -147,10 +147,6 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             scope, tail = self._upgrade
             self._upgrade = (scope, tail + data)
             return
-        if self._held:
-            # Reading was paused but the transport delivered one more read: keep the order.
-            self._held += data
-            return
         if len(data) <= _MIN_SLICE and not self.flow.read_paused:
             try:
                 self.parser.feed(data)
@@ -158,6 +154,11 @@ class HTTPProtocol(asyncio.Protocol, Connection):
                 self._on_parse_error(exc)
             except UpgradeRequested as exc:
                 self._on_upgrade(exc.tail)
+            return
+        if self._held:
+            # Reading was paused but the transport delivered one more read: keep the order.
+            # (Bytes are only ever held while reading is paused.)
+            self._held += data
             return
         self._feed(data)
 
@@ -350,7 +351,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             # The cycle's last write waited for the transport to drain, so starting the next
             # request here never piles a response on a full write buffer.
             self._run(pipeline.popleft())
-            if len(pipeline) < self._max_pipeline // 2:
+            if self.flow.read_paused and len(pipeline) < self._max_pipeline // 2:
                 self.resume_reading()
             return
         self._flush()
@@ -366,7 +367,8 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         else:
             # Answered before its body arrived: the rest of the body is still owed, on a clock.
             self.deadline = self.state.now + self._timeout_body
-        self.resume_reading()
+        if self.flow.read_paused:
+            self.resume_reading()
 
     def _close(self) -> None:
         if not self._closed:
