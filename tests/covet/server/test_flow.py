@@ -308,3 +308,15 @@ def test_head_response_body_is_still_dropped(make_conn: ConnFactory) -> None:
         assert out.startswith(b"HTTP/1.1 200 ") and out.endswith(b"content-length: 100000\r\n\r\n")
 
     run(main())
+
+
+def test_batched_pipelined_answers_are_written_once(make_conn: ConnFactory) -> None:
+    async def main() -> None:
+        conn = make_conn(echo_app)
+        conn.feed(b"".join(get(f"/{i}") for i in range(100)))
+        await conn.settle(1000)
+        data = conn.transport.take()
+        bodies = [part.rsplit(b"\r\n\r\n", 1)[1] for part in data.split(b"HTTP/1.1 200 OK")[1:]]
+        assert bodies == [b"GET /%d " % i for i in range(100)]
+
+    run(main())
