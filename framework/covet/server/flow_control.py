@@ -2,7 +2,9 @@
 
 Reading pauses while the app lags behind the request body (or pipelined requests pile up) and
 resumes when it catches up; the app's send() waits while the transport's write buffer is above
-its high-water mark (the transport calls `pause_writing`/`resume_writing`).
+its high-water mark (the transport calls `pause_writing`/`resume_writing`), on every body message
+including the last. When reading may resume is the connection's decision
+(`HTTPProtocol.resume_reading`); this object only remembers the transport's state.
 """
 
 from __future__ import annotations

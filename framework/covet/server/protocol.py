@@ -206,30 +206,36 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         transport drains. While a body is expected, this is where the client's body deadline
         starts: the time the server waits is the app's, the time after it asks is the client's.
         """
-        flow = self.flow
+        if self._held:
+            if self._backed_up():
+                return
+            held = self._held
+            self._held = b""
+            self._feed(held)
+            if self._held:
+                return
+        if self._backed_up():
+            return
+        parsing = self._parsing
+        if parsing is not None and (self._cycle is None or self._cycle is parsing):
+            self.deadline = self.state.now + self._timeout_body
+        self.flow.resume_reading()
+
+    def _backed_up(self) -> bool:
+        """Whether reading must stay paused: closed, an error or upgrade pending, the write
+        buffer full, the pipeline full, an unread body over its mark, or shutting down."""
         if (
             self._closed
-            or flow.write_paused
+            or self.flow.write_paused
             or self._pending_error is not None
             or self._upgrade is not None
             or len(self._pipeline) >= self._max_pipeline
         ):
-            return
+            return True
         parsing = self._parsing
-        if parsing is not None:
-            if len(parsing.body) > HIGH_WATER_BODY:
-                return
-            if self._cycle is None or self._cycle is parsing:
-                self.deadline = self.state.now + self._timeout_body
-        elif self.draining:
-            return  # no new requests while shutting down
-        held = self._held
-        if held:
-            self._held = b""
-            self._feed(held)
-            if self._held or self._closed:
-                return
-        flow.resume_reading()
+        if parsing is None:
+            return self.draining  # no new requests while shutting down
+        return len(parsing.body) > HIGH_WATER_BODY
 
     # parser callbacks
 
