@@ -22,7 +22,13 @@ from urllib.parse import unquote
 
 from covet.server.cycle import RequestCycle, error_response
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
-from covet.server.flow_control import HIGH_WATER_BODY, FlowControl
+from covet.server.flow_control import (
+    FEED_WHOLE,
+    HIGH_WATER_BODY,
+    WBUF_LIMIT,
+    FlowControl,
+    feed_slice,
+)
 from covet.server.parsers.base import Headers, RequestInfo
 from covet.server.state import Connection, ServerState
 from covet.server.types import Receive, Scope, Send
@@ -31,17 +37,6 @@ logger = logging.getLogger("covet.server")
 
 ASGI_HTTP = {"version": "3.0", "spec_version": "2.4"}
 _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
-# The shortest request a parser accepts ("A / HTTP/1.0\r\n\r\n"): a slice of room * 16 bytes
-# completes at most `room` requests.
-_MIN_REQUEST = 16
-# Reads this small are fed whole (the common case); larger ones go in slices. One slice of this
-# size holds at most 64 requests past `max_pipeline`.
-_MIN_SLICE = 1024
-# Chunked bodies have no known end, so they are fed in slices of this size (at most ~1,000
-# requests, under 1 MB of queued cycles, past `max_pipeline` when one ends inside a slice).
-_CHUNKED_SLICE = 16 * 1024
-# Small pipelined responses are batched into one write, up to this many bytes.
-_WBUF_LIMIT = 64 * 1024
 
 
 def _address(info: Any) -> tuple[str, int] | None:
@@ -147,7 +142,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             scope, tail = self._upgrade
             self._upgrade = (scope, tail + data)
             return
-        if len(data) <= _MIN_SLICE and not self.flow.read_paused:
+        if len(data) <= FEED_WHOLE and not self.flow.read_paused:
             try:
                 self.parser.feed(data)
             except HTTPParseError as exc:
@@ -166,8 +161,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         """Feed `data` in slices; hold back the rest as soon as the connection is backed up.
 
         A parser cannot stop in the middle of a buffer (llhttp runs every request it is given),
-        so the slices are sized to what may still be queued: `room * _MIN_REQUEST` bytes complete
-        at most `room` requests, and the rest of a known-length body goes in one piece.
+        so the slices are sized to what may still be queued (`feed_slice`).
         """
         pos = 0
         end = len(data)
@@ -185,9 +179,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
                     self._held = data[pos:] if pos else data
                     self.flow.pause_reading()
                     return
-                size = max(room * _MIN_REQUEST, _MIN_SLICE)
-                if parsing is not None:
-                    size = _CHUNKED_SLICE if self._body_left < 0 else size + self._body_left
+                size = feed_slice(room, None if parsing is None else self._body_left)
                 if pos == 0 and size >= end:
                     chunk = data
                 else:
@@ -329,7 +321,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         if self._pipeline and not self._closed:
             self._wbuf.append(data)
             self._wbuf_size += len(data)
-            if len(self._wbuf) < 32 and self._wbuf_size < _WBUF_LIMIT:
+            if len(self._wbuf) < 32 and self._wbuf_size < WBUF_LIMIT:
                 return
             data = b""
         self.write(data)
