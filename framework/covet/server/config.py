@@ -52,6 +52,9 @@ class ServerConfig:
     root_path: str = _opt("", "ASGI root_path (mount point behind a proxy)")
     timeout_keep_alive: float = _opt(5.0, "seconds an idle keep-alive connection stays open")
     timeout_header: float = _opt(10.0, "seconds a client has to send a complete request head")
+    timeout_body: float = _opt(
+        30.0, "seconds a request body may go without a byte while the server waits for it"
+    )
     timeout_graceful_shutdown: float = _opt(30.0, "seconds in-flight requests get on shutdown")
     limit_concurrency: int | None = _opt(None, "answer 503 above this many connections/requests")
     max_body: int = _opt(16 * 1024 * 1024, "largest request body in bytes (413 above)")
@@ -80,7 +83,8 @@ class ServerConfig:
         for name in (*positive, "ws_max_size", "backlog"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
-        for name in ("timeout_keep_alive", "timeout_header", "timeout_graceful_shutdown"):
+        timeouts = ("timeout_keep_alive", "timeout_header", "timeout_body")
+        for name in (*timeouts, "timeout_graceful_shutdown"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
         for name in ("timeout_ws_handshake", "ws_ping_interval", "ws_ping_timeout"):

@@ -3,14 +3,22 @@
 The connection protocol creates a `RequestCycle` when a parser reports a request head, feeds it
 body chunks, and runs `run_asgi(app)` as a task. The cycle owns response framing: it adds
 `content-length` when the whole body arrives in one `send`, falls back to chunked encoding
-(close-delimited on HTTP/1.0) when the app streams without a length, drops the body of HEAD,
-1xx, 204 and 304 responses, and writes head and body in one `transport.write` when it can.
+(close-delimited on HTTP/1.0) when the app streams without a length, drops the body of HEAD
+responses, and writes head and body in one `transport.write` when it can. Every `send` of a
+body, the last one included, waits while the transport's write buffer is full: the response is
+complete (and the next pipelined request starts) only once the transport has taken it.
+
+Response headers are checked as h11 checks them: names are tokens, values hold no control
+characters, duplicate Content-Length headers agree, and 1xx/204 responses carry no
+Content-Length and 1xx/204/304 no body. A violation is an app error: a 500 if nothing was
+written yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +39,13 @@ STATUS_LINES: dict[int, bytes] = {
 _NO_BODY = frozenset((*range(100, 200), 204, 304))
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _DISCONNECT: dict[str, Any] = {"type": "http.disconnect"}
+# The serialized header block: token names, values free of CTLs (HTAB and obs-text allowed).
+# One C-level pass; no backtracking since neither class holds what follows it.
+_HEADER_BLOCK = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+: [^\x00-\x08\x0a-\x1f\x7f]*\r\n)*")
+# Header blocks already found valid: apps send the same few blocks again and again, and a set
+# lookup costs a fraction of the regex. Bounded; past the bound every block is matched.
+_VALID_BLOCKS: set[bytes] = set()
+_VALID_BLOCKS_MAX = 512
 
 
 def status_line(status: int) -> bytes:
@@ -143,8 +158,10 @@ class RequestCycle:
 
     def _abort(self) -> None:
         self.keep_alive = False
-        if not self.response_started and not self.disconnected:
+        if (not self.response_started or self._head) and not self.disconnected:
+            # Nothing written yet (a head is only written with the first body): answer 500.
             self.response_started = True
+            self._head = b""
             self.protocol.write(error_response(500, self.protocol.state.default_headers))
         self._finish()
 
@@ -162,9 +179,9 @@ class RequestCycle:
                 if not self.more_body:
                     self.read_done = True
                     return {"type": "http.request", "body": body, "more_body": False}
-                self.protocol.flow.resume_reading()
+                self.protocol.resume_reading()
                 return {"type": "http.request", "body": body, "more_body": True}
-            self.protocol.flow.resume_reading()
+            self.protocol.resume_reading()
             waiter = self.waiter = asyncio.get_running_loop().create_future()
             await waiter
 
@@ -178,12 +195,13 @@ class RequestCycle:
             body = message.get("body", b"")
             more = message.get("more_body", False)
             self._write_body(body, more)
-            if more:
-                flow = self.protocol.flow
-                if flow.write_paused:
-                    await flow.drain()
-                    if self.disconnected:
-                        raise ClientDisconnected("client disconnected")
+            flow = self.protocol.flow
+            if flow.write_paused:
+                await flow.drain()
+                if more and self.disconnected:
+                    raise ClientDisconnected("client disconnected")
+            if not more:
+                self._finish()
             return
         if mtype == "http.response.start" and not self.response_started:
             if self.disconnected:
@@ -205,6 +223,10 @@ class RequestCycle:
             if lname == b"content-length":
                 if not value.isdigit():
                     raise RuntimeError(f"invalid content-length header: {value!r}")
+                if self._length >= 0:
+                    if int(value) != self._length:
+                        raise RuntimeError("conflicting content-length headers")
+                    continue  # an identical duplicate: send it once
                 self._length = int(value)
             elif lname == b"transfer-encoding":
                 continue  # the server owns framing
@@ -215,8 +237,16 @@ class RequestCycle:
             parts += (name, b": ", value, b"\r\n")
             count += 1
         block = b"".join(parts)
-        if block.count(b"\n") != count or block.count(b"\r") != count:
+        # The count catches a CRLF inside a value that forms a valid-looking line of its own.
+        if block.count(b"\n") != count:
             raise RuntimeError("invalid response header: CR or LF in a name or value")
+        if block not in _VALID_BLOCKS:
+            if _HEADER_BLOCK.fullmatch(block) is None:
+                raise RuntimeError("invalid response header: a name not a token, or a CTL")
+            if len(_VALID_BLOCKS) < _VALID_BLOCKS_MAX:
+                _VALID_BLOCKS.add(block)
+        if self._length >= 0 and (status < 200 or status == 204):
+            raise RuntimeError(f"content-length in a {status} response")
         self._head = status_line(status) + self.protocol.state.default_headers + block
         self.status = status
         self.response_started = True
@@ -225,8 +255,9 @@ class RequestCycle:
 
     def _write_body(self, body: bytes, more: bool) -> None:
         head = self._head
+        if self._no_body and body and self.status in _NO_BODY:
+            raise RuntimeError(f"a body in a {self.status} response")
         if head:
-            self._head = b""
             if self.expect_continue:
                 # The client waits for 100 Continue before sending a body nobody will read.
                 self.keep_alive = False
@@ -243,20 +274,22 @@ class RequestCycle:
             else:
                 head += b"transfer-encoding: chunked\r\n"
                 self._chunked = True
-            if not self.keep_alive or self.protocol.state.shutting_down:
+            protocol = self.protocol
+            if not self.keep_alive or (protocol.draining and not protocol.queued()):
                 self.keep_alive = False
                 head += b"connection: close\r\n\r\n"
             elif self.http10:
                 head += b"connection: keep-alive\r\n\r\n"
             else:
                 head += b"\r\n"
-            if self.protocol.access_log:
-                self._log_access()
             data = head if self._no_body else head + self._frame(body, more)
+            self._head = b""  # only now: an error above still leaves room for a 500
+            if protocol.access_log:
+                self._log_access()
             if more:
-                self.protocol.write(data)
+                protocol.write(data)
             else:
-                self.protocol.write_last(data)
+                protocol.write_last(data)
         elif body and not self._no_body:
             if more:
                 self.protocol.write(self._frame(body, more))
@@ -264,12 +297,10 @@ class RequestCycle:
                 self.protocol.write_last(self._frame(body, more))
         elif not more and self._chunked:
             self.protocol.write_last(b"0\r\n\r\n")
-        if not more:
-            if self._length > 0 and not self._no_body:
-                # Fewer bytes than the declared content-length: the framing is broken.
-                logger.error("response shorter than its content-length")
-                self.keep_alive = False
-            self._finish()
+        if not more and self._length > 0 and not self._no_body:
+            # Fewer bytes than the declared content-length: the framing is broken.
+            logger.error("response shorter than its content-length")
+            self.keep_alive = False
 
     def _frame(self, body: bytes, more: bool) -> bytes:
         if self._chunked:
@@ -285,6 +316,7 @@ class RequestCycle:
 
     def _finish(self) -> None:
         self.response_complete = True
+        self.body = b""  # unread body bytes are never delivered now
         self._wake()
         self.protocol.on_response_complete(self)
 

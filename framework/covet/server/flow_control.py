@@ -2,7 +2,9 @@
 
 Reading pauses while the app lags behind the request body (or pipelined requests pile up) and
 resumes when it catches up; the app's send() waits while the transport's write buffer is above
-its high-water mark (the transport calls `pause_writing`/`resume_writing`).
+its high-water mark (the transport calls `pause_writing`/`resume_writing`), on every body message
+including the last. When reading may resume is the connection's decision
+(`HTTPProtocol.resume_reading`); this object only remembers the transport's state.
 """
 
 from __future__ import annotations
@@ -10,6 +12,32 @@ from __future__ import annotations
 import asyncio
 
 HIGH_WATER_BODY = 64 * 1024
+# The shortest request a parser accepts ("A / HTTP/1.0\r\n\r\n"): `room * 16` bytes complete
+# at most `room` requests.
+MIN_REQUEST = 16
+# Reads this small are fed whole (the common case). A slice this size completes at most 64
+# requests past `max_pipeline`.
+FEED_WHOLE = 1024
+# A chunked body has no known end, so it goes in slices this size: when one ends inside a slice,
+# at most ~1,000 requests (under 1 MB of queued cycles) pass `max_pipeline`.
+CHUNKED_SLICE = 16 * 1024
+# Small pipelined responses are batched into one write, up to this many bytes.
+WBUF_LIMIT = 64 * 1024
+
+
+def feed_slice(room: int, body_left: int | None) -> int:
+    """Bytes the parser may take at once so that about `room` more requests get queued at most.
+
+    `body_left` is None between requests, -1 inside a chunked body, else the body bytes still to
+    come (fed in one piece: they cannot start a request).
+
+        >>> feed_slice(64, None), feed_slice(2, None), feed_slice(64, 10_000)
+        (1024, 1024, 11024)
+    """
+    size = max(room * MIN_REQUEST, FEED_WHOLE)
+    if body_left is None:
+        return size
+    return CHUNKED_SLICE if body_left < 0 else size + body_left
 
 
 class FlowControl:

@@ -3,7 +3,13 @@
 It feeds received bytes to the configured parser, turns each request head into an ASGI scope
 and a `RequestCycle`, runs cycles one at a time in arrival order (pipelining), answers framing
 errors with 4xx/5xx and closes, hands WebSocket upgrades to `WebSocketProtocol`, and tracks the
-header and keep-alive deadlines that the server's once-a-second ticker enforces.
+header, body and keep-alive deadlines that the server's once-a-second ticker enforces.
+
+Memory per connection stays bounded whatever the client does: a response's last write waits for
+the transport to drain like every other write, the next pipelined request starts only then, and
+bytes are fed to the parser in slices, so one large read cannot queue more than about
+`max_pipeline` requests; what cannot be parsed yet is held (reading paused) until the queue
+shrinks or the app reads the body it has.
 """
 
 from __future__ import annotations
@@ -16,7 +22,13 @@ from urllib.parse import unquote
 
 from covet.server.cycle import RequestCycle, error_response
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
-from covet.server.flow_control import HIGH_WATER_BODY, FlowControl
+from covet.server.flow_control import (
+    FEED_WHOLE,
+    HIGH_WATER_BODY,
+    WBUF_LIMIT,
+    FlowControl,
+    feed_slice,
+)
 from covet.server.parsers.base import Headers, RequestInfo
 from covet.server.state import Connection, ServerState
 from covet.server.types import Receive, Scope, Send
@@ -79,8 +91,15 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self._ws_scope: Scope | None = None
         self._closed = False
         self._wbuf: list[bytes] = []
-        self._root_path = state.config.root_path
-        self._limit = state.config.limit_concurrency
+        self._wbuf_size = 0
+        self._held = b""  # received bytes not fed to the parser yet (reading is paused)
+        self._body_left = 0  # body bytes still to come for `_parsing`; -1: chunked
+        self.draining = False  # shutting down: answer what was received, then close
+        config = state.config
+        self._root_path = config.root_path
+        self._limit = config.limit_concurrency
+        self._max_pipeline = config.max_pipeline
+        self._timeout_body = config.timeout_body
 
     # asyncio.Protocol
 
@@ -101,6 +120,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         for pending in self._pipeline:
             pending.on_disconnect()
         self._pipeline.clear()
+        self._held = b""
         self.flow.resume_writing()
 
     def eof_received(self) -> bool | None:
@@ -111,6 +131,8 @@ class HTTPProtocol(asyncio.Protocol, Connection):
 
     def resume_writing(self) -> None:
         self.flow.resume_writing()
+        if self.flow.read_paused:
+            self.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         if self._idle:
@@ -120,12 +142,92 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             scope, tail = self._upgrade
             self._upgrade = (scope, tail + data)
             return
+        if len(data) <= FEED_WHOLE and not self.flow.read_paused:
+            try:
+                self.parser.feed(data)
+            except HTTPParseError as exc:
+                self._on_parse_error(exc)
+            except UpgradeRequested as exc:
+                self._on_upgrade(exc.tail)
+            return
+        if self._held:
+            # Reading was paused but the transport delivered one more read: keep the order.
+            # (Bytes are only ever held while reading is paused.)
+            self._held += data
+            return
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        """Feed `data` in slices; hold back the rest as soon as the connection is backed up.
+
+        A parser cannot stop in the middle of a buffer (llhttp runs every request it is given),
+        so the slices are sized to what may still be queued (`feed_slice`).
+        """
+        pos = 0
+        end = len(data)
+        parser = self.parser
         try:
-            self.parser.feed(data)
+            while pos < end:
+                pipeline = self._pipeline
+                room = self._max_pipeline - len(pipeline)
+                parsing = self._parsing
+                if (
+                    room <= 0
+                    or (parsing is not None and len(parsing.body) > HIGH_WATER_BODY)
+                    or (parsing is None and self.draining)
+                ):
+                    self._held = data[pos:] if pos else data
+                    self.flow.pause_reading()
+                    return
+                size = feed_slice(room, None if parsing is None else self._body_left)
+                if pos == 0 and size >= end:
+                    chunk = data
+                else:
+                    chunk = data[pos : pos + size]
+                pos += len(chunk)
+                parser.feed(chunk)
         except HTTPParseError as exc:
             self._on_parse_error(exc)
         except UpgradeRequested as exc:
-            self._on_upgrade(exc.tail)
+            self._on_upgrade(exc.tail + data[pos:])
+
+    def resume_reading(self) -> None:
+        """Read again (parsing held bytes first) unless something still holds reading back.
+
+        Called when the app wants more of its body, when a queued request starts and when the
+        transport drains. While a body is expected, this is where the client's body deadline
+        starts: the time the server waits is the app's, the time after it asks is the client's.
+        """
+        if self._held:
+            if self._backed_up():
+                return
+            held = self._held
+            self._held = b""
+            self._feed(held)
+            if self._held:
+                return
+        if self._backed_up():
+            return
+        parsing = self._parsing
+        if parsing is not None and (self._cycle is None or self._cycle is parsing):
+            self.deadline = self.state.now + self._timeout_body
+        self.flow.resume_reading()
+
+    def _backed_up(self) -> bool:
+        """Whether reading must stay paused: closed, an error or upgrade pending, the write
+        buffer full, the pipeline full, an unread body over its mark, or shutting down."""
+        if (
+            self._closed
+            or self.flow.write_paused
+            or self._pending_error is not None
+            or self._upgrade is not None
+            or len(self._pipeline) >= self._max_pipeline
+        ):
+            return True
+        parsing = self._parsing
+        if parsing is None:
+            return self.draining  # no new requests while shutting down
+        return len(parsing.body) > HIGH_WATER_BODY
 
     # parser callbacks
 
@@ -133,6 +235,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self, method: bytes, target: bytes, http_version: str, headers: Headers, info: RequestInfo
     ) -> None:
         self.deadline = 0.0
+        self._body_left = -1 if info.chunked else info.content_length
         if target[0] == 47 and b"?" not in target:  # "/...": the common case
             raw_path, query = target, b""
         else:
@@ -170,15 +273,26 @@ class HTTPProtocol(asyncio.Protocol, Connection):
     def on_body(self, data: bytes) -> None:
         cycle = self._parsing
         if cycle is not None:
+            if self._body_left > 0:
+                self._body_left -= len(data)
             cycle.on_body(data)
             if len(cycle.body) > HIGH_WATER_BODY:
                 self.flow.pause_reading()
+                self.deadline = 0.0  # the app is behind: not the client's time
+            elif self._cycle is None or self._cycle is cycle:
+                self.deadline = self.state.now + self._timeout_body
 
     def on_message_complete(self) -> None:
         cycle = self._parsing
         if cycle is not None:
             self._parsing = None
             cycle.on_message_complete()
+            if not cycle.response_complete:
+                self.deadline = 0.0  # the app's turn
+            elif self._cycle is None:
+                # Answered before its body ended; the body is in, the connection idles.
+                self._idle = True
+                self.deadline = self.state.now + self.state.config.timeout_keep_alive
 
     # cycles
 
@@ -199,15 +313,22 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             if self._wbuf:
                 data = b"".join(self._wbuf) + data
                 self._wbuf.clear()
+                self._wbuf_size = 0
             self.transport.write(data)
 
     def write_last(self, data: bytes) -> None:
         """Write the end of a response; while pipelined requests wait, batch it with theirs."""
         if self._pipeline and not self._closed:
             self._wbuf.append(data)
-            if len(self._wbuf) < 32:
+            self._wbuf_size += len(data)
+            if len(self._wbuf) < 32 and self._wbuf_size < WBUF_LIMIT:
                 return
+            data = b""
         self.write(data)
+
+    def queued(self) -> int:
+        """How many received requests wait behind the one being answered."""
+        return len(self._pipeline)
 
     def _flush(self) -> None:
         if self._wbuf:
@@ -220,13 +341,16 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self._cycle = None
         if self._closed:
             return
-        if not cycle.keep_alive or self.state.shutting_down:
+        pipeline = self._pipeline
+        if not cycle.keep_alive or (self.draining and not pipeline):
             self._close()
             return
-        if self._pipeline:
-            self._run(self._pipeline.popleft())
-            if len(self._pipeline) < self.state.config.max_pipeline // 2:
-                self.flow.resume_reading()
+        if pipeline:
+            # The cycle's last write waited for the transport to drain, so starting the next
+            # request here never piles a response on a full write buffer.
+            self._run(pipeline.popleft())
+            if self.flow.read_paused and len(pipeline) < self._max_pipeline // 2:
+                self.resume_reading()
             return
         self._flush()
         if self._pending_error is not None:
@@ -235,10 +359,14 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         if self._upgrade is not None:
             self._start_websocket()
             return
-        self.flow.resume_reading()
         if self._parsing is None:
             self._idle = True
             self.deadline = self.state.now + self.state.config.timeout_keep_alive
+        else:
+            # Answered before its body arrived: the rest of the body is still owed, on a clock.
+            self.deadline = self.state.now + self._timeout_body
+        if self.flow.read_paused:
+            self.resume_reading()
 
     def _close(self) -> None:
         if not self._closed:
@@ -280,19 +408,39 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             self._close()
 
     def on_timeout(self) -> None:
+        """A deadline passed: a stalled head or body gets 408 (if nothing was answered), then close.
+
+        An idle keep-alive connection, or a body still owed after its answer, closes silently.
+        """
         self.deadline = 0.0
-        if self._cycle is None and not self._idle and not self._closed:
-            self.write(error_response(408, self.state.default_headers))
+        if self._closed:
+            return
+        cycle = self._cycle
+        parsing = self._parsing
+        if not self._idle and (parsing is None or not parsing.response_complete):
+            if cycle is None:
+                self.write(error_response(408, self.state.default_headers))
+            elif cycle is parsing and not cycle.response_started:
+                cycle.response_started = True  # the 408 is its answer
+                self.write(error_response(408, self.state.default_headers))
+        if cycle is not None:
+            cycle.on_disconnect()
         self._close()
 
     def shutdown(self) -> None:
-        """Close when idle, otherwise after the response in progress (no more pipelining)."""
-        self._pipeline.clear()
-        self._flush()
+        """Stop reading; answer the requests already received, the last with `close`; close.
+
+        Queued pipelined requests are answered in order rather than dropped: the client has no
+        way to tell which of them ran. Bytes not parsed yet are dropped unanswered, which the
+        `connection: close` on the last answer tells the client.
+        """
+        self.draining = True
+        self._held = b""
+        self.flow.pause_reading()
         cycle = self._cycle
-        if cycle is None or cycle.response_complete:
+        if cycle is None:
             self._close()
-        else:
+        elif not self._pipeline:
             cycle.keep_alive = False
 
     def abort(self) -> None:

@@ -83,12 +83,16 @@ class Supervisor:
     def _reap_and_restart(self) -> None:
         now = time.monotonic()
         for pid, started in list(self.workers.items()):
-            with contextlib.suppress(ChildProcessError):
+            try:
                 done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                # ECHILD: already reaped elsewhere, so it is gone and its status lost.
+                code = -1
+            else:
                 if not done:
                     continue
+                code = os.waitstatus_to_exitcode(status)
             del self.workers[pid]
-            code = os.waitstatus_to_exitcode(status) if done else -1
             logger.warning("worker %d died (exit %d); restarting", pid, code)
             # A worker dying at once would otherwise be restarted in a tight loop.
             self._backoff = min(self._backoff * 2 or 0.1, 5.0) if now - started < 1 else 0.0

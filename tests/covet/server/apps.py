@@ -42,6 +42,31 @@ async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+BIG = b"x" * 100_000
+
+
+async def flow_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """`/echo` reads the whole body and echoes it, `/big` is 100 KB, anything else is a 404
+    answered without reading the body (the early answer that leaves a body owed)."""
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    if path == "/echo":
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        status = 200
+    elif path == "/big":
+        body, status = BIG, 200
+    else:
+        body, status = b"not found", 404
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _starlette_app() -> object:
     from starlette.applications import Starlette
     from starlette.requests import Request

@@ -21,6 +21,7 @@ CONTRACT_FLAGS = [
     "--root-path",
     "--timeout-keep-alive",
     "--timeout-header",
+    "--timeout-body",
     "--limit-concurrency",
     "--max-body",
     "--max-header-size",
