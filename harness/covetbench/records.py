@@ -14,7 +14,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-#: Validity flags a trial can carry (see `covetbench.validity`). The report explains each.
+#: Validity flags a trial can carry (see `covetbench.run.validity`). The report explains each.
 FLAG_GENERATOR_BOUND = "generator_bound"
 FLAG_SERVER_UNSATURATED = "server_unsaturated"
 FLAG_LITTLES_LAW_MISMATCH = "littles_law_mismatch"

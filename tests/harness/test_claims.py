@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims import (
+from covetbench.claims.judges import (
     INCONCLUSIVE,
     REFUTED,
     VALIDATED,
@@ -26,7 +26,7 @@ from covetbench.claims import (
 from covetbench.commands import claims as claims_cmd
 from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord
-from covetbench.results import ResultsWriter, collect_meta
+from covetbench.results.store import ResultsWriter, collect_meta
 from tests.harness.factories import make_trial
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from covetbench import cli
 from covetbench.load import LOAD_DRIVERS, WrkDriver
-from covetbench.results import load_results
+from covetbench.results.store import load_results
 
 
 def test_every_command_is_listed(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from covetbench.claims import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
-from covetbench.conformance.rawclient import RawExchange, RawResponse
+from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
 from covetbench.exceptions import UsageError
-from covetbench.fuzz import (
+from covetbench.net.rawclient import RawExchange, RawResponse
+from covetbench.robustness.fuzz import (
     FUZZ_JSON,
     MUTATORS,
     FuzzConfig,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from covetbench.commands import gate as gate_cmd
-from covetbench.gate import (
+from covetbench.gate.compare import (
     IMPROVEMENT,
     REGRESSION,
     UNCHANGED,
@@ -21,7 +21,7 @@ from covetbench.gate import (
     trials_needed,
 )
 from covetbench.records import TrialRecord
-from covetbench.results import ResultsWriter, collect_meta
+from covetbench.results.store import ResultsWriter, collect_meta
 from tests.harness.factories import make_trial
 
 KEY = ("covet", "uvicorn", "json", "wrk", 64)
@@ -258,9 +258,9 @@ def test_exit_2_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_split_ab_renames_twins_and_summarizes(tmp_path: Path) -> None:
-    from covetbench.gate_ab import split_ab
     from covetbench.records import FailureRecord, VerifyRecord
-    from covetbench.results import load_results, write_results
+    from covetbench.results.store import load_results, write_results
+    from covetbench.run.ab import split_ab
 
     meta = collect_meta("test", None, cwd=tmp_path)
     writer = ResultsWriter(tmp_path / "ab", meta)
@@ -291,7 +291,7 @@ def test_split_ab_renames_twins_and_summarizes(tmp_path: Path) -> None:
 def test_baseline_checkout_links_rev_code_and_cleans_up() -> None:
     from covetbench.apps import scenarios_dir
     from covetbench.exceptions import UsageError
-    from covetbench.gate_ab import baseline_checkout
+    from covetbench.run.ab import baseline_checkout
 
     repo = scenarios_dir().parent
     with baseline_checkout(repo, "HEAD") as path:

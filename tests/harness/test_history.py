@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from covetbench.history import append_run, history_path, load_history, record_run, trend_series
 from covetbench.report import charts
 from covetbench.report.render import render_report
+from covetbench.results.history import (
+    append_run,
+    history_path,
+    load_history,
+    record_run,
+    trend_series,
+)
 
 
 def _results(commit: str, rps: float, app: str = "covet<b>") -> dict[str, Any]:

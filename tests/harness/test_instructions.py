@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from covetbench.cli import main
-from covetbench.instructions import (
+from covetbench.gate.instructions.measure import (
     EXIT_DATA_ERROR,
     EXIT_PASS,
     EXIT_REGRESSION,

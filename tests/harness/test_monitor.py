@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from covetbench.monitor import (
+from covetbench.run.monitor import (
     CoreTimes,
     MonitorSample,
     TrialMonitor,

@@ -15,7 +15,7 @@ from covetbench.records import (
     TrialRecord,
     VerifyRecord,
 )
-from covetbench.results import (
+from covetbench.results.store import (
     ResultsWriter,
     collect_meta,
     load_results,

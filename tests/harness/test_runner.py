@@ -13,11 +13,11 @@ import pytest
 
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE
-from covetbench.results import load_results
-from covetbench.runner import Runner, RunOptions, generator_cores
-from covetbench.schedule import build_plan
+from covetbench.results.store import load_results
+from covetbench.run.runner import Runner, RunOptions, generator_cores
+from covetbench.run.schedule import build_plan
+from covetbench.run.suite import Suite, SuiteEntry
 from covetbench.servers import SERVERS, AppTarget
-from covetbench.suite import Suite, SuiteEntry
 from tests.harness.conftest import ArgvServer, BurnCpu, MakeApp
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
+from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
 from covetbench.exceptions import UnknownNameError, UsageError
-from covetbench.soak import SOAK_JSON, SoakConfig, run_soak, tree_rss_bytes
+from covetbench.robustness.soak import SOAK_JSON, SoakConfig, run_soak, tree_rss_bytes
 
 _LEAKY_APP = """\
 _KEPT = []

@@ -10,9 +10,7 @@ import pytest
 from covetbench.apps import builtin_apps
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
 from covetbench.load import loadgen_names
-from covetbench.scenarios import scenario_names
-from covetbench.servers import server_names
-from covetbench.suite import (
+from covetbench.run.suite import (
     SuiteOverrides,
     apply_overrides,
     check_names,
@@ -20,6 +18,8 @@ from covetbench.suite import (
     load_suite,
     suite_names,
 )
+from covetbench.scenarios import scenario_names
+from covetbench.servers import server_names
 
 WriteSuite = Callable[[str], Path]
 

@@ -16,7 +16,7 @@ from covetbench.records import (
     LatencyMs,
     LoadResult,
 )
-from covetbench.validity import error_rate, findings, judge, littles_law_concurrency
+from covetbench.run.validity import error_rate, findings, judge, littles_law_concurrency
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims import (
+from covetbench.claims.judges import (
     INCONCLUSIVE,
     REFUTED,
     VALIDATED,
@@ -29,7 +29,7 @@ from covetbench.claims import (
     write_claims,
 )
 from covetbench.exceptions import BenchError
-from covetbench.results import collect_meta
+from covetbench.results.store import collect_meta
 
 _STYLES = {VALIDATED: "green", REFUTED: "bold red", INCONCLUSIVE: "yellow"}
 
@@ -83,10 +83,10 @@ def _run_missing(specs: list[ClaimSpec], out: Path) -> Path:
     """Measure the uncovered throughput claims with the runner; return the run directory."""
     from rich.console import Console
 
-    from covetbench.console import RichObserver
-    from covetbench.runner import Runner, RunOptions
-    from covetbench.schedule import build_plan
-    from covetbench.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
+    from covetbench.run.progress import RichObserver
+    from covetbench.run.runner import Runner, RunOptions
+    from covetbench.run.schedule import build_plan
+    from covetbench.run.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
 
     apps = sorted({s.params["app"] for s in specs})
     scenarios = sorted({sc for s in specs for sc in s.params["scenarios"]})

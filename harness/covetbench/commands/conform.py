@@ -23,7 +23,7 @@ from covetbench.conformance.runner import (
     ConformConfig,
 )
 from covetbench.exceptions import UnknownNameError, UsageError
-from covetbench.suite import comma_list
+from covetbench.run.suite import comma_list
 
 _names = comma_list(str)
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from covetbench.commands._config import add_config_arguments, config_from_args
-from covetbench.fuzz import FUZZ_JSON, FuzzConfig, run_fuzz
+from covetbench.robustness.fuzz import FUZZ_JSON, FuzzConfig, run_fuzz
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,8 +5,8 @@
 
 Writes `gate.json` and `summary.md` into `--out` (default: the current run directory; with
 `--ab`, the A/B directory holding `baseline/` and `current/`), prints a table. Exit 0 pass,
-1 regression, 2 usage or data error. The rule is in `covetbench.gate`, A/B in
-`covetbench.gate_ab`.
+1 regression, 2 usage or data error. The rule is in `covetbench.gate.compare`, A/B in
+`covetbench.run.ab`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from covetbench.exceptions import BenchError, ResultsError
-from covetbench.gate import (
+from covetbench.gate.compare import (
     EXIT_DATA_ERROR,
     IMPROVEMENT,
     REGRESSION,
@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "A and B trials on this machine",
     )
     ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
-    from covetbench.suite import SuiteOverrides
+    from covetbench.run.suite import SuiteOverrides
 
     for spec in dataclasses.fields(SuiteOverrides):
         ab.add_argument(
@@ -109,9 +109,9 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
 
 def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
     from covetbench.commands._common import parse_cpus
-    from covetbench.gate import trials_needed
-    from covetbench.gate_ab import AbRequest, run_ab
-    from covetbench.suite import SuiteOverrides
+    from covetbench.gate.compare import trials_needed
+    from covetbench.run.ab import AbRequest, run_ab
+    from covetbench.run.suite import SuiteOverrides
 
     overrides = {
         f.name: getattr(args, f.name)

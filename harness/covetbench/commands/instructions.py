@@ -7,7 +7,7 @@
 
 Writes `instructions.json` and `summary.md` into `--out`. Exit 0 pass (or nothing to compare
 with), 1 a target over `--threshold` % more instructions per request, 2 usage or data error
-(valgrind missing, nothing comparable). How counting works: `covetbench.instructions`.
+(valgrind missing, nothing comparable). How counting works: `covetbench.gate.instructions.measure`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.commands._common import add_app_option, extra_apps
 from covetbench.exceptions import BenchError, ResultsError, UsageError
-from covetbench.instructions import (
+from covetbench.gate.instructions.measure import (
     EXIT_DATA_ERROR,
     PARSERS,
     InstructionsConfig,
@@ -38,7 +38,7 @@ from covetbench.instructions import (
     valgrind_path,
     write_outputs,
 )
-from covetbench.results import git_info
+from covetbench.results.store import git_info
 
 
 def _default_kinds() -> str:
@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
 def _measure_rev(
     rev: str, targets: list[Any], config: InstructionsConfig
 ) -> tuple[dict[str, Any], str]:
-    from covetbench.gate_ab import baseline_checkout, resolve_rev
+    from covetbench.run.ab import baseline_checkout, resolve_rev
 
     repo = Path.cwd()
     sha = resolve_rev(repo, rev)

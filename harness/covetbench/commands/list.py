@@ -9,11 +9,11 @@ from rich.table import Table
 
 from covetbench.apps import builtin_apps
 from covetbench.load import LOAD_DRIVERS
-from covetbench.results import FRAMEWORK_DISTRIBUTIONS
+from covetbench.results.store import FRAMEWORK_DISTRIBUTIONS
+from covetbench.run.suite import find_suite, load_suite, suite_names
 from covetbench.scenarios import SCENARIOS
 from covetbench.servers import SERVERS
 from covetbench.servers.base import distribution_version
-from covetbench.suite import find_suite, load_suite, suite_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,21 +18,21 @@ from pathlib import Path
 from rich.console import Console
 
 from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
-from covetbench.console import RichObserver, summary_table
 from covetbench.exceptions import UsageError
 from covetbench.load import loadgen_names
-from covetbench.results import load_results
-from covetbench.runner import Runner, RunOptions
-from covetbench.scenarios import scenario_names
-from covetbench.schedule import build_plan
-from covetbench.servers import server_names
-from covetbench.suite import (
+from covetbench.results.store import load_results
+from covetbench.run.progress import RichObserver, summary_table
+from covetbench.run.runner import Runner, RunOptions
+from covetbench.run.schedule import build_plan
+from covetbench.run.suite import (
     SuiteOverrides,
     apply_overrides,
     check_names,
     find_suite,
     load_suite,
 )
+from covetbench.scenarios import scenario_names
+from covetbench.servers import server_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

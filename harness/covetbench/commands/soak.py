@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from covetbench.commands._config import add_config_arguments, config_from_args
-from covetbench.soak import SOAK_JSON, SoakConfig, run_soak
+from covetbench.robustness.soak import SOAK_JSON, SoakConfig, run_soak
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,15 +17,15 @@ from pathlib import Path
 from rich.console import Console
 
 from covetbench.commands._common import add_app_option, extra_apps
-from covetbench.console import verify_table
 from covetbench.exceptions import ServerStartError
 from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
-from covetbench.runner import signals_deferred, verify_pairs
+from covetbench.run.progress import verify_table
+from covetbench.run.runner import signals_deferred, verify_pairs
+from covetbench.run.schedule import Pair, build_plan
+from covetbench.run.suite import Suite, SuiteEntry, comma_list
 from covetbench.scenarios import scenario_names
-from covetbench.schedule import Pair, build_plan
 from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
-from covetbench.suite import Suite, SuiteEntry, comma_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

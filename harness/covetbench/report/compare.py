@@ -1,4 +1,4 @@
-"""Baseline comparison rows, always decided by the gate's rule (`covetbench.gate`).
+"""Baseline comparison rows, always decided by the gate's rule (`covetbench.gate.compare`).
 
 With `gate.json` in the directory the report shows the gate's own verdicts (it knows the
 threshold and alpha it ran with). With only `--baseline DIR`, the report asks the gate to compare
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from covetbench.exceptions import ResultsError
-from covetbench.gate import KEY_FIELDS, REGRESSION, GateConfig, compare_dirs
+from covetbench.gate.compare import KEY_FIELDS, REGRESSION, GateConfig, compare_dirs
 from covetbench.report.inputs import ReportInputs
 
 

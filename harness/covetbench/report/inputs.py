@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from covetbench.exceptions import ResultsError
 from covetbench.records import ConfigSummary, FailureRecord, TrialRecord, VerifyRecord
-from covetbench.results import RESULTS_JSON, load_results, trial_records
+from covetbench.results.store import RESULTS_JSON, load_results, trial_records
 from covetbench.stats import summarize
 
 CONFORMANCE_JSON = "conformance.json"

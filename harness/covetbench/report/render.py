@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covetbench.history import history_path, load_history, trend_series
 from covetbench.records import FLAG_DESCRIPTIONS
 from covetbench.report import charts, tables
 from covetbench.report.compare import BaselineView, baseline_view
@@ -34,7 +33,8 @@ from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
 from covetbench.report.views import claims_view, conformance_view, inline, text
-from covetbench.results import RESULTS_JSON, atomic_write, trials_to_csv
+from covetbench.results.history import history_path, load_history, trend_series
+from covetbench.results.store import RESULTS_JSON, atomic_write, trials_to_csv
 from covetbench.stats import group_by_key
 
 try:

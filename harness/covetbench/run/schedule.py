@@ -20,9 +20,9 @@ from covetbench.apps import resolve_apps
 from covetbench.exceptions import UsageError
 from covetbench.load import get_loadgen
 from covetbench.records import FailureRecord
+from covetbench.run.suite import Suite
 from covetbench.scenarios import ScenarioSpec, get_scenario
 from covetbench.servers import AppTarget, get_server
-from covetbench.suite import Suite
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ INTERFERENCE_LIMIT_PCT = 5.0
 
 
 class MonitorSampleLike(Protocol):
-    """What validity needs from `covetbench.monitor.MonitorSample` (CPU %: 100 = one core)."""
+    """What validity needs from `covetbench.run.monitor.MonitorSample` (CPU %: 100 = one core)."""
 
     @property
     def server_cpu_pct(self) -> float: ...

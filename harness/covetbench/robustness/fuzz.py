@@ -33,12 +33,12 @@ from typing import Any
 
 from covetbench.apps import builtin_apps, scenarios_dir
 from covetbench.conformance.model import escape
-from covetbench.conformance.rawclient import RawExchange, exchange
 from covetbench.exceptions import UsageError
-from covetbench.results import atomic_write, collect_meta, utc_now
-from covetbench.runner import LOCK_PATH, locked_server
+from covetbench.net.rawclient import RawExchange, exchange
+from covetbench.results.store import atomic_write, collect_meta, utc_now
+from covetbench.robustness.soak import probe, resolve_target
+from covetbench.run.runner import LOCK_PATH, locked_server
 from covetbench.servers import RunningServer, ServerAdapter
-from covetbench.soak import probe, resolve_target
 
 FUZZ_JSON = "fuzz.json"
 #: failing inputs kept in the record, and flagged ones per outcome class

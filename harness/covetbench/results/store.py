@@ -43,7 +43,7 @@ from covetbench.records import (
 
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
-SCHEMA_FILE = "results.schema.json"
+SCHEMA_FILE = "schema.json"
 
 #: Distributions whose versions `collect_meta` records, by role. Keys are the names the harness
 #: uses (server and app registries); values the distribution to ask importlib.metadata about.
@@ -113,7 +113,7 @@ def utc_now() -> str:
 @functools.cache
 def results_schema() -> dict[str, Any]:
     """The JSON Schema of `results.json`, shipped inside the package."""
-    text = resources.files("covetbench").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    text = resources.files("covetbench.results").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

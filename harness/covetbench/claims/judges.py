@@ -2,7 +2,7 @@
 
 Claims are data (`scenarios/claims.toml`, its header documents each kind); evidence comes only
 from records on disk (`results.json`, `conformance.json`, optional `fuzz.json` / `soak.json`) and
-from inspecting covet's code in a subprocess (`covetbench.claims_code`). The rules:
+from inspecting covet's code in a subprocess (`covetbench.claims.evidence`). The rules:
 
 - Missing evidence is INCONCLUSIVE with the reason and the command that would produce it, never
   VALIDATED.
@@ -37,10 +37,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from covetbench import claims_code
+from covetbench.claims import evidence as claims_code
 from covetbench.exceptions import ResultsError, SuiteError
 from covetbench.records import FLAG_ERRORS, FLAG_GENERATOR_BOUND, ConfigSummary
-from covetbench.results import atomic_write, load_results, trial_records, utc_now
+from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
 from covetbench.stats import group_by_key, median, summarize
 
 CLAIMS_JSON = "claims.json"

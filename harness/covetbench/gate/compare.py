@@ -48,7 +48,7 @@ from typing import Any
 
 from covetbench.exceptions import ResultsError
 from covetbench.records import FLAG_DESCRIPTIONS
-from covetbench.results import atomic_write, load_results, trial_records, utc_now
+from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
 from covetbench.stats import (
     Key,
     group_by_key,

@@ -44,12 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from covetbench import history, stats, validity
+from covetbench import stats
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
-from covetbench.results import ResultsWriter, collect_meta, utc_now
-from covetbench.schedule import Config, Pair, Plan
+from covetbench.results import history
+from covetbench.results.store import ResultsWriter, collect_meta, utc_now
+from covetbench.run import validity
+from covetbench.run.schedule import Config, Pair, Plan
 from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
 from covetbench.verify import verify_server
 
@@ -171,13 +173,13 @@ def locked_server(
 
 
 def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list[int]) -> Any:
-    from covetbench.monitor import TrialMonitor
+    from covetbench.run.monitor import TrialMonitor
 
     return TrialMonitor(server_pid, server_cpus, loadgen_cpus)
 
 
 def _wait_for_idle(cpus: list[int], timeout_s: float) -> bool:
-    from covetbench.monitor import wait_for_idle
+    from covetbench.run.monitor import wait_for_idle
 
     return timeout_s <= 0 or bool(wait_for_idle(cpus, timeout_s=timeout_s))
 

@@ -1,4 +1,4 @@
-"""Standalone driver that `covetbench.instructions` runs under callgrind: N requests, nothing else.
+"""Standalone driver that `covetbench.gate.instructions` runs under callgrind: N requests only.
 
 Never imported by the harness (it would import the measured app); run as a script with the
 app's directory on PYTHONPATH:

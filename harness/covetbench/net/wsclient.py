@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 
-from covetbench.conformance.rawclient import RawExchange, RawResponse, parse_responses
+from covetbench.net.rawclient import RawExchange, RawResponse, parse_responses
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA

@@ -28,7 +28,7 @@ from pathlib import Path
 try:
     import psutil
 except ImportError as exc:  # pragma: no cover - psutil comes with the bench extra
-    raise ImportError("covetbench.monitor needs psutil: pip install 'covetpy[bench]'") from exc
+    raise ImportError("covetbench.run.monitor needs psutil: pip install 'covetpy[bench]'") from exc
 
 PROC_STAT = Path("/proc/stat")
 SAMPLE_INTERVAL_S = 0.25

@@ -24,18 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import builtin_apps, scenarios_dir
-from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import LoadGeneratorError, UnknownNameError, UsageError
 from covetbench.load import LoadRequest, WrkDriver
-from covetbench.results import atomic_write, collect_meta, utc_now
-from covetbench.runner import LOCK_PATH, locked_server
+from covetbench.net.rawclient import exchange, request_bytes
+from covetbench.results.store import atomic_write, collect_meta, utc_now
+from covetbench.run.runner import LOCK_PATH, locked_server
 from covetbench.scenarios import get_scenario
 from covetbench.servers import RunningServer, ServerAdapter, get_server
 
 try:
     import psutil
 except ImportError as exc:  # pragma: no cover - psutil comes with the bench extra
-    raise ImportError("covetbench.soak needs psutil: pip install 'covetpy[bench]'") from exc
+    raise ImportError("soak needs psutil: pip install 'covetpy[bench]'") from exc
 
 SOAK_JSON = "soak.json"
 MIB = 1024 * 1024

@@ -36,7 +36,7 @@ from typing import Any
 
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.exceptions import UsageError
-from covetbench.results import load_results, trial_records, write_results
+from covetbench.results.store import load_results, trial_records, write_results
 from covetbench.stats import summarize
 
 BASE_SUFFIX = "~base"
@@ -130,10 +130,10 @@ def run_ab(request: AbRequest) -> tuple[Path, Path]:
     try:
         from rich.console import Console
 
-        from covetbench.console import RichObserver
-        from covetbench.runner import Runner, RunOptions
-        from covetbench.schedule import build_plan
-        from covetbench.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
+        from covetbench.run.progress import RichObserver
+        from covetbench.run.runner import Runner, RunOptions
+        from covetbench.run.schedule import build_plan
+        from covetbench.run.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
     except ImportError as exc:  # pragma: no cover - the runner ships with the harness
         raise UsageError(f"--ab is not available: the runner cannot be imported ({exc})") from exc
 

@@ -21,8 +21,8 @@ from rich.progress import (
 from rich.table import Table
 
 from covetbench.records import FailureRecord, TrialRecord, VerifyRecord
-from covetbench.runner import RunObserver
-from covetbench.schedule import Plan
+from covetbench.run.runner import RunObserver
+from covetbench.run.schedule import Plan
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
