@@ -9,8 +9,9 @@ these records, never live processes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA_VERSION = 1
 
@@ -30,6 +31,45 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     FLAG_ERRORS: "more than 0.1% of requests failed",
     FLAG_INTERFERENCE: "another process used more than 5% of a core during the trial",
 }
+
+
+class ConfigKey(NamedTuple):
+    """What makes trials the same configuration: they are summarized, compared and trended
+    together. Pipeline depth is part of it: 16 requests per write at 64 connections measures
+    something else than one.
+
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64)            # pipeline 1
+        ConfigKey.of({"app": "covet", ..., "concurrency": 64})      # from a results row
+    """
+
+    app: str
+    server: str
+    scenario: str
+    loadgen: str
+    concurrency: int
+    pipeline: int = 1
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> ConfigKey:
+        """The key of a `results.json` / `gate.json` row (rows without `pipeline` are depth 1)."""
+        return cls(
+            str(row["app"]),
+            str(row["server"]),
+            str(row["scenario"]),
+            str(row["loadgen"]),
+            int(row["concurrency"]),
+            int(row.get("pipeline") or 1),
+        )
+
+    @property
+    def label(self) -> str:
+        """`app/server/scenario c64` (`p16` appended when pipelined), for tables and trends."""
+        deep = f" p{self.pipeline}" if self.pipeline > 1 else ""
+        return f"{self.app}/{self.server}/{self.scenario} c{self.concurrency}{deep}"
+
+
+#: the key's field names, in order (columns of the gate's and the history's rows)
+KEY_FIELDS: tuple[str, ...] = ConfigKey._fields
 
 
 @dataclass
@@ -117,8 +157,10 @@ class TrialRecord:
         return asdict(self)
 
     @property
-    def key(self) -> tuple[str, str, str, str, int]:
-        return (self.app, self.server, self.scenario, self.loadgen, self.concurrency)
+    def key(self) -> ConfigKey:
+        return ConfigKey(
+            self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
+        )
 
 
 @dataclass
@@ -167,6 +209,13 @@ class ConfigSummary:
     cv: float
     median_latency_ms: dict[str, float | None]
     flags: list[str]
+    pipeline: int = 1
+
+    @property
+    def key(self) -> ConfigKey:
+        return ConfigKey(
+            self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

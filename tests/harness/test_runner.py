@@ -92,11 +92,14 @@ def test_wrk_cannot_load_websocket_scenarios() -> None:
         build_plan(_suite(scenarios=("ws",)))
 
 
-def test_pipelined_matrix_must_not_collide_with_the_plain_one() -> None:
+def test_pipelined_matrix_is_its_own_configuration_beside_the_plain_one() -> None:
     suite = _suite()
     deep = dataclasses.replace(suite.entries[0], name="deep", pipeline=16)
-    with pytest.raises(UsageError, match="summarized as one configuration"):
-        build_plan(dataclasses.replace(suite, entries=(*suite.entries, deep)))
+    plan = build_plan(dataclasses.replace(suite, entries=(*suite.entries, deep)))
+    plain = {c.key for c in plan.configs if c.pipeline == 1}
+    piped = {c.key for c in plan.configs if c.pipeline == 16}
+    assert plain and piped and not plain & piped
+    assert {k._replace(pipeline=1) for k in piped} == plain
 
 
 @dataclasses.dataclass

@@ -235,9 +235,7 @@ def judge_throughput(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
         )
     summaries = sorted(summarize(trials), key=lambda s: s.median_rps, reverse=True)
     best = summaries[0]
-    best_trials = group_by_key(trials)[
-        (best.app, best.server, best.scenario, best.loadgen, best.concurrency)
-    ]
+    best_trials = group_by_key(trials)[best.key]
     cores_used = median([t.server_cpu_pct for t in best_trials]) / 100.0
     if cores_used < 0.05:  # no CPU measured: assume the server had its pinned cores
         cores_used = float(len(best_trials[0].server_cpus) or 1)

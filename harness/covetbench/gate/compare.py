@@ -47,10 +47,9 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.exceptions import ResultsError
-from covetbench.records import FLAG_DESCRIPTIONS
+from covetbench.records import FLAG_DESCRIPTIONS, ConfigKey
 from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
 from covetbench.stats import (
-    Key,
     group_by_key,
     mann_whitney,
     median,
@@ -72,8 +71,6 @@ REGRESSION = "regression"
 IMPROVEMENT = "improvement"
 UNCHANGED = "unchanged"
 UNDERPOWERED = "underpowered"
-
-KEY_FIELDS = ("app", "server", "scenario", "loadgen", "concurrency")
 
 
 @dataclass(frozen=True)
@@ -119,6 +116,11 @@ class Comparison:
     flags: list[str] = field(default_factory=list)
     #: "mann-whitney" (independent runs) or "wilcoxon-paired" (interleaved A/B)
     test: str = "mann-whitney"
+    pipeline: int = 1
+
+    @property
+    def key(self) -> ConfigKey:
+        return ConfigKey.of(asdict(self))
 
     @property
     def change_pct(self) -> float:
@@ -205,12 +207,13 @@ def trials_needed(alpha: float, paired: bool = False) -> int:
     return n
 
 
-def _key_dict(key: Key) -> dict[str, Any]:
-    return dict(zip(KEY_FIELDS, key, strict=True))
+def _key_dict(key: Sequence[Any]) -> dict[str, Any]:
+    """A key (a `ConfigKey`, or a plain tuple without the pipeline depth) as named fields."""
+    return ConfigKey(*key)._asdict()
 
 
 def compare_samples(
-    key: Key,
+    key: Sequence[Any],
     baseline: Sequence[float],
     current: Sequence[float],
     config: GateConfig,
@@ -350,7 +353,7 @@ def table_rows(outcome: GateOutcome) -> list[list[str]]:
             [
                 f"{c.app} / {c.server}",
                 c.scenario,
-                str(c.concurrency),
+                f"{c.concurrency} p{c.pipeline}" if c.pipeline > 1 else str(c.concurrency),
                 f"{c.baseline_median:,.0f} (n={c.baseline_n})",
                 f"{c.current_median:,.0f} (n={c.current_n})",
                 f"{c.change_pct:+.1f}%",
@@ -397,9 +400,7 @@ def render_markdown(outcome: GateOutcome) -> str:
         ("Only in current", outcome.current_only),
     ):
         if keys:
-            names = ", ".join(
-                f"{k['app']}/{k['server']}/{k['scenario']}/c{k['concurrency']}" for k in keys
-            )
+            names = ", ".join(ConfigKey.of(k).label for k in keys)
             lines += [f"{label} (not compared): {names}", ""]
     for error in outcome.errors:
         lines += [f"Error: {error}", ""]

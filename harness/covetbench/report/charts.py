@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
-from covetbench.records import TrialRecord
+from covetbench.records import ConfigKey, TrialRecord
 from covetbench.report.compare import Comparison
 from covetbench.report.model import (
     PERCENTILES,
@@ -33,7 +33,6 @@ from covetbench.report.model import (
     median_of,
 )
 from covetbench.report.palette import IMPROVEMENT, NEUTRAL, REGRESSION, Palette
-from covetbench.stats import Key
 
 try:
     import matplotlib
@@ -188,7 +187,9 @@ _FLAGGED_HANDLE_KW: dict[str, Any] = {
 }
 
 
-def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette: Palette) -> Chart:
+def throughput_chart(
+    facet: Facet, trials: dict[ConfigKey, list[TrialRecord]], palette: Palette
+) -> Chart:
     """Grouped bars app x server at the facet's reference concurrency, with trial dots."""
     rows = facet.at_reference()
     c = facet.reference_concurrency
@@ -207,7 +208,7 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
         xs = _grouped_bars(ax, apps, servers, cell, palette, labels=True)
         for (app, server), x in xs.items():
             s = by_cell[(app, server)]
-            for t in trials.get((app, server, s.scenario, s.loadgen, s.concurrency), []):
+            for t in trials.get(s.key, []):
                 ax.plot(
                     x,
                     t.rps,
@@ -385,7 +386,7 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
 
 
 def resources_chart(
-    facet: Facet, trials: dict[Key, list[TrialRecord]], palette: Palette
+    facet: Facet, trials: dict[ConfigKey, list[TrialRecord]], palette: Palette
 ) -> Chart | None:
     """Server CPU % and RSS at the reference concurrency (medians over trials)."""
     rows = facet.at_reference()
@@ -393,7 +394,7 @@ def resources_chart(
     apps = sorted({s.app for s in rows})
     servers = sorted({s.server for s in rows})
     per_cell = {
-        (s.app, s.server): trials.get((s.app, s.server, s.scenario, s.loadgen, s.concurrency), [])
+        (s.app, s.server): trials.get(s.key, [])
         for s in rows
     }
     if not any(per_cell.values()):

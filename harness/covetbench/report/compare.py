@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from covetbench.exceptions import ResultsError
-from covetbench.gate.compare import KEY_FIELDS, REGRESSION, GateConfig, compare_dirs
+from covetbench.gate.compare import REGRESSION, GateConfig, compare_dirs
 from covetbench.report.inputs import ReportInputs
 
 
@@ -49,9 +49,12 @@ class BaselineView:
 
 
 def _label(row: dict[str, Any]) -> str:
-    parts = [str(row[k]) for k in KEY_FIELDS[:-1] if row.get(k) not in (None, "")]
+    names = ("app", "server", "scenario", "loadgen")
+    parts = [str(row[k]) for k in names if row.get(k) not in (None, "")]
     if row.get("concurrency") is not None:
         parts.append(f"c{row['concurrency']}")
+    if (row.get("pipeline") or 1) > 1:
+        parts.append(f"p{row['pipeline']}")
     return " · ".join(parts) or "?"
 
 

@@ -17,9 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from covetbench.records import KEY_FIELDS, ConfigKey
+
 HISTORY_NAME = "history.jsonl"
 #: summary fields kept per configuration (the rest stays in the run's results.json)
-_KEPT = ("app", "server", "scenario", "loadgen", "concurrency", "trials", "valid_trials")
+_KEPT = (*KEY_FIELDS, "trials", "valid_trials")
 _KEPT_FLOATS = ("median_rps", "ci95_low", "ci95_high", "cv")
 
 
@@ -87,7 +89,10 @@ def load_history(path: Path) -> list[dict[str, Any]]:
 
 
 def config_label(row: Mapping[str, Any]) -> str:
-    return f"{row.get('app')}/{row.get('server')}/{row.get('scenario')} c{row.get('concurrency')}"
+    try:
+        return ConfigKey.of(row).label
+    except (KeyError, TypeError, ValueError):  # a damaged row: label it as it stands
+        return "/".join(str(row.get(k)) for k in KEY_FIELDS)
 
 
 def trend_series(entries: list[dict[str, Any]]) -> dict[str, list[tuple[str, float]]]:

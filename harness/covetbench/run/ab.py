@@ -167,7 +167,7 @@ def run_ab(request: AbRequest) -> tuple[Path, Path]:
             if is_twin(config.pair.app.name):
                 continue
             ordered.append(config)
-            key = (config.key[0] + BASE_SUFFIX, *config.key[1:])
+            key = config.key._replace(app=config.key.app + BASE_SUFFIX)
             if key in twin_of:
                 ordered.append(twin_of.pop(key))
         plan.configs = ordered + list(twin_of.values())

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from covetbench.apps import resolve_apps
 from covetbench.exceptions import UsageError
 from covetbench.load import get_loadgen
-from covetbench.records import FailureRecord
+from covetbench.records import ConfigKey, FailureRecord
 from covetbench.run.suite import Suite
 from covetbench.scenarios import ScenarioSpec, get_scenario
 from covetbench.servers import AppTarget, get_server
@@ -48,13 +48,14 @@ class Config:
     loadgen: str
 
     @property
-    def key(self) -> tuple[str, str, str, str, int]:
-        return (
+    def key(self) -> ConfigKey:
+        return ConfigKey(
             self.pair.app.name,
             self.pair.server,
             self.scenario.name,
             self.loadgen,
             self.concurrency,
+            self.pipeline,
         )
 
     @property
@@ -105,11 +106,11 @@ def build_plan(
     """Resolve every name of `suite` (UnknownNameError lists the valid ones) into a plan.
 
     A server that is not installed is skipped with a record saying so; a scenario the load
-    generator cannot drive, or two matrices measuring the same configuration at different
-    pipeline depths, is a UsageError. `check_loadgen` False (verify only) accepts every scenario.
+    generator cannot drive is a UsageError; a configuration two matrices share runs once.
+    `check_loadgen` False (verify only) accepts every scenario.
     """
     pairs: dict[tuple[str, str], Pair] = {}
-    configs: dict[tuple[str, str, str, str, int], Config] = {}
+    configs: dict[ConfigKey, Config] = {}
     skipped: dict[tuple[str, str], FailureRecord] = {}
     for entry in suite.entries:
         apps = resolve_apps(list(entry.apps) if entry.apps else None, list(extra_apps))
@@ -138,10 +139,5 @@ def build_plan(
                 for spec in scenarios:
                     for concurrency in entry.concurrency:
                         config = Config(pair, spec, concurrency, entry.pipeline, driver.name)
-                        other = configs.setdefault(config.key, config)
-                        if other.pipeline != config.pipeline:
-                            raise UsageError(
-                                f"{config.label} and {other.label} would be summarized as one "
-                                "configuration: give the pipelined matrix its own concurrency"
-                            )
+                        configs.setdefault(config.key, config)
     return Plan(suite, list(pairs.values()), list(configs.values()), list(skipped.values()))
