@@ -393,10 +393,7 @@ def resources_chart(
     c = facet.reference_concurrency
     apps = sorted({s.app for s in rows})
     servers = sorted({s.server for s in rows})
-    per_cell = {
-        (s.app, s.server): trials.get(s.key, [])
-        for s in rows
-    }
+    per_cell = {(s.app, s.server): trials.get(s.key, []) for s in rows}
     if not any(per_cell.values()):
         return None
     flagged = {(s.app, s.server): is_flagged(s) for s in rows}
