@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from covetbench.exceptions import UnknownNameError, UsageError
-from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE
+from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE, ConfigKey
 from covetbench.results.store import load_results
-from covetbench.run.runner import Runner, RunOptions, generator_cores
+from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
 from covetbench.run.suite import Suite, SuiteEntry
+from covetbench.run.validity import generator_cores
 from covetbench.servers import SERVERS, AppTarget
 from tests.harness.conftest import ArgvServer, BurnCpu, MakeApp
 
@@ -56,7 +57,7 @@ def test_one_pair_per_app_and_server_shared_by_its_configurations() -> None:
     assert [p.label for p in plan.pairs] == ["raw@uvicorn"]
     assert len(plan.configs) == 4
     assert {c.key for c in plan.configs_of(plan.pairs[0])} == {
-        ("raw", "uvicorn", s, "wrk", c) for s in ("plaintext", "json") for c in (16, 64)
+        ConfigKey("raw", "uvicorn", s, "wrk", c) for s in ("plaintext", "json") for c in (16, 64)
     }
 
 

@@ -12,7 +12,8 @@ import pytest
 from covetbench.apps import scenarios_dir
 from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
 from covetbench.exceptions import UnknownNameError, UsageError
-from covetbench.robustness.soak import SOAK_JSON, SoakConfig, run_soak, tree_rss_bytes
+from covetbench.processes import ProcessTree
+from covetbench.robustness.soak import SOAK_JSON, SoakConfig, run_soak
 
 _LEAKY_APP = """\
 _KEPT = []
@@ -93,4 +94,4 @@ def test_bad_options_are_usage_errors(
 
 
 def test_tree_rss_of_a_missing_process_is_zero() -> None:
-    assert tree_rss_bytes(2**22 + 1) == 0
+    assert ProcessTree(2**22 + 1).rss_bytes() == 0

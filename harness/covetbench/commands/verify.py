@@ -20,8 +20,9 @@ from covetbench.commands._common import add_app_option, extra_apps
 from covetbench.exceptions import ServerStartError
 from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
+from covetbench.run.lock import signals_deferred
 from covetbench.run.progress import verify_table
-from covetbench.run.runner import signals_deferred, verify_pairs
+from covetbench.run.runner import verify_pairs
 from covetbench.run.schedule import Pair, build_plan
 from covetbench.run.suite import Suite, SuiteEntry, comma_list
 from covetbench.scenarios import scenario_names

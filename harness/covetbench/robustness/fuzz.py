@@ -36,8 +36,8 @@ from covetbench.conformance.model import escape
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, exchange
 from covetbench.results.store import atomic_write, collect_meta, utc_now
-from covetbench.robustness.soak import probe, resolve_target
-from covetbench.run.runner import LOCK_PATH, locked_server
+from covetbench.robustness.probe import locked_server, probe, resolve_target
+from covetbench.run.lock import LOCK_PATH
 from covetbench.servers import RunningServer, ServerAdapter
 
 FUZZ_JSON = "fuzz.json"

@@ -24,24 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import builtin_apps, scenarios_dir
-from covetbench.exceptions import LoadGeneratorError, UnknownNameError, UsageError
+from covetbench.exceptions import LoadGeneratorError, UsageError
 from covetbench.load import LoadRequest, WrkDriver
-from covetbench.net.rawclient import exchange, request_bytes
+from covetbench.processes import ProcessTree
 from covetbench.results.store import atomic_write, collect_meta, utc_now
-from covetbench.run.runner import LOCK_PATH, locked_server
+from covetbench.robustness.probe import locked_server, probe, resolve_target
+from covetbench.run.lock import LOCK_PATH
 from covetbench.scenarios import get_scenario
-from covetbench.servers import RunningServer, ServerAdapter, get_server
-
-try:
-    import psutil
-except ImportError as exc:  # pragma: no cover - psutil comes with the bench extra
-    raise ImportError("soak needs psutil: pip install 'covetpy[bench]'") from exc
+from covetbench.servers import RunningServer, ServerAdapter
 
 SOAK_JSON = "soak.json"
 MIB = 1024 * 1024
-#: what a healthy built-in app answers on the probe path
-PROBE_PATH = "/plaintext"
-PROBE_BODY = b"Hello, World!"
 #: longest wait for the server to go quiet after a segment before its RSS is read
 _SETTLE_S = 2.0
 
@@ -83,73 +76,17 @@ class SoakConfig:
             raise UsageError("--max-seconds must be positive and --segment-seconds at least 1")
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants (0 when it is gone)."""
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in members:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
-
-
-def _tree_cpu_s(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0.0
-    for proc in members:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            continue
-    return total
-
-
 def settle(pid: int, timeout_s: float = _SETTLE_S, poll_s: float = 0.1) -> None:
     """Wait until the server tree stops burning CPU (closing connections, a GC pass)."""
     deadline = time.monotonic() + timeout_s
-    before = _tree_cpu_s(pid)
+    tree = ProcessTree(pid)
+    before = tree.cpu_s()
     while time.monotonic() < deadline:
         time.sleep(poll_s)
-        after = _tree_cpu_s(pid)
+        after = tree.cpu_s()
         if after - before < 0.005:
             return
         before = after
-
-
-def probe(server: RunningServer, timeout_s: float = 2.0) -> tuple[bool, str]:
-    """Is the server alive and answering `GET /plaintext` with 200 and its body? (ok, why)."""
-    if not server.alive():
-        return False, f"server process exited with code {server.proc.returncode}"
-    request = request_bytes("GET", PROBE_PATH, f"{server.host}:{server.port}")
-    ex = exchange(server.host, server.port, request, timeout=timeout_s, grace=0.0)
-    if len(ex.responses) != 1:
-        return False, f"probe got {len(ex.responses)} responses: {ex.summary()}"
-    response = ex.responses[0]
-    if response.status != 200 or response.body != PROBE_BODY:
-        return False, f"probe answer unexpected: {response.summary()}"
-    return True, "ok"
-
-
-def resolve_target(server: str, app: str, adapter: ServerAdapter | None) -> ServerAdapter:
-    """The adapter to launch (checked installed) for `server`, with `app` a built-in app."""
-    apps = builtin_apps()
-    if app not in apps:
-        raise UnknownNameError("app", app, apps)
-    chosen = adapter or get_server(server)
-    if not chosen.is_installed():
-        raise UsageError(f"server {chosen.name!r} is not installed")
-    return chosen
 
 
 def _segment_seconds(config: SoakConfig, goal: int, done: int, rps: float, left_s: float) -> int:
@@ -220,7 +157,7 @@ def _drive(
             "label": label,
             "requests": done,
             "elapsed_s": round(time.monotonic() - started, 2),
-            "rss_mb": round(tree_rss_bytes(server.pid) / MIB, 3),
+            "rss_mb": round(ProcessTree(server.pid).rss_bytes() / MIB, 3),
         }
         samples.append(row)
         return row

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from covetbench.processes import ProcessTree
+
 try:
     import psutil
 except ImportError as exc:  # pragma: no cover - psutil comes with the bench extra
@@ -141,8 +143,9 @@ def _cpu_s(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-class _ProcessTree:
-    """CPU seconds used by a process and its descendants since `start`, and their RSS."""
+class _TreeWindow:
+    """CPU seconds a process tree used since `start` (members born or gone in between
+    included), and its largest RSS."""
 
     def __init__(self, root_pid: int) -> None:
         self.root_pid = root_pid
@@ -153,11 +156,7 @@ class _ProcessTree:
         self.max_processes = 0
 
     def _members(self) -> list[psutil.Process]:
-        try:
-            root = psutil.Process(self.root_pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
+        return ProcessTree(self.root_pid).members()
 
     def start(self) -> None:
         self._started_at = time.time()
@@ -206,7 +205,7 @@ class TrialMonitor:
         self.server_cpus = list(server_cpus or [])
         self.loadgen_cpus = list(loadgen_cpus or [])
         self.interval_s = interval_s
-        self._tree = _ProcessTree(server_pid)
+        self._tree = _TreeWindow(server_pid)
         self._self = psutil.Process()
         self._lock = threading.Lock()
         self._stop_event = threading.Event()

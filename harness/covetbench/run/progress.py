@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from covetbench.records import FailureRecord, TrialRecord, VerifyRecord
-from covetbench.run.runner import RunObserver
+from covetbench.run.observer import RunObserver
 from covetbench.run.schedule import Plan
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}

@@ -28,17 +28,12 @@ process group is killed and reaped, and the exception propagates to the CLI (exi
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import fcntl
 import importlib
 import json
-import os
 import shlex
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,12 +46,13 @@ from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, Ve
 from covetbench.results import history
 from covetbench.results.store import ResultsWriter, collect_meta, utc_now
 from covetbench.run import validity
+from covetbench.run.lock import LOCK_PATH, bench_lock, signals_deferred
+from covetbench.run.observer import RunObserver
 from covetbench.run.schedule import Config, Pair, Plan
-from covetbench.servers import AppTarget, RunningServer, ServerAdapter, ServerOptions, get_server
+from covetbench.run.validity import MonitorSampleLike, generator_cores
+from covetbench.servers import RunningServer, ServerOptions, get_server
 from covetbench.verify import verify_server
 
-#: the machine-wide benchmark lock (`COVETBENCH_LOCK` names another file, e.g. in tests)
-LOCK_PATH = Path(os.environ.get("COVETBENCH_LOCK") or "/tmp/covet-bench.lock")
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
 _LAUNCH_UNITS = 1.0
 _VERIFY_UNITS = 2.5
@@ -64,11 +60,11 @@ _VERIFY_UNITS = 2.5
 BUSY_IDLE_TIMEOUT_S = 3.0
 
 
-class MonitorSample(Protocol):
-    server_cpu_pct: float
-    loadgen_cpu_pct: float
-    server_rss_mb: float
-    interference_pct: float
+class MonitorSample(MonitorSampleLike, Protocol):
+    """What the runner records from `covetbench.run.monitor.MonitorSample`."""
+
+    @property
+    def server_rss_mb(self) -> float: ...
 
 
 class TrialMonitorLike(Protocol):
@@ -80,34 +76,6 @@ class TrialMonitorLike(Protocol):
 MonitorFactory = Callable[[int, list[int], list[int]], TrialMonitorLike]
 #: wait_for_idle(cpus, timeout_s) -> whether the cores went idle in time
 IdleWaiter = Callable[[list[int], float], bool]
-
-
-class RunObserver:
-    """Hooks the runner calls as it goes (the CLI draws progress from them). No-ops here."""
-
-    def begin(self, plan: Plan, total_units: float) -> None:
-        """The run starts; `total_units` is the expected length in seconds of work."""
-
-    def step(self, description: str) -> None:
-        """The runner started doing `description`."""
-
-    def advance(self, units: float) -> None:
-        """`units` of the expected total are done."""
-
-    def trial(self, record: TrialRecord) -> None:
-        """A trial was kept and written."""
-
-    def failure(self, record: FailureRecord) -> None:
-        """A configuration could not be measured."""
-
-    def verified(self, record: VerifyRecord) -> None:
-        """A verify record was written."""
-
-    def note(self, message: str) -> None:
-        """Something worth telling the user (waiting for the lock, a busy machine...)."""
-
-    def end(self) -> None:
-        """The run is over (finished or interrupted)."""
 
 
 @dataclass
@@ -124,52 +92,6 @@ class RunOptions:
     host: str = "127.0.0.1"
     #: longest wait for an idle machine before each trial (the trial then runs anyway)
     idle_timeout_s: float = 20.0
-
-
-@contextlib.contextmanager
-def bench_lock(path: Path | None, observer: RunObserver) -> Iterator[None]:
-    """Hold the machine-wide benchmark lock: two runs never load the machine at once."""
-    if path is None:
-        yield
-        return
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            observer.note(f"waiting for another benchmark to finish (lock {path})")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT / SIGTERM until the block is done (cleanup that must not be cut short)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals are only ever handled on the main thread
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextlib.contextmanager
-def locked_server(
-    adapter: ServerAdapter, app: AppTarget, cpus: list[int], log: Path, lock_path: Path | None
-) -> Iterator[RunningServer]:
-    """One server under the benchmark lock, stopped (signals held off) however the block ends:
-    the shape of every single-server command (soak, fuzz)."""
-    with bench_lock(lock_path, RunObserver()):
-        server = adapter.launch(app, ServerOptions(cpus=cpus), log)
-        try:
-            yield server
-        finally:
-            with signals_deferred():
-                server.stop()
 
 
 def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list[int]) -> Any:
@@ -211,25 +133,6 @@ def verify_pairs(
         return list(zip(pairs, pool.map(check, pairs), strict=True))
 
 
-def generator_cores(sample: MonitorSample, cpus: Sequence[int], threads: int) -> float:
-    """The CPU the generator could actually get, in cores, for `validity.judge`.
-
-    Nominally its pinned cores, at most one per thread. Whatever other processes took on those
-    cores during the trial was not available to it: a generator squeezed onto half a core by a
-    neighbour and using all of that half is as bound as one using a whole core, and its figure
-    measures the squeeze, not the server. So the share others took is subtracted (per-core busy
-    time minus the generator's own CPU); the judge then flags `generator_bound` when the
-    generator used >= 90 % of what was left.
-    """
-    nominal = float(max(1, min(len(cpus), threads)))
-    per_core: dict[int, float] = getattr(sample, "per_core_busy_pct", None) or {}
-    if not per_core:
-        return nominal
-    busy = sum(per_core.get(cpu, 0.0) for cpu in cpus)
-    taken = max(0.0, busy - sample.loadgen_cpu_pct) / 100.0
-    return max(0.05, min(nominal, len(cpus) - taken))
-
-
 class Runner:
     """Runs one `Plan`; see the module docstring for the order of things."""
 
@@ -263,7 +166,7 @@ class Runner:
             driver = get_loadgen(name)
             if not driver.is_installed():
                 raise LoadGeneratorError(driver.install_hint)
-        with bench_lock(self.options.lock_path, self.observer):
+        with bench_lock(self.options.lock_path, self.observer.note):
             try:
                 self._run()
             except KeyboardInterrupt:

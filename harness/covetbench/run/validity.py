@@ -29,6 +29,7 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,6 +60,25 @@ class MonitorSampleLike(Protocol):
 
     @property
     def interference_pct(self) -> float: ...
+
+
+def generator_cores(sample: MonitorSampleLike, cpus: Sequence[int], threads: int) -> float:
+    """The CPU the generator could actually get, in cores, for `validity.judge`.
+
+    Nominally its pinned cores, at most one per thread. Whatever other processes took on those
+    cores during the trial was not available to it: a generator squeezed onto half a core by a
+    neighbour and using all of that half is as bound as one using a whole core, and its figure
+    measures the squeeze, not the server. So the share others took is subtracted (per-core busy
+    time minus the generator's own CPU); the judge then flags `generator_bound` when the
+    generator used >= 90 % of what was left.
+    """
+    nominal = float(max(1, min(len(cpus), threads)))
+    per_core: dict[int, float] = getattr(sample, "per_core_busy_pct", None) or {}
+    if not per_core:
+        return nominal
+    busy = sum(per_core.get(cpu, 0.0) for cpu in cpus)
+    taken = max(0.0, busy - sample.loadgen_cpu_pct) / 100.0
+    return max(0.05, min(nominal, len(cpus) - taken))
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from covetbench.apps import AppTarget
 from covetbench.exceptions import BenchError, ResultsError, UsageError
 from covetbench.scenarios import KIND_WEBSOCKET, ScenarioSpec, get_scenario
-from covetbench.servers.base import AppTarget
 
 DRIVER = Path(__file__).resolve().with_name("callgrind_driver.py")
 JSON_NAME = "instructions.json"
