@@ -288,17 +288,17 @@ def test_split_ab_renames_twins_and_summarizes(tmp_path: Path) -> None:
     assert unpaired.comparisons[0].test == "mann-whitney"
 
 
-def test_baseline_checkout_links_rev_code_and_cleans_up() -> None:
+def test_revision_path_links_rev_code_and_cleans_up() -> None:
     from covetbench.apps import scenarios_dir
+    from covetbench.checkout import revision_path
     from covetbench.exceptions import UsageError
-    from covetbench.run.ab import baseline_checkout
 
     repo = scenarios_dir().parent
-    with baseline_checkout(repo, "HEAD") as path:
+    with revision_path(repo, "HEAD") as path:
         assert (path / "apps").is_dir()
         assert (path / "covet" / "__init__.py").is_file()
         tree = path.parent / "tree"
         assert tree.is_dir()
     assert not path.exists() and not tree.exists()
-    with pytest.raises(UsageError, match="no-such-rev"), baseline_checkout(repo, "no-such-rev"):
+    with pytest.raises(UsageError, match="no-such-rev"), revision_path(repo, "no-such-rev"):
         pass

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
+from covetbench.checkout import mirrored_path, resolve_rev, revision_path
 from covetbench.commands._common import add_app_option, extra_apps
 from covetbench.exceptions import BenchError, ResultsError, UsageError
 from covetbench.gate.instructions.measure import (
@@ -34,7 +35,6 @@ from covetbench.gate.instructions.measure import (
     document,
     load_document,
     measure_targets,
-    mirrored_checkout,
     valgrind_path,
     write_outputs,
 )
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             label = str(args.baseline)
         commit, dirty = git_info()
         print(f"counting {len(targets)} targets under callgrind", flush=True)
-        with mirrored_checkout(scenarios_dir().parent) as path:
+        with mirrored_path(scenarios_dir().parent) as path:
             measured = measure_targets(
                 targets,
                 config,
@@ -175,11 +175,9 @@ def run(args: argparse.Namespace) -> int:
 def _measure_rev(
     rev: str, targets: list[Any], config: InstructionsConfig
 ) -> tuple[dict[str, Any], str]:
-    from covetbench.run.ab import baseline_checkout, resolve_rev
-
     repo = Path.cwd()
     sha = resolve_rev(repo, rev)
-    with baseline_checkout(repo, rev) as path:
+    with revision_path(repo, rev) as path:
         measured = measure_targets(
             targets,
             config,

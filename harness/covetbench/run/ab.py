@@ -3,15 +3,12 @@
 Between CI jobs the same commit varies by tens of percent; within one job, interleaved, by well
 under one. So `covet-bench gate --ab REV` measures both sides in one run on this machine:
 
-1. `git worktree add --detach` REV into a temporary directory;
-2. a *baseline path* directory holding two symlinks, `apps` -> the worktree's `scenarios/apps`
-   and `covet` -> its `framework/covet`: as a server's PYTHONPATH and working directory it makes
-   `apps.<name>:app` and `python -m covet` resolve to REV's code (PYTHONPATH precedes the
-   editable install), while the instrument (this harness, the other servers) stays the same;
-3. every built-in app of the suite gets a twin `<name>~base` served from that path; the plan
+1. a code path of REV (`covetbench.checkout.revision_path`: a temporary worktree whose
+   `apps` and `covet` resolve first on a server's PYTHONPATH), the instrument unchanged;
+2. every built-in app of the suite gets a twin `<name>~base` served from that path; the plan
    orders each configuration next to its twin, and the runner interleaves rounds (forward,
    reversed, ...), so A and B trials alternate;
-4. the run's `results.json` is split into `baseline/` (twins, renamed back) and `current/`,
+3. the run's `results.json` is split into `baseline/` (twins, renamed back) and `current/`,
    which the gate then compares (`--paired` takes trial i of A and B as a pair).
    Apps given with `--app` (your own code) have no twin.
 
@@ -23,18 +20,15 @@ so either test (unpaired or `--paired`) can reach alpha with a trial or two out 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import shutil
-import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
+from covetbench.checkout import resolve_rev, revision_path
 from covetbench.exceptions import UsageError
 from covetbench.results.store import load_results, trial_records, write_results
 from covetbench.stats import summarize
@@ -57,46 +51,6 @@ class AbRequest:
     server_cpus: list[int] = field(default_factory=lambda: [0])
     loadgen_cpus: list[int] = field(default_factory=lambda: [1])
     command: list[str] = field(default_factory=lambda: list(sys.argv))
-
-
-def _git(repo: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=repo, capture_output=True, text=True, timeout=120, check=False
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise UsageError(f"--ab needs git: {exc}") from exc
-    if proc.returncode != 0:
-        raise UsageError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout.strip()
-
-
-def resolve_rev(repo: Path, rev: str) -> str:
-    """The commit `rev` names (UsageError if git does not know it)."""
-    return _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-
-
-@contextlib.contextmanager
-def baseline_checkout(repo: Path, rev: str) -> Iterator[Path]:
-    """A temporary worktree of `rev`; yields the *baseline path* directory (module docstring)."""
-    sha = resolve_rev(repo, rev)
-    tmp = Path(tempfile.mkdtemp(prefix="covet-ab-"))
-    tree = tmp / "tree"
-    try:
-        _git(repo, "worktree", "add", "--detach", str(tree), sha)
-        path = tmp / "path"
-        path.mkdir()
-        for link, target in (("apps", "scenarios/apps"), ("covet", "framework/covet")):
-            if not (tree / target).is_dir():
-                raise UsageError(f"revision {rev} ({sha[:12]}) has no {target}/ to compare with")
-            (path / link).symlink_to(tree / target, target_is_directory=True)
-        yield path
-    finally:
-        with contextlib.suppress(UsageError):
-            _git(repo, "worktree", "remove", "--force", str(tree))
-        with contextlib.suppress(UsageError):
-            _git(repo, "worktree", "prune")
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def is_twin(name: str) -> bool:
@@ -145,7 +99,7 @@ def run_ab(request: AbRequest) -> tuple[Path, Path]:
         suite = dataclasses.replace(suite, trials=request.min_trials)
     builtin = builtin_apps()
     sha = resolve_rev(repo, request.rev)
-    with baseline_checkout(repo, request.rev) as base_path:
+    with revision_path(repo, request.rev) as base_path:
         twins: dict[str, Any] = {}
         entries = []
         for entry in suite.entries:

@@ -29,7 +29,6 @@ temporary worktree with the same driver) flags a target whose count grew by more
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -37,7 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,32 +454,10 @@ def write_outputs(
     return json_path, md_path
 
 
-@contextlib.contextmanager
-def mirrored_checkout(repo: Path) -> Iterator[Path]:
-    """This checkout laid out like `gate_ab.baseline_checkout`'s: `apps` and `covet` symlinks in
-    a temporary directory of the same shape.
-
-    Imports from both sides then have paths of one length: measured against a worktree of the
-    same commit, the editable install's paths left the counts up to 1 % apart; mirrored, they
-    agree to well under that.
-    """
-    tmp = Path(tempfile.mkdtemp(prefix="covet-ab-"))
-    try:
-        path = tmp / "path"
-        path.mkdir()
-        for link, target in (("apps", "scenarios/apps"), ("covet", "framework/covet")):
-            if not (repo / target).is_dir():
-                raise UsageError(f"{repo} has no {target}/ to measure")
-            (path / link).symlink_to(repo / target, target_is_directory=True)
-        yield path
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def baseline_pythonpath(
     baseline_path: Path, builtin: Iterable[str]
 ) -> Callable[[CountTarget], str]:
-    """For a worktree of REV (`gate_ab.baseline_checkout`): its `apps` and `covet` come first.
+    """For a code path of REV (`checkout.revision_path`): its `apps` and `covet` come first.
 
     Built-in apps resolve to REV's copy; a user's `--app` keeps its directory, after REV's
     `covet`, so it too runs on REV's framework.
