@@ -12,8 +12,8 @@ import pytest
 from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, RawResponse
+from covetbench.results.files import FUZZ_JSON
 from covetbench.robustness.fuzz import (
-    FUZZ_JSON,
     MUTATORS,
     FuzzConfig,
     classify,

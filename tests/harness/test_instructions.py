@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 
 from covetbench.cli import main
+from covetbench.exceptions import ExitCode
 from covetbench.gate.instructions.measure import (
-    EXIT_DATA_ERROR,
-    EXIT_PASS,
-    EXIT_REGRESSION,
     IMPROVEMENT,
     REGRESSION,
     UNCHANGED,
@@ -77,13 +75,13 @@ def test_cli_regression_then_pass(
     out = tmp_path / "out"
     argv = ["instructions", "--app", "tiny=tiny:app", "--apps", "tiny", "--kinds", "app"]
     argv += ["--scenarios", "plaintext", "--requests", "2,42", "--out", str(out)]
-    assert main([*argv, "--baseline", str(baseline)]) == EXIT_REGRESSION
+    assert main([*argv, "--baseline", str(baseline)]) == ExitCode.FAILURE
     written = json.loads((out / "instructions.json").read_text())
     assert written["gate"]["comparisons"][0]["verdict"] == REGRESSION
     assert "REGRESSION" in (out / "summary.md").read_text()
     # the run just written, as a baseline for itself: identical counts pass
     current = load_document(out)
-    assert compare(current, current, 1.0).exit_code == EXIT_PASS
+    assert compare(current, current, 1.0).exit_code == ExitCode.OK
 
 
 def test_compare_verdicts_and_exit_codes() -> None:
@@ -92,10 +90,10 @@ def test_compare_verdicts_and_exit_codes() -> None:
     outcome = compare(base, cur, threshold_pct=1.0)
     verdicts = {c.key: c.verdict for c in outcome.comparisons}
     assert verdicts == {"a": UNCHANGED, "b": REGRESSION, "c": IMPROVEMENT}
-    assert outcome.exit_code == EXIT_REGRESSION
+    assert outcome.exit_code == ExitCode.FAILURE
     assert outcome.baseline_only == ["gone"] and outcome.current_only == ["new"]
-    assert compare(base, _doc(a=1009.0), 1.0).exit_code == EXIT_PASS
-    assert compare(base, _doc(other=1.0), 1.0).exit_code == EXIT_DATA_ERROR
+    assert compare(base, _doc(a=1009.0), 1.0).exit_code == ExitCode.OK
+    assert compare(base, _doc(other=1.0), 1.0).exit_code == ExitCode.ERROR
     text = summary_markdown(cur, outcome, "main")
     assert "| b | 1,000 | 1,020 | +2.00% | regression |" in text
 
@@ -136,4 +134,4 @@ def test_cli_usage_errors_exit_2(extra: list[str]) -> None:
 
 def test_cli_unreadable_baseline_exits_2(tmp_path: Path) -> None:
     code = main(["instructions", "--baseline", str(tmp_path / "none.json")])
-    assert code == EXIT_DATA_ERROR
+    assert code == ExitCode.ERROR

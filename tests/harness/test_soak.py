@@ -13,7 +13,8 @@ from covetbench.apps import scenarios_dir
 from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.processes import ProcessTree
-from covetbench.robustness.soak import SOAK_JSON, SoakConfig, run_soak
+from covetbench.results.files import SOAK_JSON
+from covetbench.robustness.soak import SoakConfig, run_soak
 
 _LEAKY_APP = """\
 _KEPT = []

@@ -40,11 +40,9 @@ from typing import Any
 from covetbench.claims import evidence as claims_code
 from covetbench.exceptions import ResultsError, SuiteError
 from covetbench.records import FLAG_ERRORS, FLAG_GENERATOR_BOUND, ConfigSummary
+from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON
 from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
 from covetbench.stats import group_by_key, median, summarize
-
-CLAIMS_JSON = "claims.json"
-CONFORMANCE_JSON = "conformance.json"
 
 VALIDATED = "VALIDATED"
 REFUTED = "REFUTED"

@@ -28,7 +28,8 @@ from covetbench.claims.judges import (
     load_claims,
     write_claims,
 )
-from covetbench.exceptions import BenchError
+from covetbench.exceptions import BenchError, ExitCode
+from covetbench.results.files import CONFORMANCE_JSON
 from covetbench.results.store import collect_meta
 
 _STYLES = {VALIDATED: "green", REFUTED: "bold red", INCONCLUSIVE: "yellow"}
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or args.results
     if out is None:
         print("covet-bench claims: give --out DIR (or --results DIR)", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     repo = scenarios_dir().parent
     ledger = args.claims or scenarios_dir() / "claims.toml"
     framework = args.framework or repo / "framework"
@@ -150,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
             run_dir = _run_missing(missing, out)
             conformance = args.conformance
             if conformance is None and args.results is not None:
-                conformance = args.results / "conformance.json"
+                conformance = args.results / CONFORMANCE_JSON
             evidence = Evidence.gather(run_dir, conformance, framework)
         verdicts = judge_claims(specs, evidence)
         meta = collect_meta(sys.argv, None, cwd=repo)
@@ -163,6 +164,6 @@ def run(args: argparse.Namespace) -> int:
         path = write_claims(out, verdicts, meta)
     except BenchError as exc:
         print(f"covet-bench claims: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     print_verdicts(verdicts, path)
-    return 0
+    return ExitCode.OK

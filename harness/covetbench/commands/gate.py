@@ -14,12 +14,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from covetbench.exceptions import BenchError, ResultsError
+from covetbench.exceptions import BenchError, ExitCode, ResultsError
 from covetbench.gate.compare import (
-    EXIT_DATA_ERROR,
     IMPROVEMENT,
     REGRESSION,
     TABLE_HEADER,
@@ -31,6 +29,7 @@ from covetbench.gate.compare import (
     table_rows,
     write_outputs,
 )
+from covetbench.results.files import run_dir
 
 _STYLES = {REGRESSION: "bold red", IMPROVEMENT: "green", UNDERPOWERED: "yellow"}
 
@@ -118,11 +117,10 @@ def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
         for f in dataclasses.fields(SuiteOverrides)
         if getattr(args, f.name) is not None
     }
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     request = AbRequest(
         rev=args.ab,
         suite=args.suite,
-        root=args.out or Path("reports") / f"{stamp}-ab",
+        root=args.out or run_dir("ab"),
         overrides=overrides,
         min_trials=trials_needed(config.alpha, paired=True) + 1,
         server_cpus=parse_cpus(args.server_cpus, "--server-cpus"),
@@ -137,24 +135,24 @@ def run(args: argparse.Namespace) -> int:
         config = GateConfig(threshold_pct=args.threshold, alpha=args.alpha, paired=args.paired)
     except ValueError as exc:
         print(f"covet-bench gate: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
 
     if args.ab is not None:
         if args.baseline is not None or args.current is not None:
             print("covet-bench gate: --ab replaces --baseline/--current", file=sys.stderr)
-            return EXIT_DATA_ERROR
+            return ExitCode.ERROR
         try:
             baseline_dir, current_dir = _run_ab(args, config)
         except BenchError as exc:
             print(f"covet-bench gate --ab: {exc}", file=sys.stderr)
-            return EXIT_DATA_ERROR
+            return ExitCode.ERROR
         args.out = args.out or baseline_dir.parent
     elif args.baseline is None or args.current is None:
         print(
             "covet-bench gate: give --baseline DIR and --current DIR, or --ab REV",
             file=sys.stderr,
         )
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
     else:
         baseline_dir, current_dir = args.baseline, args.current
 

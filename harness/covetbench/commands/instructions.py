@@ -15,16 +15,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.checkout import mirrored_path, resolve_rev, revision_path
 from covetbench.commands._common import add_app_option, extra_apps
-from covetbench.exceptions import BenchError, ResultsError, UsageError
+from covetbench.exceptions import BenchError, ExitCode, ResultsError, UsageError
 from covetbench.gate.instructions.measure import (
-    EXIT_DATA_ERROR,
     PARSERS,
     InstructionsConfig,
     InstructionsOutcome,
@@ -38,6 +36,7 @@ from covetbench.gate.instructions.measure import (
     valgrind_path,
     write_outputs,
 )
+from covetbench.results.files import run_dir
 from covetbench.results.store import git_info
 
 
@@ -128,9 +127,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("nothing to count (WebSocket scenarios are not counted)")
     if valgrind_path() is None:
         print("covet-bench instructions: valgrind is not installed", file=sys.stderr)
-        return EXIT_DATA_ERROR
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_dir: Path = args.out or Path("reports") / f"instructions-{stamp}"
+        return ExitCode.ERROR
+    out_dir: Path = args.out or run_dir("instructions")
 
     baseline: dict[str, Any] | None = None
     label: str | None = None
@@ -156,12 +154,12 @@ def run(args: argparse.Namespace) -> int:
             baseline, label = _measure_rev(args.baseline_rev, targets, config)
     except ResultsError as exc:
         print(f"covet-bench instructions: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
     except UsageError:
         raise
     except BenchError as exc:
         print(f"covet-bench instructions: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
 
     outcome: InstructionsOutcome | None = None
     if baseline is not None:

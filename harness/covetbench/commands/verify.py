@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from covetbench.commands._common import add_app_option, extra_apps
-from covetbench.exceptions import ServerStartError
+from covetbench.exceptions import ExitCode, ServerStartError
 from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
 from covetbench.run.lock import signals_deferred
@@ -87,4 +87,4 @@ def run(args: argparse.Namespace) -> int:
         if failure.log_tail:
             console.print(f"[bold]{failure.app}@{failure.server}[/] log tail:\n{failure.log_tail}")
     failed = any(r.status == "fail" for r in records) or any(f.stage != "skip" for f in failures)
-    return 1 if failed else 0
+    return ExitCode.FAILURE if failed else ExitCode.OK

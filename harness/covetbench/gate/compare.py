@@ -46,8 +46,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from covetbench.exceptions import ResultsError
+from covetbench.exceptions import ExitCode, ResultsError
 from covetbench.records import FLAG_DESCRIPTIONS, ConfigKey
+from covetbench.results.files import GATE_JSON, SUMMARY_MD
 from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
 from covetbench.stats import (
     group_by_key,
@@ -59,13 +60,6 @@ from covetbench.stats import (
     ratio_ci,
     wilcoxon_paired,
 )
-
-GATE_JSON = "gate.json"
-SUMMARY_MD = "summary.md"
-
-EXIT_PASS = 0
-EXIT_REGRESSION = 1
-EXIT_DATA_ERROR = 2
 
 REGRESSION = "regression"
 IMPROVEMENT = "improvement"
@@ -153,12 +147,12 @@ class GateOutcome:
     @property
     def exit_code(self) -> int:
         if self.regressions:
-            return EXIT_REGRESSION
+            return ExitCode.FAILURE
         if self.errors or not self.comparisons:
-            return EXIT_DATA_ERROR
+            return ExitCode.ERROR
         if any(c.verdict == UNDERPOWERED for c in self.comparisons):
-            return EXIT_DATA_ERROR
-        return EXIT_PASS
+            return ExitCode.ERROR
+        return ExitCode.OK
 
     @property
     def headline(self) -> str:

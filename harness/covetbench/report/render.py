@@ -21,20 +21,21 @@ from typing import Any
 from covetbench.records import FLAG_DESCRIPTIONS
 from covetbench.report import charts, tables
 from covetbench.report.compare import BaselineView, baseline_view
-from covetbench.report.inputs import (
-    CLAIMS_JSON,
-    CONFORMANCE_JSON,
-    GATE_JSON,
-    PRODUCERS,
-    ReportInputs,
-    load_inputs,
-)
+from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
 from covetbench.report.views import claims_view, conformance_view, inline, text
+from covetbench.results.files import (
+    CLAIMS_JSON,
+    CONFORMANCE_JSON,
+    GATE_JSON,
+    REPORT_HTML,
+    RESULTS_JSON,
+    SUMMARY_MD,
+)
 from covetbench.results.history import history_path, load_history, trend_series
-from covetbench.results.store import RESULTS_JSON, atomic_write, trials_to_csv
+from covetbench.results.store import atomic_write, trials_to_csv
 from covetbench.stats import group_by_key
 
 try:
@@ -42,8 +43,6 @@ try:
 except ImportError as exc:  # pragma: no cover - the bench extra ships it
     raise ImportError("the report needs jinja2: pip install 'covetpy[bench]'") from exc
 
-REPORT_HTML = "report.html"
-SUMMARY_MD = "summary.md"
 
 #: What each input adds, for the "not in this report" banner.
 _WHAT: dict[str, str] = {

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.records import KEY_FIELDS, ConfigKey
+from covetbench.results.files import HISTORY_JSONL, RESULTS_JSON
 
-HISTORY_NAME = "history.jsonl"
 #: summary fields kept per configuration (the rest stays in the run's results.json)
 _KEPT = (*KEY_FIELDS, "trials", "valid_trials")
 _KEPT_FLOATS = ("median_rps", "ci95_low", "ci95_high", "cv")
@@ -28,7 +28,7 @@ _KEPT_FLOATS = ("median_rps", "ci95_low", "ci95_high", "cv")
 def history_path(run_dir: Path) -> Path:
     """Where the history of runs like `run_dir` lives."""
     override = os.environ.get("COVETBENCH_HISTORY")
-    return Path(override) if override else Path(run_dir).resolve().parent / HISTORY_NAME
+    return Path(override) if override else Path(run_dir).resolve().parent / HISTORY_JSONL
 
 
 def history_entry(run_dir: Path, results: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def append_run(run_dir: Path, results: Mapping[str, Any], path: Path | None = No
 def record_run(run_dir: Path) -> Path | None:
     """Append the run in `run_dir` (its `results.json`) to the history; None if it has none."""
     try:
-        results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
+        results = json.loads((Path(run_dir) / RESULTS_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return append_run(Path(run_dir), results)

@@ -40,9 +40,8 @@ from covetbench.records import (
     TrialRecord,
     VerifyRecord,
 )
+from covetbench.results.files import RESULTS_CSV, RESULTS_JSON
 
-RESULTS_JSON = "results.json"
-RESULTS_CSV = "results.csv"
 SCHEMA_FILE = "schema.json"
 
 #: Distributions whose versions `collect_meta` records, by role. Keys are the names the harness

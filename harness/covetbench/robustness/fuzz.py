@@ -35,12 +35,12 @@ from covetbench.apps import builtin_apps, scenarios_dir
 from covetbench.conformance.model import escape
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, exchange
+from covetbench.results.files import FUZZ_JSON
 from covetbench.results.store import atomic_write, collect_meta, utc_now
 from covetbench.robustness.probe import locked_server, probe, resolve_target
 from covetbench.run.lock import LOCK_PATH
 from covetbench.servers import RunningServer, ServerAdapter
 
-FUZZ_JSON = "fuzz.json"
 #: failing inputs kept in the record, and flagged ones per outcome class
 KEEP_INPUTS = 10
 

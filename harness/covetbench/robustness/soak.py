@@ -27,13 +27,13 @@ from covetbench.apps import builtin_apps, scenarios_dir
 from covetbench.exceptions import LoadGeneratorError, UsageError
 from covetbench.load import LoadRequest, WrkDriver
 from covetbench.processes import ProcessTree
+from covetbench.results.files import SOAK_JSON
 from covetbench.results.store import atomic_write, collect_meta, utc_now
 from covetbench.robustness.probe import locked_server, probe, resolve_target
 from covetbench.run.lock import LOCK_PATH
 from covetbench.scenarios import get_scenario
 from covetbench.servers import RunningServer, ServerAdapter
 
-SOAK_JSON = "soak.json"
 MIB = 1024 * 1024
 #: longest wait for the server to go quiet after a segment before its RSS is read
 _SETTLE_S = 2.0

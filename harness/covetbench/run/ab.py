@@ -27,10 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.checkout import resolve_rev, revision_path
-from covetbench.exceptions import UsageError
 from covetbench.results.store import load_results, trial_records, write_results
+from covetbench.run.progress import RichObserver
+from covetbench.run.runner import Runner, RunOptions
+from covetbench.run.schedule import build_plan
+from covetbench.run.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
 from covetbench.stats import summarize
 
 BASE_SUFFIX = "~base"
@@ -81,16 +86,6 @@ def split_ab(combined: Mapping[str, Any], rev: str, sha: str | None) -> tuple[di
 
 def run_ab(request: AbRequest) -> tuple[Path, Path]:
     """Run the interleaved A/B suite; return (baseline_dir, current_dir) under `request.root`."""
-    try:
-        from rich.console import Console
-
-        from covetbench.run.progress import RichObserver
-        from covetbench.run.runner import Runner, RunOptions
-        from covetbench.run.schedule import build_plan
-        from covetbench.run.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
-    except ImportError as exc:  # pragma: no cover - the runner ships with the harness
-        raise UsageError(f"--ab is not available: the runner cannot be imported ({exc})") from exc
-
     repo = scenarios_dir().parent
     suite = apply_overrides(
         load_suite(find_suite(request.suite)), SuiteOverrides(**request.overrides)

@@ -43,13 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import AppTarget
-from covetbench.exceptions import BenchError, ResultsError, UsageError
+from covetbench.exceptions import BenchError, ExitCode, ResultsError, UsageError
+from covetbench.results.files import INSTRUCTIONS_JSON, SUMMARY_MD
 from covetbench.scenarios import KIND_WEBSOCKET, ScenarioSpec, get_scenario
 
 DRIVER = Path(__file__).resolve().with_name("callgrind_driver.py")
-JSON_NAME = "instructions.json"
-SUMMARY_NAME = "summary.md"
-EXIT_PASS, EXIT_REGRESSION, EXIT_DATA_ERROR = 0, 1, 2
 REGRESSION, IMPROVEMENT, UNCHANGED = "regression", "improvement", "unchanged"
 #: parsers of covet's server that `server-<parser>` targets may name
 PARSERS = ("python", "httptools")
@@ -295,7 +293,7 @@ def document(
 
 def load_document(path: Path) -> dict[str, Any]:
     """A stored `instructions.json` (or the directory holding one); ResultsError if unusable."""
-    file = path / JSON_NAME if path.is_dir() else path
+    file = path / INSTRUCTIONS_JSON if path.is_dir() else path
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -344,10 +342,10 @@ class InstructionsOutcome:
     @property
     def exit_code(self) -> int:
         if self.error is not None or not self.comparisons:
-            return EXIT_DATA_ERROR
+            return ExitCode.ERROR
         if any(c.verdict == REGRESSION for c in self.comparisons):
-            return EXIT_REGRESSION
-        return EXIT_PASS
+            return ExitCode.FAILURE
+        return ExitCode.OK
 
     @property
     def headline(self) -> str:
@@ -446,7 +444,7 @@ def write_outputs(
             "error": outcome.error,
             "exit_code": outcome.exit_code,
         }
-    json_path, md_path = out_dir / JSON_NAME, out_dir / SUMMARY_NAME
+    json_path, md_path = out_dir / INSTRUCTIONS_JSON, out_dir / SUMMARY_MD
     tmp = json_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, json_path)
