@@ -26,7 +26,8 @@ from covetbench.claims.judges import (
 from covetbench.commands import claims as claims_cmd
 from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord
-from covetbench.results.store import ResultsWriter, collect_meta
+from covetbench.results.meta import collect_meta
+from covetbench.results.store import ResultsWriter
 from tests.harness.factories import make_trial
 
 

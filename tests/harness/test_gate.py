@@ -21,7 +21,8 @@ from covetbench.gate.compare import (
     trials_needed,
 )
 from covetbench.records import TrialRecord
-from covetbench.results.store import ResultsWriter, collect_meta
+from covetbench.results.meta import collect_meta
+from covetbench.results.store import ResultsWriter
 from tests.harness.factories import make_trial
 
 KEY = ("covet", "uvicorn", "json", "wrk", 64)

@@ -15,9 +15,9 @@ from covetbench.records import (
     TrialRecord,
     VerifyRecord,
 )
+from covetbench.results.meta import collect_meta
 from covetbench.results.store import (
     ResultsWriter,
-    collect_meta,
     load_results,
     results_schema,
     trial_records,

@@ -41,7 +41,8 @@ from covetbench.claims import evidence as claims_code
 from covetbench.exceptions import ResultsError, SuiteError
 from covetbench.records import FLAG_ERRORS, FLAG_GENERATOR_BOUND, ConfigSummary
 from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON
-from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
+from covetbench.results.meta import utc_now
+from covetbench.results.store import atomic_write, load_results, trial_records
 from covetbench.stats import group_by_key, median, summarize
 
 VALIDATED = "VALIDATED"

@@ -30,7 +30,7 @@ from covetbench.claims.judges import (
 )
 from covetbench.exceptions import BenchError, ExitCode
 from covetbench.results.files import CONFORMANCE_JSON
-from covetbench.results.store import collect_meta
+from covetbench.results.meta import collect_meta
 
 _STYLES = {VALIDATED: "green", REFUTED: "bold red", INCONCLUSIVE: "yellow"}
 

@@ -37,7 +37,7 @@ from covetbench.gate.instructions.measure import (
     write_outputs,
 )
 from covetbench.results.files import run_dir
-from covetbench.results.store import git_info
+from covetbench.results.meta import git_info
 
 
 def _default_kinds() -> str:

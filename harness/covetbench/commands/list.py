@@ -10,7 +10,7 @@ from rich.table import Table
 from covetbench.apps import builtin_apps
 from covetbench.exceptions import ExitCode
 from covetbench.load import LOAD_DRIVERS
-from covetbench.results.store import FRAMEWORK_DISTRIBUTIONS
+from covetbench.results.meta import FRAMEWORK_DISTRIBUTIONS
 from covetbench.run.suite import find_suite, load_suite, suite_names
 from covetbench.scenarios import SCENARIOS
 from covetbench.servers import SERVERS

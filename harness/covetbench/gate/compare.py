@@ -49,7 +49,8 @@ from typing import Any
 from covetbench.exceptions import ExitCode, ResultsError
 from covetbench.records import FLAG_DESCRIPTIONS, ConfigKey
 from covetbench.results.files import GATE_JSON, SUMMARY_MD
-from covetbench.results.store import atomic_write, load_results, trial_records, utc_now
+from covetbench.results.meta import utc_now
+from covetbench.results.store import atomic_write, load_results, trial_records
 from covetbench.stats import (
     group_by_key,
     mann_whitney,

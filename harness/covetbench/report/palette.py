@@ -10,8 +10,11 @@ which results were written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from covetbench.apps import PREFERRED_ORDER
+from covetbench.servers import server_names
 
 #: Colour-blind-friendly fills for servers (tab10 without its red, which marks regressions).
 _SERVER_COLOURS = [
@@ -25,19 +28,9 @@ _SERVER_COLOURS = [
     "#bcbd22",
     "#7f7f7f",
 ]
-_KNOWN_SERVERS = [
-    "uvicorn",
-    "uvicorn-h11",
-    "hypercorn",
-    "granian",
-    "daphne",
-    "covet",
-    "covet-python",
-]
 
 #: Darker, distinct tones for apps (Dark2), used for app panels and markers.
 _APP_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"]
-_KNOWN_APPS = ["raw", "covet", "starlette", "fastapi", "blacksheep"]
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 #: Colours of statuses and verdicts, shared by the HTML cells and the charts.
@@ -58,7 +51,7 @@ IMPROVEMENT = "#2ca02c"
 NEUTRAL = "#7f7f7f"
 
 
-def _assign(names: Iterable[str], known: list[str], size: int) -> dict[str, int]:
+def _assign(names: Iterable[str], known: Sequence[str], size: int) -> dict[str, int]:
     """Index into a palette of `size`: known names first at fixed slots, the rest sorted."""
     slots: dict[str, int] = {}
     for name in sorted(set(names)):
@@ -83,8 +76,9 @@ class Palette:
 
     @classmethod
     def build(cls, servers: Iterable[str], apps: Iterable[str]) -> Palette:
-        server_slots = _assign(servers, _KNOWN_SERVERS, len(_SERVER_COLOURS))
-        app_slots = _assign(apps, _KNOWN_APPS, len(_APP_COLOURS))
+        # registry order first: a server or app keeps its colour from one report to the next
+        server_slots = _assign(servers, server_names(), len(_SERVER_COLOURS))
+        app_slots = _assign(apps, PREFERRED_ORDER, len(_APP_COLOURS))
         return cls(
             servers={k: _SERVER_COLOURS[i] for k, i in server_slots.items()},
             apps={k: _APP_COLOURS[i] for k, i in app_slots.items()},

@@ -36,7 +36,8 @@ from covetbench.conformance.model import escape
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, exchange
 from covetbench.results.files import FUZZ_JSON
-from covetbench.results.store import atomic_write, collect_meta, utc_now
+from covetbench.results.meta import collect_meta, utc_now
+from covetbench.results.store import atomic_write
 from covetbench.robustness.probe import locked_server, probe, resolve_target
 from covetbench.run.lock import LOCK_PATH
 from covetbench.servers import RunningServer, ServerAdapter

@@ -28,7 +28,8 @@ from covetbench.exceptions import LoadGeneratorError, UsageError
 from covetbench.load import LoadRequest, WrkDriver
 from covetbench.processes import ProcessTree
 from covetbench.results.files import SOAK_JSON
-from covetbench.results.store import atomic_write, collect_meta, utc_now
+from covetbench.results.meta import collect_meta, utc_now
+from covetbench.results.store import atomic_write
 from covetbench.robustness.probe import locked_server, probe, resolve_target
 from covetbench.run.lock import LOCK_PATH
 from covetbench.scenarios import get_scenario

@@ -44,7 +44,8 @@ from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
 from covetbench.results import history
-from covetbench.results.store import ResultsWriter, collect_meta, utc_now
+from covetbench.results.meta import collect_meta, utc_now
+from covetbench.results.store import ResultsWriter
 from covetbench.run import validity
 from covetbench.run.lock import LOCK_PATH, bench_lock, signals_deferred
 from covetbench.run.observer import RunObserver
