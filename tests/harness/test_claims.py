@@ -9,9 +9,6 @@ import pytest
 
 from covetbench.apps import scenarios_dir
 from covetbench.claims.judges import (
-    INCONCLUSIVE,
-    REFUTED,
-    VALIDATED,
     ClaimSpec,
     Evidence,
     judge_claims,
@@ -28,6 +25,7 @@ from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord
 from covetbench.results.meta import collect_meta
 from covetbench.results.store import ResultsWriter
+from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 from tests.harness.factories import make_trial
 
 

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
+from covetbench.claims.judges import (
+    ClaimSpec,
+    Evidence,
+    judge_evidence,
+)
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, RawResponse
 from covetbench.results.files import FUZZ_JSON
@@ -22,6 +26,7 @@ from covetbench.robustness.fuzz import (
     log_tracebacks,
     run_fuzz,
 )
+from covetbench.verdicts import REFUTED, VALIDATED
 from tests.harness.conftest import ArgvServer
 
 # Answers every request with 200 "Hello, World!" and closes, except a request head holding a

@@ -10,10 +10,6 @@ import pytest
 
 from covetbench.commands import gate as gate_cmd
 from covetbench.gate.compare import (
-    IMPROVEMENT,
-    REGRESSION,
-    UNCHANGED,
-    UNDERPOWERED,
     GateConfig,
     compare_dirs,
     compare_samples,
@@ -23,6 +19,7 @@ from covetbench.gate.compare import (
 from covetbench.records import TrialRecord
 from covetbench.results.meta import collect_meta
 from covetbench.results.store import ResultsWriter
+from covetbench.verdicts import IMPROVEMENT, REGRESSION, UNCHANGED, UNDERPOWERED
 from tests.harness.factories import make_trial
 
 KEY = ("covet", "uvicorn", "json", "wrk", 64)

@@ -11,9 +11,6 @@ import pytest
 from covetbench.cli import main
 from covetbench.exceptions import ExitCode
 from covetbench.gate.instructions.measure import (
-    IMPROVEMENT,
-    REGRESSION,
-    UNCHANGED,
     CountTarget,
     InstructionsConfig,
     build_targets,
@@ -25,6 +22,7 @@ from covetbench.gate.instructions.measure import (
 )
 from covetbench.scenarios import get_scenario
 from covetbench.servers import AppTarget
+from covetbench.verdicts import IMPROVEMENT, REGRESSION, UNCHANGED
 from tests.harness.conftest import MakeApp
 
 needs_valgrind = pytest.mark.skipif(

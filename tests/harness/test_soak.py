@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims.judges import REFUTED, VALIDATED, ClaimSpec, Evidence, judge_evidence
+from covetbench.claims.judges import (
+    ClaimSpec,
+    Evidence,
+    judge_evidence,
+)
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.processes import ProcessTree
 from covetbench.results.files import SOAK_JSON
 from covetbench.robustness.soak import SoakConfig, run_soak
+from covetbench.verdicts import REFUTED, VALIDATED
 
 _LEAKY_APP = """\
 _KEPT = []

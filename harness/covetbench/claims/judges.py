@@ -44,10 +44,7 @@ from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON
 from covetbench.results.meta import utc_now
 from covetbench.results.store import atomic_write, load_results, trial_records
 from covetbench.stats import group_by_key, median, summarize
-
-VALIDATED = "VALIDATED"
-REFUTED = "REFUTED"
-INCONCLUSIVE = "INCONCLUSIVE"
+from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 
 KINDS = ("throughput", "conformance", "stdlib_only", "modules", "composite", "evidence")
 _REQUIRED = {

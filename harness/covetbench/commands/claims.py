@@ -18,9 +18,6 @@ from pathlib import Path
 
 from covetbench.apps import scenarios_dir
 from covetbench.claims.judges import (
-    INCONCLUSIVE,
-    REFUTED,
-    VALIDATED,
     ClaimSpec,
     ClaimVerdict,
     Evidence,
@@ -31,8 +28,7 @@ from covetbench.claims.judges import (
 from covetbench.exceptions import BenchError, ExitCode
 from covetbench.results.files import CONFORMANCE_JSON
 from covetbench.results.meta import collect_meta
-
-_STYLES = {VALIDATED: "green", REFUTED: "bold red", INCONCLUSIVE: "yellow"}
+from covetbench.verdicts import TERMINAL_STYLES, TONES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +125,7 @@ def print_verdicts(verdicts: list[ClaimVerdict], path: Path) -> None:
             _number(v.expected),
             _number(v.ratio, 3),
             evidence,
-            style=_STYLES.get(v.verdict),
+            style=TERMINAL_STYLES.get(TONES.get(v.verdict, "")),
         )
     console.print(table)
     console.print(f"wrote {path}", highlight=False)

@@ -18,10 +18,7 @@ from pathlib import Path
 
 from covetbench.exceptions import BenchError, ExitCode, ResultsError
 from covetbench.gate.compare import (
-    IMPROVEMENT,
-    REGRESSION,
     TABLE_HEADER,
-    UNDERPOWERED,
     GateConfig,
     GateOutcome,
     compare_dirs,
@@ -30,8 +27,7 @@ from covetbench.gate.compare import (
     write_outputs,
 )
 from covetbench.results.files import run_dir
-
-_STYLES = {REGRESSION: "bold red", IMPROVEMENT: "green", UNDERPOWERED: "yellow"}
+from covetbench.verdicts import TERMINAL_STYLES, TONES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +91,7 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
         for name in TABLE_HEADER:
             table.add_column(name, justify="right" if name in ("c", "p") else "left")
         for row, comp in zip(table_rows(outcome), outcome.comparisons, strict=True):
-            table.add_row(*row, style=_STYLES.get(comp.verdict))
+            table.add_row(*row, style=TERMINAL_STYLES.get(TONES.get(comp.verdict, "")))
         console.print(table)
     for keys, label in ((outcome.baseline_only, "baseline"), (outcome.current_only, "current")):
         for key in keys:

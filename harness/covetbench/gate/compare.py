@@ -61,11 +61,7 @@ from covetbench.stats import (
     ratio_ci,
     wilcoxon_paired,
 )
-
-REGRESSION = "regression"
-IMPROVEMENT = "improvement"
-UNCHANGED = "unchanged"
-UNDERPOWERED = "underpowered"
+from covetbench.verdicts import IMPROVEMENT, REGRESSION, UNCHANGED, UNDERPOWERED
 
 
 @dataclass(frozen=True)

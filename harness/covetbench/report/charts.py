@@ -32,7 +32,8 @@ from covetbench.report.model import (
     is_flagged,
     median_of,
 )
-from covetbench.report.palette import IMPROVEMENT, NEUTRAL, REGRESSION, Palette
+from covetbench.report.palette import LINE_COLOURS, NEUTRAL_COLOUR, Palette
+from covetbench.verdicts import IMPROVEMENT, NEUTRAL, REGRESSION, TONES
 
 try:
     import matplotlib
@@ -295,7 +296,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
         axes[0].set_ylabel("latency (log scale)")
         handles = _server_handles(sorted(servers_seen), palette)
         handles.append(
-            Line2D([], [], ls="--", color=NEUTRAL, mfc="white", marker="o", label="flagged")
+            Line2D([], [], ls="--", color=NEUTRAL_COLOUR, mfc="white", marker="o", label="flagged")
         )
         fig.legend(handles=handles, loc="outside right upper")
         fig.suptitle(
@@ -447,7 +448,7 @@ def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -
     if not comparisons:
         return None
     # every decided row, then the largest changes, so a long run stays one readable chart
-    decided = [c for c in comparisons if c.verdict in ("regression", "improvement")]
+    decided = [c for c in comparisons if c.verdict in (REGRESSION, IMPROVEMENT)]
     rest = sorted((c for c in comparisons if c not in decided), key=lambda c: -abs(c.ratio - 1))
     rows = sorted(decided + rest[: max(_BASELINE_ROWS - len(decided), 0)], key=lambda d: d.ratio)
     hidden = len(comparisons) - len(rows)
@@ -455,7 +456,7 @@ def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -
         fig = Figure(figsize=(FULL_WIDTH, 1.0 + 0.24 * len(rows)), layout="constrained")
         ax = fig.add_subplot()
         for y, d in enumerate(rows):
-            colour = {"regression": REGRESSION, "improvement": IMPROVEMENT}.get(d.verdict, NEUTRAL)
+            colour = LINE_COLOURS.get(TONES.get(d.verdict, NEUTRAL), NEUTRAL_COLOUR)
             mid = (d.ratio - 1.0) * 100.0
             if d.ci_low is not None and d.ci_high is not None:
                 ax.plot([(d.ci_low - 1) * 100, (d.ci_high - 1) * 100], [y, y], color=colour, lw=2)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from covetbench.exceptions import ResultsError
-from covetbench.gate.compare import REGRESSION, GateConfig, compare_dirs
+from covetbench.gate.compare import GateConfig, compare_dirs
 from covetbench.report.inputs import ReportInputs
+from covetbench.verdicts import REGRESSION, UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _view(gate: dict[str, Any], source: str) -> BaselineView:
                 ci_low=_number(row.get("ci_low")),
                 ci_high=_number(row.get("ci_high")),
                 p_value=_number(row.get("p_value")),
-                verdict=str(row.get("verdict") or "unchanged").lower(),
+                verdict=str(row.get("verdict") or UNCHANGED).lower(),
                 note=str(row.get("note") or ""),
             )
         )

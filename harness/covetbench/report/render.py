@@ -37,6 +37,7 @@ from covetbench.results.files import (
 from covetbench.results.history import history_path, load_history, trend_series
 from covetbench.results.store import atomic_write, trials_to_csv
 from covetbench.stats import group_by_key
+from covetbench.verdicts import IMPROVEMENT, REFUTED
 
 try:
     import jinja2
@@ -140,15 +141,15 @@ def _cards(
         cards.append(
             {
                 "label": "Claims",
-                "value": f"{verdicts.get('REFUTED', 0)} refuted",
+                "value": f"{verdicts.get(REFUTED, 0)} refuted",
                 "detail": ", ".join(f"{n} {v.lower()}" for v, n in sorted(verdicts.items())),
-                "tone": "bad" if verdicts.get("REFUTED") else "good",
+                "tone": "bad" if verdicts.get(REFUTED) else "good",
                 "href": "claims",
             }
         )
     if baseline is not None:
         regressions = len(baseline.regressions)
-        improvements = sum(1 for c in baseline.comparisons if c.verdict == "improvement")
+        improvements = sum(1 for c in baseline.comparisons if c.verdict == IMPROVEMENT)
         cards.append(
             {
                 "label": "Against the baseline",

@@ -46,9 +46,9 @@ from covetbench.apps import AppTarget
 from covetbench.exceptions import BenchError, ExitCode, ResultsError, UsageError
 from covetbench.results.files import INSTRUCTIONS_JSON, SUMMARY_MD
 from covetbench.scenarios import KIND_WEBSOCKET, ScenarioSpec, get_scenario
+from covetbench.verdicts import IMPROVEMENT, REGRESSION, UNCHANGED
 
 DRIVER = Path(__file__).resolve().with_name("callgrind_driver.py")
-REGRESSION, IMPROVEMENT, UNCHANGED = "regression", "improvement", "unchanged"
 #: parsers of covet's server that `server-<parser>` targets may name
 PARSERS = ("python", "httptools")
 
