@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from covetbench.apps import scenarios_dir
+from covetbench.claims.evidence import Evidence
 from covetbench.claims.judges import (
-    ClaimSpec,
-    Evidence,
     judge_claims,
     judge_composite,
     judge_conformance,
@@ -18,8 +17,8 @@ from covetbench.claims.judges import (
     judge_modules,
     judge_stdlib_only,
     judge_throughput,
-    load_claims,
 )
+from covetbench.claims.ledger import ClaimSpec, load_claims
 from covetbench.commands import claims as claims_cmd
 from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord

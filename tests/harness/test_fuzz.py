@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from covetbench.claims.judges import (
-    ClaimSpec,
-    Evidence,
-    judge_evidence,
-)
+from covetbench.claims.evidence import Evidence
+from covetbench.claims.judges import judge_evidence
+from covetbench.claims.ledger import ClaimSpec
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, RawResponse
 from covetbench.results.files import FUZZ_JSON

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims.judges import (
-    ClaimSpec,
-    Evidence,
-    judge_evidence,
-)
+from covetbench.claims.evidence import Evidence
+from covetbench.claims.judges import judge_evidence
+from covetbench.claims.ledger import ClaimSpec
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.processes import ProcessTree
 from covetbench.results.files import SOAK_JSON

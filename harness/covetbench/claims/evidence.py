@@ -1,7 +1,9 @@
-"""Evidence about covet's code for the claims ledger, gathered without importing covet here.
+"""What the claims are judged on: records on disk (`Evidence.gather`: `results.json`,
+`conformance.json`, the directories holding `fuzz.json` / `soak.json`) and covet's code,
+inspected without importing covet here.
 
-The harness never imports covet: each check runs a fresh interpreter in a subprocess and reads
-back a JSON report.
+The harness never imports covet: each code check runs a fresh interpreter in a subprocess and
+reads back a JSON report.
 
 - `stdlib_only_report`: `python -S -E` (no site-packages, no PYTHON* variables, so nothing
   installed is reachable) with only the framework directory on `sys.path`; imports the core
@@ -20,8 +22,13 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from covetbench.exceptions import ResultsError
+from covetbench.results.files import CONFORMANCE_JSON
+from covetbench.results.store import load_results
 
 _TIMEOUT_S = 60
 
@@ -173,3 +180,48 @@ def modules_report(framework_dir: Path, modules: Sequence[str]) -> dict[str, str
     if "error" in data and not set(modules) & set(data):
         return {name: str(data["error"]) for name in modules}
     return {str(k): str(v) for k, v in data.items()}
+
+
+@dataclass
+class Evidence:
+    """Everything the judges may look at; any part may be missing."""
+
+    results: dict[str, Any] | None = None
+    results_dir: Path | None = None
+    results_error: str | None = None
+    conformance: dict[str, Any] | None = None
+    conformance_error: str | None = None
+    framework_dir: Path | None = None
+    evidence_dirs: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def gather(
+        cls,
+        results_dir: Path | None = None,
+        conformance: Path | None = None,
+        framework_dir: Path | None = None,
+    ) -> Evidence:
+        """Load what exists: results.json and conformance.json (default: in `results_dir`)."""
+        ev = cls(results_dir=results_dir, framework_dir=framework_dir)
+        if results_dir is not None:
+            ev.evidence_dirs.append(results_dir)
+            try:
+                ev.results = load_results(results_dir)
+            except ResultsError as exc:
+                ev.results_error = str(exc)
+        if conformance is None and results_dir is not None:
+            conformance = results_dir / CONFORMANCE_JSON
+        if conformance is not None:
+            path = conformance / CONFORMANCE_JSON if conformance.is_dir() else conformance
+            if path.parent not in ev.evidence_dirs:
+                ev.evidence_dirs.append(path.parent)
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+                    raise ValueError("expected an object with a 'checks' list")
+                ev.conformance = data
+            except FileNotFoundError:
+                ev.conformance_error = f"{path}: not found (run `covet-bench conform`)"
+            except (OSError, ValueError) as exc:
+                ev.conformance_error = f"{path}: unreadable: {exc}"
+        return ev

@@ -1,4 +1,4 @@
-"""The claims ledger: each claim of `scenarios/claims.toml` VALIDATED, REFUTED or INCONCLUSIVE.
+"""The judges: each claim of `scenarios/claims.toml` VALIDATED, REFUTED or INCONCLUSIVE.
 
 Claims are data (`scenarios/claims.toml`, its header documents each kind); evidence comes only
 from records on disk (`results.json`, `conformance.json`, optional `fuzz.json` / `soak.json`) and
@@ -16,9 +16,7 @@ from inspecting covet's code in a subprocess (`covetbench.claims.evidence`). The
   passing with at least one PASS validates; ERRORs or no matching checks leave it INCONCLUSIVE.
 - evidence files (`kind = "evidence"`): `{"passed": bool, "summary": str}`; absent: INCONCLUSIVE.
 
-`claims.json` is `{"meta": {...}, "claims": [{id, statement, source, kind, verdict, measured,
-expected, ratio, evidence, hardware, to_reach, parts}]}`; `evidence` is one string (lines
-separated by newlines), `measured`/`expected` numbers for throughput and strings otherwise.
+The ledger itself (`ClaimSpec`, `load_claims`, `claims.json`) is `covetbench.claims.ledger`.
 
     specs = load_claims(scenarios_dir() / "claims.toml")
     verdicts = judge_claims(specs, Evidence.gather(results_dir=Path("reports/run")))
@@ -30,152 +28,15 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
-import re
-import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from covetbench.claims import evidence as claims_code
-from covetbench.exceptions import ResultsError, SuiteError
+from covetbench.claims.evidence import Evidence, modules_report, stdlib_only_report
+from covetbench.claims.ledger import ClaimSpec, ClaimVerdict
 from covetbench.records import FLAG_ERRORS, FLAG_GENERATOR_BOUND, ConfigSummary
-from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON
-from covetbench.results.meta import utc_now
-from covetbench.results.store import atomic_write, load_results, trial_records
+from covetbench.results.store import trial_records
 from covetbench.stats import group_by_key, median, summarize
 from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
-
-KINDS = ("throughput", "conformance", "stdlib_only", "modules", "composite", "evidence")
-_REQUIRED = {
-    "throughput": ("app", "scenarios", "expected_rps"),
-    "conformance": ("server",),
-    "stdlib_only": ("package",),
-    "modules": ("modules",),
-    "composite": ("parts",),
-    "evidence": ("file", "needs"),
-}
-
-
-@dataclass(frozen=True)
-class ClaimSpec:
-    """One claim as written in claims.toml; `params` holds the kind-specific keys."""
-
-    id: str
-    statement: str
-    source: str
-    kind: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ClaimVerdict:
-    """A judged claim: a row of `claims.json["claims"]`."""
-
-    id: str
-    statement: str
-    source: str
-    kind: str
-    verdict: str
-    measured: float | str | None = None
-    expected: float | str | None = None
-    ratio: float | None = None
-    evidence: str = ""
-    hardware: dict[str, Any] | None = None
-    to_reach: str | None = None
-    parts: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Evidence:
-    """Everything the judges may look at; any part may be missing."""
-
-    results: dict[str, Any] | None = None
-    results_dir: Path | None = None
-    results_error: str | None = None
-    conformance: dict[str, Any] | None = None
-    conformance_error: str | None = None
-    framework_dir: Path | None = None
-    evidence_dirs: list[Path] = field(default_factory=list)
-
-    @classmethod
-    def gather(
-        cls,
-        results_dir: Path | None = None,
-        conformance: Path | None = None,
-        framework_dir: Path | None = None,
-    ) -> Evidence:
-        """Load what exists: results.json and conformance.json (default: in `results_dir`)."""
-        ev = cls(results_dir=results_dir, framework_dir=framework_dir)
-        if results_dir is not None:
-            ev.evidence_dirs.append(results_dir)
-            try:
-                ev.results = load_results(results_dir)
-            except ResultsError as exc:
-                ev.results_error = str(exc)
-        if conformance is None and results_dir is not None:
-            conformance = results_dir / CONFORMANCE_JSON
-        if conformance is not None:
-            path = conformance / CONFORMANCE_JSON if conformance.is_dir() else conformance
-            if path.parent not in ev.evidence_dirs:
-                ev.evidence_dirs.append(path.parent)
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
-                    raise ValueError("expected an object with a 'checks' list")
-                ev.conformance = data
-            except FileNotFoundError:
-                ev.conformance_error = f"{path}: not found (run `covet-bench conform`)"
-            except (OSError, ValueError) as exc:
-                ev.conformance_error = f"{path}: unreadable: {exc}"
-        return ev
-
-
-def _line_of(text: str, claim_id: str) -> int | None:
-    match = re.search(rf'^\s*id\s*=\s*"{re.escape(claim_id)}"', text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
-def load_claims(path: Path) -> list[ClaimSpec]:
-    """Parse the ledger; a wrong entry raises `SuiteError` naming the file, line and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SuiteError(str(path), None, None, f"cannot read: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SuiteError(str(path), None, None, str(exc)) from exc
-    entries = data.get("claim")
-    if not isinstance(entries, list) or not entries:
-        raise SuiteError(str(path), None, "claim", "expected [[claim]] tables")
-    specs: list[ClaimSpec] = []
-    seen: set[str] = set()
-    for entry in entries:
-        claim_id = str(entry.get("id", ""))
-        line = _line_of(text, claim_id) if claim_id else None
-        for key in ("id", "statement", "source", "kind"):
-            if not isinstance(entry.get(key), str) or not entry[key]:
-                raise SuiteError(str(path), line, key, "missing or not a string")
-        kind = entry["kind"]
-        if kind not in KINDS:
-            raise SuiteError(str(path), line, "kind", f"{kind!r} is not one of {KINDS}")
-        for key in _REQUIRED[kind]:
-            if key not in entry:
-                raise SuiteError(str(path), line, key, f"required for kind {kind!r}")
-        if claim_id in seen:
-            raise SuiteError(str(path), line, "id", f"duplicate claim id {claim_id!r}")
-        seen.add(claim_id)
-        params = {k: v for k, v in entry.items() if k not in ("id", "statement", "source", "kind")}
-        specs.append(ClaimSpec(claim_id, entry["statement"], entry["source"], kind, params))
-    for spec in specs:
-        for part in spec.params.get("parts", []):
-            if part not in seen:
-                raise SuiteError(str(path), _line_of(text, spec.id), "parts", f"no claim {part!r}")
-    return specs
 
 
 def _verdict(spec: ClaimSpec, verdict: str, **kw: Any) -> ClaimVerdict:
@@ -358,7 +219,7 @@ def judge_stdlib_only(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
     core = list(spec.params.get("core", [package]))
     if ev.framework_dir is None or not (ev.framework_dir / package).is_dir():
         return _verdict(spec, INCONCLUSIVE, evidence=f"package {package!r} not found")
-    report = claims_code.stdlib_only_report(ev.framework_dir, package, core)
+    report = stdlib_only_report(ev.framework_dir, package, core)
     if "error" in report:
         return _verdict(spec, INCONCLUSIVE, evidence=str(report["error"]))
     bad_core = {k: v for k, v in report["core"].items() if v != "ok"}
@@ -400,7 +261,7 @@ def judge_modules(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
     modules = list(spec.params["modules"])
     if ev.framework_dir is None:
         return _verdict(spec, INCONCLUSIVE, evidence="framework directory not found")
-    status = claims_code.modules_report(ev.framework_dir, modules)
+    status = modules_report(ev.framework_dir, modules)
     missing = [m for m in modules if status.get(m) == "missing"]
     broken = {m: s for m, s in status.items() if s not in ("ok", "missing")}
     lines = [f"{m}: {status.get(m, '?')}" for m in modules]
@@ -486,12 +347,3 @@ def judge_claims(specs: Sequence[ClaimSpec], ev: Evidence) -> list[ClaimVerdict]
         if spec.kind == "composite":
             done[spec.id] = judge_composite(spec, [done[p] for p in spec.params["parts"]])
     return [done[spec.id] for spec in specs]
-
-
-def write_claims(out_dir: Path, verdicts: Sequence[ClaimVerdict], meta: Mapping[str, Any]) -> Path:
-    """Write `claims.json` atomically; return its path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / CLAIMS_JSON
-    doc = {"meta": {**meta, "generated_at": utc_now()}, "claims": [v.to_dict() for v in verdicts]}
-    atomic_write(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
-    return path

@@ -17,14 +17,9 @@ import sys
 from pathlib import Path
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims.judges import (
-    ClaimSpec,
-    ClaimVerdict,
-    Evidence,
-    judge_claims,
-    load_claims,
-    write_claims,
-)
+from covetbench.claims.evidence import Evidence
+from covetbench.claims.judges import judge_claims
+from covetbench.claims.ledger import ClaimSpec, ClaimVerdict, load_claims, write_claims
 from covetbench.exceptions import BenchError, ExitCode
 from covetbench.results.files import CONFORMANCE_JSON
 from covetbench.results.meta import collect_meta
