@@ -10,14 +10,12 @@ import pytest
 
 from covetbench.cli import main
 from covetbench.exceptions import ExitCode
+from covetbench.gate.instructions.compare import compare, load_document, summary_markdown
 from covetbench.gate.instructions.measure import (
     CountTarget,
     InstructionsConfig,
     build_targets,
-    compare,
-    load_document,
     measure,
-    summary_markdown,
     valgrind_path,
 )
 from covetbench.scenarios import get_scenario

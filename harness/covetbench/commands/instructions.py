@@ -22,19 +22,21 @@ from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
 from covetbench.checkout import mirrored_path, resolve_rev, revision_path
 from covetbench.commands._common import add_app_option, extra_apps
 from covetbench.exceptions import BenchError, ExitCode, ResultsError, UsageError
+from covetbench.gate.instructions.compare import (
+    InstructionsOutcome,
+    compare,
+    load_document,
+    write_outputs,
+)
 from covetbench.gate.instructions.measure import (
     PARSERS,
     InstructionsConfig,
-    InstructionsOutcome,
     Measurement,
     baseline_pythonpath,
     build_targets,
-    compare,
     document,
-    load_document,
     measure_targets,
     valgrind_path,
-    write_outputs,
 )
 from covetbench.results.files import run_dir
 from covetbench.results.meta import git_info
