@@ -18,8 +18,10 @@ from covetbench.verdicts import REGRESSION, UNCHANGED
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """One configuration measured in both runs; ratio = current / baseline."""
+class BaselineRow:
+    """A `gate.json` comparison row as the page shows it: labelled, and tolerant of a partial or
+    older file (missing intervals are None). The record itself is `gate.compare.Comparison`;
+    ratio = current / baseline."""
 
     label: str
     baseline_median: float
@@ -42,10 +44,10 @@ class BaselineView:
     headline: str
     threshold_pct: float | None
     alpha: float | None
-    comparisons: list[Comparison]
+    comparisons: list[BaselineRow]
 
     @property
-    def regressions(self) -> list[Comparison]:
+    def regressions(self) -> list[BaselineRow]:
         return [c for c in self.comparisons if c.verdict == REGRESSION]
 
 
@@ -71,7 +73,7 @@ def _view(gate: dict[str, Any], source: str) -> BaselineView:
         if not isinstance(row, dict) or (ratio := _number(row.get("ratio"))) is None:
             continue
         rows.append(
-            Comparison(
+            BaselineRow(
                 label=_label(row),
                 baseline_median=_number(row.get("baseline_median")) or 0.0,
                 current_median=_number(row.get("current_median")) or 0.0,

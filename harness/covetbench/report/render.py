@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.records import FLAG_DESCRIPTIONS
-from covetbench.report import charts, tables
+from covetbench.report import charts, comparison_charts, tables
 from covetbench.report.compare import BaselineView, baseline_view
 from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
@@ -283,11 +283,13 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
             "headline": comparison.headline,
             "threshold_pct": comparison.threshold_pct,
             "alpha": comparison.alpha,
-            "chart": charts.baseline_chart(comparison.comparisons, comparison.threshold_pct),
+            "chart": comparison_charts.baseline_chart(
+                comparison.comparisons, comparison.threshold_pct
+            ),
             "table": tables.baseline_table(comparison),
         }
     history_file = history_path(inputs.directory)
-    trend = charts.trend_chart(trend_series(load_history(history_file)))
+    trend = comparison_charts.trend_chart(trend_series(load_history(history_file)))
     history = {"chart": trend, "source": str(history_file)} if trend is not None else None
     meta = inputs.meta
     subtitle = " · ".join(
