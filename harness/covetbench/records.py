@@ -1,9 +1,9 @@
 """Plain records handed from one step of the harness to the next.
 
-Every load generator (wrk today; locust, an open-loop HdrHistogram driver later) returns one
-`LoadResult`; the runner wraps it with what the monitor saw into one `TrialRecord`; stats turn
-trials into one `ConfigSummary` per configuration. `results.json` is these records as JSON
-(`to_dict`), validated against `results.schema.json` on write. Report, gate and claims read only
+Every load generator returns one `LoadResult`; the runner wraps it with what the monitor saw
+into one `TrialRecord`; stats turn trials into one `ConfigSummary` per configuration (one
+`ConfigKey`). `results.json` is these records as JSON (`to_dict`), validated against
+`results/schema.json` on write. Report, gate and claims read only
 these records, never live processes.
 """
 

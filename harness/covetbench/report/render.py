@@ -19,12 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.records import FLAG_DESCRIPTIONS
-from covetbench.report import charts, comparison_charts, tables
+from covetbench.report.charts import latency_chart, resources_chart, scaling_chart, throughput_chart
 from covetbench.report.compare import BaselineView, baseline_view
+from covetbench.report.comparison_charts import baseline_chart, trend_chart
 from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
+from covetbench.report.tables import (
+    baseline_table,
+    configs_table,
+    conformance_table,
+    flags_table,
+    headline_table,
+    verify_table,
+    versions_table,
+)
 from covetbench.report.views import claims_view, conformance_view, inline, text
 from covetbench.results.files import (
     CLAIMS_JSON,
@@ -283,13 +293,11 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
             "headline": comparison.headline,
             "threshold_pct": comparison.threshold_pct,
             "alpha": comparison.alpha,
-            "chart": comparison_charts.baseline_chart(
-                comparison.comparisons, comparison.threshold_pct
-            ),
-            "table": tables.baseline_table(comparison),
+            "chart": baseline_chart(comparison.comparisons, comparison.threshold_pct),
+            "table": baseline_table(comparison),
         }
     history_file = history_path(inputs.directory)
-    trend = comparison_charts.trend_chart(trend_series(load_history(history_file)))
+    trend = trend_chart(trend_series(load_history(history_file)))
     history = {"chart": trend, "source": str(history_file)} if trend is not None else None
     meta = inputs.meta
     subtitle = " · ".join(
@@ -328,31 +336,29 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         ],
         "problems": inputs.problems,
         "cards": _cards(inputs, claims, conformance, comparison),
-        "headline_table": tables.headline_table(views) if views else None,
+        "headline_table": headline_table(views) if views else None,
         "legend_servers": sorted({(s, palette.server(s)) for f in views for s in f.servers}),
         "validity_lines": _validity_lines(inputs),
-        "throughput_charts": [charts.throughput_chart(f, trials, palette) for f in views],
-        "latency_charts": [c for f in views if (c := charts.latency_chart(f, palette))],
-        "scaling_charts": [c for f in views if (c := charts.scaling_chart(f, palette))],
-        "resources_charts": [c for f in views if (c := charts.resources_chart(f, trials, palette))],
-        "configs_table": tables.configs_table(inputs.summaries, trials) if views else None,
+        "throughput_charts": [throughput_chart(f, trials, palette) for f in views],
+        "latency_charts": [c for f in views if (c := latency_chart(f, palette))],
+        "scaling_charts": [c for f in views if (c := scaling_chart(f, palette))],
+        "resources_charts": [c for f in views if (c := resources_chart(f, trials, palette))],
+        "configs_table": configs_table(inputs.summaries, trials) if views else None,
         "has_results": inputs.has_results,
-        "flags_table": tables.flags_table(inputs.trials),
+        "flags_table": flags_table(inputs.trials),
         "flag_definitions": FLAG_DESCRIPTIONS,
-        "verify_table": tables.verify_table(inputs.verify),
+        "verify_table": verify_table(inputs.verify),
         "verify_count": len(inputs.verify),
         "failures": inputs.failures,
         "conformance": conformance,
-        "conformance_table": tables.conformance_table(conformance["counts"])
-        if conformance
-        else None,
+        "conformance_table": conformance_table(conformance["counts"]) if conformance else None,
         "claims": claims,
         "baseline": baseline,
         "history": history,
         "machine": _machine(meta),
         "commands": _commands(inputs),
         "run_config": _run_config(meta),
-        "versions_table": tables.versions_table(meta),
+        "versions_table": versions_table(meta),
         "downloads": _downloads(inputs),
     }
 

@@ -29,7 +29,6 @@ process group is killed and reaped, and the exception propagates to the CLI (exi
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import shlex
 import sys
@@ -87,7 +86,7 @@ class RunOptions:
     server_cpus: list[int] = field(default_factory=lambda: [0])
     loadgen_cpus: list[int] = field(default_factory=lambda: [1])
     command: Sequence[str] = field(default_factory=lambda: list(sys.argv))
-    #: render report.html / summary.md at the end when the report module is present
+    #: render report.html / summary.md at the end
     report: bool = True
     lock_path: Path | None = LOCK_PATH
     host: str = "127.0.0.1"
@@ -107,16 +106,11 @@ def _wait_for_idle(cpus: list[int], timeout_s: float) -> bool:
     return timeout_s <= 0 or bool(wait_for_idle(cpus, timeout_s=timeout_s))
 
 
-def _render_report(out_dir: Path) -> Path | None:
-    """`covetbench.report.render_report(out_dir)` when the report module provides it."""
-    try:
-        module = importlib.import_module("covetbench.report")
-    except ImportError:
-        return None
-    render = getattr(module, "render_report", None)
-    if render is None:
-        return None
-    return Path(render(out_dir))
+def _render_report(out_dir: Path) -> Path:
+    # imported when used: the report pulls in matplotlib and jinja, a run without it does not
+    from covetbench.report import render_report
+
+    return render_report(out_dir)
 
 
 def verify_pairs(
