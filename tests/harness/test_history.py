@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from covetbench.report import charts
+from covetbench.report import comparison_charts
 from covetbench.report.render import render_report
 from covetbench.results.history import (
     append_run,
@@ -84,4 +84,4 @@ def test_trend_section_renders_escaped(tmp_path: Path) -> None:
     assert 'id="history"' in html and "History across commits" in html
     assert "covet<b>" not in html and "covet&lt;b&gt;" in html
     assert "<script" not in html
-    assert charts.trend_chart({}) is None
+    assert comparison_charts.trend_chart({}) is None
