@@ -176,7 +176,7 @@ def test_tiny_run_end_to_end(tmp_path: Path, make_app: MakeApp) -> None:
     assert data["meta"]["pinning"] == {"server_cpus": [0], "loadgen_cpus": [1]}
 
 
-_FAST_SERVER_C = Path(__file__).with_name("canned_server.c")
+_FAST_SERVER_C = Path(__file__).parents[1] / "canned_server.c"
 
 
 @pytest.fixture(scope="module")
