@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from covetbench.apps import builtin_apps
-from covetbench.monitor import TrialMonitor, wait_for_idle
+from covetbench.run.monitor import TrialMonitor, wait_for_idle
 from covetbench.servers import ServerOptions, get_server
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from covetbench.gate import GateConfig, compare_samples
-from covetbench.results import load_results, trial_records
+from covetbench.gate.compare import GateConfig, compare_samples
+from covetbench.results.store import load_results, trial_records
 from covetbench.stats import median
 
 OTHERS = ("copy", "slow10", "slow25")

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from covetbench.exceptions import UnknownNameError, UsageError
-from covetbench.servers.base import AppTarget
 
 #: Order the built-in apps are listed and run in; others follow alphabetically.
 PREFERRED_ORDER = ("raw", "covet", "starlette", "fastapi", "blacksheep")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _DOTTED_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """An ASGI app to serve: `import_string` is `module:attr`, importable from `pythonpath`."""
+
+    name: str
+    import_string: str
+    pythonpath: str | None = None
 
 
 def scenarios_dir() -> Path:

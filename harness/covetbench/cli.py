@@ -1,9 +1,10 @@
 """`covet-bench`: one entry point, one module per subcommand under `covetbench.commands`.
 
 Each command module exposes `add_arguments(parser)` and `run(args) -> int`. A command whose
-module is not there yet is listed and says "not available yet". Exit codes: 0 success, 1 a
-failure the command reports (a failed verify, a regression...), 2 bad usage (unknown names, a bad
-suite file, a bad option), 130 interrupted by Ctrl-C (143 by SIGTERM).
+module cannot be imported (a missing optional dependency) is still listed, saying why. Exit codes
+are `covetbench.exceptions.ExitCode`: 0 success, 1 a failure the command reports (a failed
+verify, a regression...), 2 bad usage (unknown names, a bad suite file, a bad option), 130
+interrupted by Ctrl-C (143 by SIGTERM).
 
     covet-bench list
     covet-bench run quick --servers uvicorn --duration 2
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType, ModuleType
 
-from covetbench.exceptions import BenchError, SuiteError, UsageError
+from covetbench.exceptions import BenchError, ExitCode, SuiteError, UsageError
 
 #: every subcommand, in the order `--help` lists them
 COMMANDS: dict[str, str] = {
@@ -33,7 +34,6 @@ COMMANDS: dict[str, str] = {
     "soak": "drive a server for 1M requests and check its memory does not grow",
     "fuzz": "send malformed HTTP/1.1 and check the server survives it",
 }
-EXIT_USAGE = 2
 
 
 class Interrupted(KeyboardInterrupt):
@@ -49,19 +49,11 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _load_command(name: str) -> tuple[ModuleType | None, str | None]:
-    """The command's module, or None and why it is unavailable."""
-    module_name = f"covetbench.commands.{name}"
+    """The command's module, or None and why it cannot be imported."""
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None, "not available yet"
-        return None, f"not available: {exc}"
+        return importlib.import_module(f"covetbench.commands.{name}"), None
     except Exception as exc:  # a broken command must not take the others down
         return None, f"not available: {type(exc).__name__}: {exc}"
-    if not hasattr(module, "add_arguments") or not hasattr(module, "run"):
-        return None, "not available yet"
-    return module, None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,26 +78,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.ERROR
     module: ModuleType | None = args._module
     if module is None:
         print(f"covet-bench {args.command}: {args._unavailable}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.ERROR
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code: int = module.run(args)
         return code
     except (UsageError, SuiteError) as exc:
         print(f"covet-bench {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.ERROR
     except BenchError as exc:
         print(f"covet-bench {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILURE
     except Interrupted as exc:
         print(f"covet-bench {args.command}: stopped by signal {exc.signum}", file=sys.stderr)
-        return 128 + exc.signum
+        return ExitCode.SIGNALLED + exc.signum
     except KeyboardInterrupt:
         print(f"covet-bench {args.command}: interrupted", file=sys.stderr)
-        return 128 + signal.SIGINT
+        return ExitCode.SIGNALLED + signal.SIGINT
     finally:
         signal.signal(signal.SIGTERM, previous)

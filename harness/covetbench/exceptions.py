@@ -8,11 +8,28 @@ BenchError
 ├── LoadGeneratorError    a load generator is missing or failed
 ├── VerifyError           an endpoint failed verification
 └── ResultsError          results on disk are missing, invalid or not comparable
+
+`ExitCode` is what every command returns: the CLI maps UsageError and SuiteError to ERROR, any
+other BenchError to FAILURE, a signal to 128 + its number.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of `covet-bench`, the same for every command."""
+
+    #: done; for a gate: no regression
+    OK = 0
+    #: a failure the command reports: a failed verify, a regression, a failed MUST check
+    FAILURE = 1
+    #: bad usage or data: unknown names, a bad suite, missing results, underpowered comparison
+    ERROR = 2
+    #: stopped by a signal: the code is this plus the signal number (130 for Ctrl-C)
+    SIGNALLED = 128
 
 
 class BenchError(Exception):

@@ -1,5 +1,6 @@
-"""Process helpers shared by the server adapters and the load drivers: CPU pinning, process-group
-signals, and the guarantee that nothing they start outlives the harness.
+"""Process helpers shared by the server adapters, the load drivers, the monitor and soak: CPU
+pinning, process-group signals, the walk of a process tree (`ProcessTree`), and the guarantee
+that nothing they start outlives the harness.
 
 Servers and generators run in their own process groups (reaped as one, untouched by a tty's
 ^C). A harness that exits normally or by a signal it can catch stops them itself; one killed
@@ -39,6 +40,7 @@ window.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -48,6 +50,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # psutil is imported where a tree is walked: pinning and signals need none
+    import psutil
 
 _PR_SET_PDEATHSIG = 1
 #: a watchdog: ignore the polite signals (only the group's SIGKILL sweep or the EOF end it),
@@ -174,3 +180,47 @@ def _reap_finished() -> None:
     for pgid, guard in list(_guards.items()):
         if guard.poll() is not None:
             del _guards[pgid]
+
+
+class ProcessTree:
+    """A process and all its descendants, walked afresh at each call (workers come and go).
+
+    The one walk of a server's tree: the monitor samples its CPU and RSS per trial, soak its
+    RSS per segment. A process that exits between the listing and the read is skipped.
+
+        ProcessTree(server.pid).rss_bytes()
+    """
+
+    def __init__(self, root_pid: int) -> None:
+        self.root_pid = root_pid
+
+    def members(self) -> list[psutil.Process]:
+        """The root and its descendants; [] when the root is gone."""
+        import psutil
+
+        try:
+            root = psutil.Process(self.root_pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the whole tree (0 when it is gone)."""
+        import psutil
+
+        total = 0
+        for proc in self.members():
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the tree's living members have used."""
+        import psutil
+
+        total = 0.0
+        for proc in self.members():
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total

@@ -1,20 +1,21 @@
 """Plain records handed from one step of the harness to the next.
 
-Every load generator (wrk today; locust, an open-loop HdrHistogram driver later) returns one
-`LoadResult`; the runner wraps it with what the monitor saw into one `TrialRecord`; stats turn
-trials into one `ConfigSummary` per configuration. `results.json` is these records as JSON
-(`to_dict`), validated against `results.schema.json` on write. Report, gate and claims read only
+Every load generator returns one `LoadResult`; the runner wraps it with what the monitor saw
+into one `TrialRecord`; stats turn trials into one `ConfigSummary` per configuration (one
+`ConfigKey`). `results.json` is these records as JSON (`to_dict`), validated against
+`results/schema.json` on write. Report, gate and claims read only
 these records, never live processes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA_VERSION = 1
 
-#: Validity flags a trial can carry (see `covetbench.validity`). The report explains each.
+#: Validity flags a trial can carry (see `covetbench.run.validity`). The report explains each.
 FLAG_GENERATOR_BOUND = "generator_bound"
 FLAG_SERVER_UNSATURATED = "server_unsaturated"
 FLAG_LITTLES_LAW_MISMATCH = "littles_law_mismatch"
@@ -30,6 +31,45 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     FLAG_ERRORS: "more than 0.1% of requests failed",
     FLAG_INTERFERENCE: "another process used more than 5% of a core during the trial",
 }
+
+
+class ConfigKey(NamedTuple):
+    """What makes trials the same configuration: they are summarized, compared and trended
+    together. Pipeline depth is part of it: 16 requests per write at 64 connections measures
+    something else than one.
+
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64)            # pipeline 1
+        ConfigKey.of({"app": "covet", ..., "concurrency": 64})      # from a results row
+    """
+
+    app: str
+    server: str
+    scenario: str
+    loadgen: str
+    concurrency: int
+    pipeline: int = 1
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> ConfigKey:
+        """The key of a `results.json` / `gate.json` row (rows without `pipeline` are depth 1)."""
+        return cls(
+            str(row["app"]),
+            str(row["server"]),
+            str(row["scenario"]),
+            str(row["loadgen"]),
+            int(row["concurrency"]),
+            int(row.get("pipeline") or 1),
+        )
+
+    @property
+    def label(self) -> str:
+        """`app/server/scenario c64` (`p16` appended when pipelined), for tables and trends."""
+        deep = f" p{self.pipeline}" if self.pipeline > 1 else ""
+        return f"{self.app}/{self.server}/{self.scenario} c{self.concurrency}{deep}"
+
+
+#: the key's field names, in order (columns of the gate's and the history's rows)
+KEY_FIELDS: tuple[str, ...] = ConfigKey._fields
 
 
 @dataclass
@@ -117,8 +157,10 @@ class TrialRecord:
         return asdict(self)
 
     @property
-    def key(self) -> tuple[str, str, str, str, int]:
-        return (self.app, self.server, self.scenario, self.loadgen, self.concurrency)
+    def key(self) -> ConfigKey:
+        return ConfigKey(
+            self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
+        )
 
 
 @dataclass
@@ -167,6 +209,13 @@ class ConfigSummary:
     cv: float
     median_latency_ms: dict[str, float | None]
     flags: list[str]
+    pipeline: int = 1
+
+    @property
+    def key(self) -> ConfigKey:
+        return ConfigKey(
+            self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,8 +7,7 @@ wrk can drive it, and the name of the verify rule that checks the answer before 
     spec.method, spec.path, spec.body  # ("POST", "/echo", b'{"message":"Hello, World!"}')
     spec.url("http://127.0.0.1:8000")  # "http://127.0.0.1:8000/echo"
 
-Database scenarios (db, queries, fortunes, updates) slot in later as new entries of
-`SCENARIOS`, each naming its verify rule in `covetbench.verify`.
+A new scenario is one more entry of `SCENARIOS`, naming its verify rule in `covetbench.verify`.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from covetbench.records import ConfigSummary, TrialRecord
+from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
 
 DEFAULT_RESAMPLES = 4000
 DEFAULT_SEED = 20_261_127
@@ -58,7 +58,6 @@ CI_METHOD_ORDER_STATISTICS = "order-statistics"
 CI_METHOD_MIN_MAX = "min-max"
 
 _FloatArray = npt.NDArray[np.float64]
-Key = tuple[str, str, str, str, int]
 
 
 def _array(values: Sequence[float]) -> _FloatArray:
@@ -334,9 +333,9 @@ def _median_or_none(values: Sequence[float | None]) -> float | None:
     return float(statistics.median(known)) if known else None
 
 
-def group_by_key(trials: Sequence[TrialRecord]) -> dict[Key, list[TrialRecord]]:
+def group_by_key(trials: Sequence[TrialRecord]) -> dict[ConfigKey, list[TrialRecord]]:
     """Trials grouped by configuration, in order of first appearance."""
-    groups: dict[Key, list[TrialRecord]] = {}
+    groups: dict[ConfigKey, list[TrialRecord]] = {}
     for trial in trials:
         groups.setdefault(trial.key, []).append(trial)
     return groups
@@ -357,18 +356,13 @@ def summarize(
     """
     summaries: list[ConfigSummary] = []
     for key, group in group_by_key(trials).items():
-        app, server, scenario, loadgen, concurrency = key
         rps = [t.rps for t in group]
         low, high = ci(rps)
         flags = sorted({flag for t in group for flag in t.flags})
         latency = {k: _median_or_none([t.latency_ms.get(k) for t in group]) for k in LATENCY_KEYS}
         summaries.append(
             ConfigSummary(
-                app=app,
-                server=server,
-                scenario=scenario,
-                loadgen=loadgen,
-                concurrency=concurrency,
+                **key._asdict(),
                 trials=len(group),
                 valid_trials=sum(1 for t in group if not t.flags),
                 median_rps=median(rps),

@@ -15,7 +15,7 @@ import pytest
 
 from covetbench import cli
 from covetbench.load import LOAD_DRIVERS, WrkDriver
-from covetbench.results import load_results
+from covetbench.results.store import load_results
 
 
 def test_every_command_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,8 +32,9 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     assert "COMMAND" in capsys.readouterr().err
 
 
-def test_missing_command_module_says_not_available_yet() -> None:
-    assert cli._load_command("no_such_command") == (None, "not available yet")
+def test_a_command_that_cannot_be_imported_says_why() -> None:
+    module, why = cli._load_command("no_such_command")
+    assert module is None and why is not None and why.startswith("not available:")
 
 
 def test_list_shows_every_registry(capsys: pytest.CaptureFixture[str]) -> None:

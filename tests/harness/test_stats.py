@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from covetbench.records import TrialRecord
+from covetbench.records import ConfigKey, TrialRecord
 from covetbench.stats import (
     bootstrap_ci,
     cv,
@@ -95,8 +95,8 @@ def test_summarize_groups_by_key_in_order() -> None:
         trial(210.0, trial=1, server="granian", flags=["interference"]),
     ]
     assert list(group_by_key(trials)) == [
-        ("covet", "uvicorn", "json", "wrk", 64),
-        ("covet", "granian", "json", "wrk", 64),
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64, pipeline=1),
+        ConfigKey("covet", "granian", "json", "wrk", 64, pipeline=1),
     ]
     first, second = summarize(trials)
     assert (first.server, first.trials, first.valid_trials) == ("uvicorn", 3, 2)
@@ -110,6 +110,14 @@ def test_summarize_groups_by_key_in_order() -> None:
     assert first.median_latency_ms["p999"] is None
     assert first.median_latency_ms["mean"] is None
     assert (second.median_rps, second.valid_trials, second.flags) == (205.0, 1, ["interference"])
+
+
+def test_pipeline_depth_is_part_of_the_configuration() -> None:
+    plain, piped = summarize([trial(100.0), trial(900.0, pipeline=16)])
+    assert (plain.pipeline, plain.median_rps) == (1, 100.0)
+    assert (piped.pipeline, piped.median_rps) == (16, 900.0)
+    assert piped.key == ConfigKey("covet", "uvicorn", "json", "wrk", 64, 16)
+    assert piped.to_dict()["pipeline"] == 16
 
 
 def test_summarize_empty() -> None:

@@ -17,21 +17,13 @@ import sys
 from pathlib import Path
 
 from covetbench.apps import scenarios_dir
-from covetbench.claims import (
-    INCONCLUSIVE,
-    REFUTED,
-    VALIDATED,
-    ClaimSpec,
-    ClaimVerdict,
-    Evidence,
-    judge_claims,
-    load_claims,
-    write_claims,
-)
-from covetbench.exceptions import BenchError
-from covetbench.results import collect_meta
-
-_STYLES = {VALIDATED: "green", REFUTED: "bold red", INCONCLUSIVE: "yellow"}
+from covetbench.claims.evidence import Evidence
+from covetbench.claims.judges import judge_claims
+from covetbench.claims.ledger import ClaimSpec, ClaimVerdict, load_claims, write_claims
+from covetbench.exceptions import BenchError, ExitCode
+from covetbench.results.files import CONFORMANCE_JSON
+from covetbench.results.meta import collect_meta
+from covetbench.verdicts import TERMINAL_STYLES, TONES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,10 +75,10 @@ def _run_missing(specs: list[ClaimSpec], out: Path) -> Path:
     """Measure the uncovered throughput claims with the runner; return the run directory."""
     from rich.console import Console
 
-    from covetbench.console import RichObserver
-    from covetbench.runner import Runner, RunOptions
-    from covetbench.schedule import build_plan
-    from covetbench.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
+    from covetbench.run.progress import RichObserver
+    from covetbench.run.runner import Runner, RunOptions
+    from covetbench.run.schedule import build_plan
+    from covetbench.run.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
 
     apps = sorted({s.params["app"] for s in specs})
     scenarios = sorted({sc for s in specs for sc in s.params["scenarios"]})
@@ -128,7 +120,7 @@ def print_verdicts(verdicts: list[ClaimVerdict], path: Path) -> None:
             _number(v.expected),
             _number(v.ratio, 3),
             evidence,
-            style=_STYLES.get(v.verdict),
+            style=TERMINAL_STYLES.get(TONES.get(v.verdict, "")),
         )
     console.print(table)
     console.print(f"wrote {path}", highlight=False)
@@ -138,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or args.results
     if out is None:
         print("covet-bench claims: give --out DIR (or --results DIR)", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     repo = scenarios_dir().parent
     ledger = args.claims or scenarios_dir() / "claims.toml"
     framework = args.framework or repo / "framework"
@@ -150,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             run_dir = _run_missing(missing, out)
             conformance = args.conformance
             if conformance is None and args.results is not None:
-                conformance = args.results / "conformance.json"
+                conformance = args.results / CONFORMANCE_JSON
             evidence = Evidence.gather(run_dir, conformance, framework)
         verdicts = judge_claims(specs, evidence)
         meta = collect_meta(sys.argv, None, cwd=repo)
@@ -163,6 +155,6 @@ def run(args: argparse.Namespace) -> int:
         path = write_claims(out, verdicts, meta)
     except BenchError as exc:
         print(f"covet-bench claims: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     print_verdicts(verdicts, path)
-    return 0
+    return ExitCode.OK

@@ -4,7 +4,8 @@
     covet-bench conform --servers uvicorn,hypercorn --groups http11-framing --out out/c
     covet-bench conform --servers covet --apps none --fail-on-must covet --out out/c
 
-Writes conformance.json and junit.xml (and the HTML report when `covetbench.report` exists).
+Writes conformance.json, junit.xml and the HTML report into `--out` (default
+`reports/<UTC time>-conform/`).
 Exit code 0 when the matrix was produced, 1 when a server named by --fail-on-must failed a
 MUST check, 2 on bad usage.
 """
@@ -22,8 +23,9 @@ from covetbench.conformance.runner import (
     ConformanceRunner,
     ConformConfig,
 )
-from covetbench.exceptions import UnknownNameError, UsageError
-from covetbench.suite import comma_list
+from covetbench.exceptions import ExitCode, UnknownNameError, UsageError
+from covetbench.results.files import run_dir
+from covetbench.run.suite import comma_list
 
 _names = comma_list(str)
 
@@ -37,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--groups", type=_names, help=f"check groups ({', '.join(GROUPS)})")
     parser.add_argument("--checks", type=_names, help="only these check ids (or id prefixes)")
-    parser.add_argument("--out", type=Path, default=Path("conform-out"), metavar="DIR")
+    parser.add_argument("--out", type=Path, metavar="DIR")
     parser.add_argument("--no-autobahn", action="store_true", help="skip Autobahn|Testsuite")
     parser.add_argument(
         "--autobahn-exclude",
@@ -76,7 +78,7 @@ def _config(args: argparse.Namespace) -> ConformConfig:
             raise UnknownNameError("group", group, GROUPS)
     config = ConformConfig(
         servers=servers,
-        out_dir=args.out,
+        out_dir=args.out or run_dir("conform"),
         frameworks=frameworks,
         groups=args.groups,
         ids=args.checks,
@@ -95,16 +97,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no check matches --groups/--checks")
     report = runner.run()
     json_path, junit_path = write_report(report, config.out_dir)
+    from covetbench.report import render_report
+
+    html: Path | None = None
     try:
-        from covetbench.report import render_report
-    except ImportError:
-        html = None
-    else:
-        try:
-            html = render_report(config.out_dir)
-        except Exception as exc:  # the matrix is written; a report bug must not hide it
-            print(f"report: not rendered ({exc.__class__.__name__}: {exc})")
-            html = None
+        html = render_report(config.out_dir)
+    except Exception as exc:  # the matrix is written; a report bug must not hide it
+        print(f"report: not rendered ({exc.__class__.__name__}: {exc})")
     totals = report.totals()
     must_fails: dict[str, list[str]] = {}
     for check in report.checks:
@@ -127,5 +126,5 @@ def run(args: argparse.Namespace) -> int:
     if failing:
         for server in failing:
             print(f"{server}: MUST checks failed: {', '.join(must_fails.get(server, []))}")
-        return 1
-    return 0
+        return ExitCode.FAILURE
+    return ExitCode.OK

@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from covetbench.commands._config import add_config_arguments, config_from_args
-from covetbench.fuzz import FUZZ_JSON, FuzzConfig, run_fuzz
+from covetbench.exceptions import ExitCode
+from covetbench.results.files import FUZZ_JSON
+from covetbench.robustness.fuzz import FuzzConfig, run_fuzz
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,4 +33,4 @@ def run(args: argparse.Namespace) -> int:
     verdict = "PASSED" if record["passed"] else "FAILED"
     print(f"fuzz {verdict}: {record['summary']}")
     print(f"wrote {args.out / FUZZ_JSON}")
-    return 0 if record["passed"] else 1
+    return ExitCode.OK if record["passed"] else ExitCode.FAILURE

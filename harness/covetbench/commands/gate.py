@@ -5,8 +5,8 @@
 
 Writes `gate.json` and `summary.md` into `--out` (default: the current run directory; with
 `--ab`, the A/B directory holding `baseline/` and `current/`), prints a table. Exit 0 pass,
-1 regression, 2 usage or data error. The rule is in `covetbench.gate`, A/B in
-`covetbench.gate_ab`.
+1 regression, 2 usage or data error. The rule is in `covetbench.gate.compare`, A/B in
+`covetbench.run.ab`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from covetbench.exceptions import BenchError, ResultsError
-from covetbench.gate import (
-    EXIT_DATA_ERROR,
-    IMPROVEMENT,
-    REGRESSION,
+from covetbench.exceptions import BenchError, ExitCode, ResultsError
+from covetbench.gate.compare import (
     TABLE_HEADER,
-    UNDERPOWERED,
     GateConfig,
     GateOutcome,
     compare_dirs,
@@ -31,8 +26,8 @@ from covetbench.gate import (
     table_rows,
     write_outputs,
 )
-
-_STYLES = {REGRESSION: "bold red", IMPROVEMENT: "green", UNDERPOWERED: "yellow"}
+from covetbench.results.files import run_dir
+from covetbench.verdicts import TERMINAL_STYLES, TONES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "A and B trials on this machine",
     )
     ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
-    from covetbench.suite import SuiteOverrides
+    from covetbench.run.suite import SuiteOverrides
 
     for spec in dataclasses.fields(SuiteOverrides):
         ab.add_argument(
@@ -96,7 +91,7 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
         for name in TABLE_HEADER:
             table.add_column(name, justify="right" if name in ("c", "p") else "left")
         for row, comp in zip(table_rows(outcome), outcome.comparisons, strict=True):
-            table.add_row(*row, style=_STYLES.get(comp.verdict))
+            table.add_row(*row, style=TERMINAL_STYLES.get(TONES.get(comp.verdict, "")))
         console.print(table)
     for keys, label in ((outcome.baseline_only, "baseline"), (outcome.current_only, "current")):
         for key in keys:
@@ -109,20 +104,19 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
 
 def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
     from covetbench.commands._common import parse_cpus
-    from covetbench.gate import trials_needed
-    from covetbench.gate_ab import AbRequest, run_ab
-    from covetbench.suite import SuiteOverrides
+    from covetbench.gate.compare import trials_needed
+    from covetbench.run.ab import AbRequest, run_ab
+    from covetbench.run.suite import SuiteOverrides
 
     overrides = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(SuiteOverrides)
         if getattr(args, f.name) is not None
     }
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     request = AbRequest(
         rev=args.ab,
         suite=args.suite,
-        root=args.out or Path("reports") / f"{stamp}-ab",
+        root=args.out or run_dir("ab"),
         overrides=overrides,
         min_trials=trials_needed(config.alpha, paired=True) + 1,
         server_cpus=parse_cpus(args.server_cpus, "--server-cpus"),
@@ -137,24 +131,24 @@ def run(args: argparse.Namespace) -> int:
         config = GateConfig(threshold_pct=args.threshold, alpha=args.alpha, paired=args.paired)
     except ValueError as exc:
         print(f"covet-bench gate: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
 
     if args.ab is not None:
         if args.baseline is not None or args.current is not None:
             print("covet-bench gate: --ab replaces --baseline/--current", file=sys.stderr)
-            return EXIT_DATA_ERROR
+            return ExitCode.ERROR
         try:
             baseline_dir, current_dir = _run_ab(args, config)
         except BenchError as exc:
             print(f"covet-bench gate --ab: {exc}", file=sys.stderr)
-            return EXIT_DATA_ERROR
+            return ExitCode.ERROR
         args.out = args.out or baseline_dir.parent
     elif args.baseline is None or args.current is None:
         print(
             "covet-bench gate: give --baseline DIR and --current DIR, or --ab REV",
             file=sys.stderr,
         )
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
     else:
         baseline_dir, current_dir = args.baseline, args.current
 

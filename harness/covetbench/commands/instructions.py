@@ -7,7 +7,7 @@
 
 Writes `instructions.json` and `summary.md` into `--out`. Exit 0 pass (or nothing to compare
 with), 1 a target over `--threshold` % more instructions per request, 2 usage or data error
-(valgrind missing, nothing comparable). How counting works: `covetbench.instructions`.
+(valgrind missing, nothing comparable). How counting works: `covetbench.gate.instructions.measure`.
 """
 
 from __future__ import annotations
@@ -15,30 +15,31 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from covetbench.apps import builtin_apps, resolve_apps, scenarios_dir
+from covetbench.checkout import mirrored_path, resolve_rev, revision_path
 from covetbench.commands._common import add_app_option, extra_apps
-from covetbench.exceptions import BenchError, ResultsError, UsageError
-from covetbench.instructions import (
-    EXIT_DATA_ERROR,
+from covetbench.exceptions import BenchError, ExitCode, ResultsError, UsageError
+from covetbench.gate.instructions.compare import (
+    InstructionsOutcome,
+    compare,
+    load_document,
+    write_outputs,
+)
+from covetbench.gate.instructions.measure import (
     PARSERS,
     InstructionsConfig,
-    InstructionsOutcome,
     Measurement,
     baseline_pythonpath,
     build_targets,
-    compare,
     document,
-    load_document,
     measure_targets,
-    mirrored_checkout,
     valgrind_path,
-    write_outputs,
 )
-from covetbench.results import git_info
+from covetbench.results.files import run_dir
+from covetbench.results.meta import git_info
 
 
 def _default_kinds() -> str:
@@ -128,9 +129,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("nothing to count (WebSocket scenarios are not counted)")
     if valgrind_path() is None:
         print("covet-bench instructions: valgrind is not installed", file=sys.stderr)
-        return EXIT_DATA_ERROR
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_dir: Path = args.out or Path("reports") / f"instructions-{stamp}"
+        return ExitCode.ERROR
+    out_dir: Path = args.out or run_dir("instructions")
 
     baseline: dict[str, Any] | None = None
     label: str | None = None
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             label = str(args.baseline)
         commit, dirty = git_info()
         print(f"counting {len(targets)} targets under callgrind", flush=True)
-        with mirrored_checkout(scenarios_dir().parent) as path:
+        with mirrored_path(scenarios_dir().parent) as path:
             measured = measure_targets(
                 targets,
                 config,
@@ -156,12 +156,12 @@ def run(args: argparse.Namespace) -> int:
             baseline, label = _measure_rev(args.baseline_rev, targets, config)
     except ResultsError as exc:
         print(f"covet-bench instructions: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
     except UsageError:
         raise
     except BenchError as exc:
         print(f"covet-bench instructions: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return ExitCode.ERROR
 
     outcome: InstructionsOutcome | None = None
     if baseline is not None:
@@ -175,11 +175,9 @@ def run(args: argparse.Namespace) -> int:
 def _measure_rev(
     rev: str, targets: list[Any], config: InstructionsConfig
 ) -> tuple[dict[str, Any], str]:
-    from covetbench.gate_ab import baseline_checkout, resolve_rev
-
     repo = Path.cwd()
     sha = resolve_rev(repo, rev)
-    with baseline_checkout(repo, rev) as path:
+    with revision_path(repo, rev) as path:
         measured = measure_targets(
             targets,
             config,

@@ -8,12 +8,13 @@ from rich.console import Console
 from rich.table import Table
 
 from covetbench.apps import builtin_apps
+from covetbench.exceptions import ExitCode
 from covetbench.load import LOAD_DRIVERS
-from covetbench.results import FRAMEWORK_DISTRIBUTIONS
+from covetbench.results.meta import FRAMEWORK_DISTRIBUTIONS
+from covetbench.run.suite import find_suite, load_suite, suite_names
 from covetbench.scenarios import SCENARIOS
 from covetbench.servers import SERVERS
 from covetbench.servers.base import distribution_version
-from covetbench.suite import find_suite, load_suite, suite_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,4 +94,4 @@ def run(args: argparse.Namespace) -> int:
     for name, table in _tables().items():
         if args.what in (None, name):
             console.print(table)
-    return 0
+    return ExitCode.OK

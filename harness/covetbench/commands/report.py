@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from covetbench.exceptions import ResultsError
+from covetbench.exceptions import ExitCode, ResultsError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         html = render_report(args.dir, baseline=args.baseline)
     except ResultsError as exc:
         print(f"covet-bench report: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     print(f"report: {html}")
     print(f"summary: {html.with_name('summary.md')}")
-    return 0
+    return ExitCode.OK

@@ -12,27 +12,27 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
-from covetbench.console import RichObserver, summary_table
-from covetbench.exceptions import UsageError
+from covetbench.exceptions import ExitCode, UsageError
 from covetbench.load import loadgen_names
-from covetbench.results import load_results
-from covetbench.runner import Runner, RunOptions
-from covetbench.scenarios import scenario_names
-from covetbench.schedule import build_plan
-from covetbench.servers import server_names
-from covetbench.suite import (
+from covetbench.results.files import run_dir
+from covetbench.results.store import load_results
+from covetbench.run.progress import RichObserver, summary_table
+from covetbench.run.runner import Runner, RunOptions
+from covetbench.run.schedule import build_plan
+from covetbench.run.suite import (
     SuiteOverrides,
     apply_overrides,
     check_names,
     find_suite,
     load_suite,
 )
+from covetbench.scenarios import scenario_names
+from covetbench.servers import server_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"nothing to run{': ' + reasons if reasons else ''}")
     if set(server_cpus) & set(loadgen_cpus):
         console.print("[yellow]server and load generator share CPUs: figures will be lower[/]")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out or Path("reports") / f"{stamp}-{suite.name or 'run'}"
+    out = args.out or run_dir(suite.name or "run")
     runner = Runner(
         plan,
         RunOptions(
@@ -132,4 +131,4 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"results: {out / 'results.json'}")
     if runner.report_path is not None:
         console.print(f"report:  {runner.report_path}")
-    return 0 if data["runs"] else 1
+    return ExitCode.OK if data["runs"] else ExitCode.FAILURE

@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from covetbench.commands._config import add_config_arguments, config_from_args
-from covetbench.soak import SOAK_JSON, SoakConfig, run_soak
+from covetbench.exceptions import ExitCode
+from covetbench.results.files import SOAK_JSON
+from covetbench.robustness.soak import SoakConfig, run_soak
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,4 +35,4 @@ def run(args: argparse.Namespace) -> int:
     verdict = "PASSED" if record["passed"] else "FAILED"
     print(f"soak {verdict}: {record['summary']}")
     print(f"wrote {args.out / SOAK_JSON}")
-    return 0 if record["passed"] else 1
+    return ExitCode.OK if record["passed"] else ExitCode.FAILURE

@@ -17,15 +17,16 @@ from pathlib import Path
 from rich.console import Console
 
 from covetbench.commands._common import add_app_option, extra_apps
-from covetbench.console import verify_table
-from covetbench.exceptions import ServerStartError
+from covetbench.exceptions import ExitCode, ServerStartError
 from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
-from covetbench.runner import signals_deferred, verify_pairs
+from covetbench.run.lock import signals_deferred
+from covetbench.run.progress import verify_table
+from covetbench.run.runner import verify_pairs
+from covetbench.run.schedule import Pair, build_plan
+from covetbench.run.suite import Suite, SuiteEntry, comma_list
 from covetbench.scenarios import scenario_names
-from covetbench.schedule import Pair, build_plan
 from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
-from covetbench.suite import Suite, SuiteEntry, comma_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,4 +87,4 @@ def run(args: argparse.Namespace) -> int:
         if failure.log_tail:
             console.print(f"[bold]{failure.app}@{failure.server}[/] log tail:\n{failure.log_tail}")
     failed = any(r.status == "fail" for r in records) or any(f.stage != "skip" for f in failures)
-    return 1 if failed else 0
+    return ExitCode.FAILURE if failed else ExitCode.OK

@@ -26,7 +26,7 @@ from types import TracebackType
 
 import psutil
 
-from covetbench.conformance.wsclient import OP_PING, OP_TEXT, RawWebSocket
+from covetbench.net.wsclient import OP_PING, OP_TEXT, RawWebSocket
 
 MIB = 1024 * 1024
 

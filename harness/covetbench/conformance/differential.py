@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit
 import h11
 
 from covetbench.conformance.loader import expand_request
-from covetbench.conformance.rawclient import RawExchange, exchange
 from covetbench.exceptions import SuiteError
+from covetbench.net.rawclient import RawExchange, exchange
 
 #: a case's bytes are sent with this Host; no corpus case depends on the real port
 CORPUS_HOST = "corpus.test"

@@ -29,7 +29,7 @@ import json
 import re
 from typing import Any
 
-from covetbench.conformance.rawclient import RawExchange, RawResponse
+from covetbench.net.rawclient import RawExchange, RawResponse
 
 OUTCOME_KEYS = frozenset(
     {

@@ -33,8 +33,8 @@ from covetbench.conformance.model import (
     ConformanceCheck,
 )
 from covetbench.conformance.probes import AFTER_STOP, PROBES, SELF_LAUNCH, ProbeContext
-from covetbench.conformance.rawclient import exchange
 from covetbench.exceptions import ServerStartError
+from covetbench.net.rawclient import exchange
 from covetbench.servers.base import (
     AppTarget,
     RunningServer,

@@ -1,10 +1,9 @@
 """Charts as inline SVG, drawn by matplotlib on bare `Figure` objects (no pyplot, no GUI).
 
-Every chart comes back as a `Chart`: its SVG markup (with `role="img"`, an `aria-label` and a
-`<title>` carrying the alt text) and a caption. Text is kept as SVG `<text>` (not paths) so the
-page stays small and searchable; matplotlib escapes it, and math parsing is off so a `$` in an
-untrusted name is drawn as typed. Servers keep one colour and apps one colour and marker
-everywhere (`Palette`); flagged configurations are hatched, flagged trials drawn as black crosses.
+Every chart comes back as a `Chart` (`covetbench.report.svg`): its SVG markup (with
+`role="img"`, an `aria-label` and a `<title>` carrying the alt text) and a caption. Servers keep
+one colour and apps one colour and marker everywhere (`Palette`); flagged configurations are
+hatched, flagged trials drawn as black crosses.
 
     chart = throughput_chart(facet, group_by_key(trials), palette)
     chart.svg    # Markup('<svg role="img" aria-label="..." ...>')
@@ -12,19 +11,11 @@ everywhere (`Palette`); flagged configurations are hatched, flagged trials drawn
 
 from __future__ import annotations
 
-import io
 import math
-import re
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from markupsafe import Markup, escape
-
-from covetbench.records import TrialRecord
-from covetbench.report.compare import Comparison
+from covetbench.records import ConfigKey, TrialRecord
 from covetbench.report.model import (
     PERCENTILES,
     Facet,
@@ -32,86 +23,24 @@ from covetbench.report.model import (
     is_flagged,
     median_of,
 )
-from covetbench.report.palette import IMPROVEMENT, NEUTRAL, REGRESSION, Palette
-from covetbench.stats import Key
+from covetbench.report.palette import NEUTRAL_COLOUR, Palette
+from covetbench.report.svg import (
+    FULL_WIDTH,
+    HALF_WIDTH,
+    Chart,
+    chart_style,
+    rps_axis,
+    short_name,
+    to_svg,
+)
 
 try:
-    import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 except ImportError as exc:  # pragma: no cover - the bench extra ships it
     raise ImportError("the report needs matplotlib: pip install 'covetpy[bench]'") from exc
-
-if TYPE_CHECKING:
-    from matplotlib.typing import RcKeyType
-
-#: Inches; 1 in = 96 CSS px once the SVG's pt size is laid out (half width = 2 per row).
-HALF_WIDTH = 6.0
-FULL_WIDTH = 12.2
-
-_RC: dict[RcKeyType, Any] = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "covet-bench-report",
-    "text.parse_math": False,
-    "font.size": 9,
-    "font.family": "DejaVu Sans",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "axes.axisbelow": True,
-    "grid.alpha": 0.35,
-    "grid.linewidth": 0.6,
-    "hatch.linewidth": 0.8,
-    "legend.frameon": False,
-}
-
-
-_NAME_LIMIT = 22
-_BASELINE_ROWS = 30
-
-
-def _short(name: str) -> str:
-    """Names as drawn in charts: long ones cut, so one odd name cannot wreck the layout
-    (tables and alt text carry them in full)."""
-    return name if len(name) <= _NAME_LIMIT else name[: _NAME_LIMIT - 1] + "…"
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One inline SVG chart with its alt text and caption."""
-
-    svg: Markup
-    alt: str
-    caption: str
-    #: spans the page instead of half of it
-    wide: bool = False
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    with matplotlib.rc_context(_RC), warnings.catch_warnings():
-        # untrusted names may hold glyphs DejaVu lacks; the browser draws them from its fonts
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
-        yield
-
-
-def _to_svg(fig: Figure, alt: str) -> Markup:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]
-    label = escape(alt)
-    text = re.sub(r"<svg\b", f'<svg role="img" aria-label="{label}"', text, count=1)
-    end = text.index(">") + 1
-    # matplotlib's SVG is well-formed and escapes every text it draws
-    return Markup(text[:end] + f"<title>{label}</title>" + text[end:])
-
-
-def _rps_axis(ax: Any) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_rps(v)))
-    ax.set_ylim(bottom=0)
 
 
 def _colour_ticks(ax: Any, apps: list[str], palette: Palette) -> None:
@@ -169,7 +98,7 @@ def _grouped_bars(
                     rotation=90 if crowded else 0,
                     color="#b00020" if flagged else "#333333",
                 )
-    ax.set_xticks(range(len(apps)), [_short(a) for a in apps])
+    ax.set_xticks(range(len(apps)), [short_name(a) for a in apps])
     ax.set_xlim(-0.55, len(apps) - 0.45)
     ax.grid(axis="x", visible=False)
     _colour_ticks(ax, apps, palette)
@@ -177,7 +106,7 @@ def _grouped_bars(
 
 
 def _server_handles(servers: list[str], palette: Palette) -> list[Any]:
-    return [Patch(facecolor=palette.server(s), label=_short(s)) for s in servers]
+    return [Patch(facecolor=palette.server(s), label=short_name(s)) for s in servers]
 
 
 _FLAGGED_HANDLE_KW: dict[str, Any] = {
@@ -188,7 +117,9 @@ _FLAGGED_HANDLE_KW: dict[str, Any] = {
 }
 
 
-def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette: Palette) -> Chart:
+def throughput_chart(
+    facet: Facet, trials: dict[ConfigKey, list[TrialRecord]], palette: Palette
+) -> Chart:
     """Grouped bars app x server at the facet's reference concurrency, with trial dots."""
     rows = facet.at_reference()
     c = facet.reference_concurrency
@@ -201,13 +132,13 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
         return None if s is None else (s.median_rps, s.ci95_low, s.ci95_high, is_flagged(s))
 
     wide = len(rows) > 16
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(FULL_WIDTH if wide else HALF_WIDTH, 3.5), layout="constrained")
         ax = fig.add_subplot()
         xs = _grouped_bars(ax, apps, servers, cell, palette, labels=True)
         for (app, server), x in xs.items():
             s = by_cell[(app, server)]
-            for t in trials.get((app, server, s.scenario, s.loadgen, s.concurrency), []):
+            for t in trials.get(s.key, []):
                 ax.plot(
                     x,
                     t.rps,
@@ -218,7 +149,7 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
                     mew=1.0 if t.flags else 0.5,
                     zorder=3,
                 )
-        _rps_axis(ax)
+        rps_axis(ax)
         ax.margins(y=0.15)
         ax.set_ylabel("requests/s (median, 95% CI)")
         ax.set_title(f"{facet.label} — {c} connections", loc="left", fontweight="bold")
@@ -241,7 +172,7 @@ def throughput_chart(facet: Facet, trials: dict[Key, list[TrialRecord]], palette
             if flagged
             else "Median of the trials, error bar = 95% interval, dots = trials. No flags."
         )
-        return Chart(_to_svg(fig, alt), alt, caption, wide)
+        return Chart(to_svg(fig, alt), alt, caption, wide)
 
 
 def _nines(percentile: float) -> float:
@@ -254,7 +185,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
     c = facet.reference_concurrency
     apps = sorted({s.app for s in rows})
     plotted = 0
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(FULL_WIDTH, 2.9), layout="constrained")
         axes = fig.subplots(1, len(apps), sharey=True, squeeze=False)[0]
         servers_seen: set[str] = set()
@@ -280,7 +211,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
                 )
                 servers_seen.add(s.server)
                 plotted += 1
-            ax.set_title(_short(app), color=palette.app(app), fontweight="bold", loc="left")
+            ax.set_title(short_name(app), color=palette.app(app), fontweight="bold", loc="left")
             ax.set_xticks(
                 [_nines(p) for _k, _l, p in PERCENTILES], [lb for _k, lb, _p in PERCENTILES]
             )
@@ -294,7 +225,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
         axes[0].set_ylabel("latency (log scale)")
         handles = _server_handles(sorted(servers_seen), palette)
         handles.append(
-            Line2D([], [], ls="--", color=NEUTRAL, mfc="white", marker="o", label="flagged")
+            Line2D([], [], ls="--", color=NEUTRAL_COLOUR, mfc="white", marker="o", label="flagged")
         )
         fig.legend(handles=handles, loc="outside right upper")
         fig.suptitle(
@@ -311,7 +242,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
             "Median over trials of each percentile. wrk is closed loop: tail latencies exclude "
             "coordinated omission. Dashed lines: the configuration carries a validity flag."
         )
-        return Chart(_to_svg(fig, alt), alt, caption)
+        return Chart(to_svg(fig, alt), alt, caption)
 
 
 def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
@@ -320,7 +251,7 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
     if len(levels) < 2:
         return None
     apps = facet.apps
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(FULL_WIDTH, 2.9), layout="constrained")
         axes = fig.subplots(1, len(apps), sharey=True, squeeze=False)[0]
         for ax, app in zip(axes, apps, strict=True):
@@ -364,8 +295,8 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
             ax.xaxis.set_minor_locator(NullLocator())
             ax.set_xticks(levels, [str(c) for c in levels])
             ax.set_xlabel("connections")
-            ax.set_title(_short(app), color=palette.app(app), fontweight="bold", loc="left")
-        _rps_axis(axes[0])
+            ax.set_title(short_name(app), color=palette.app(app), fontweight="bold", loc="left")
+        rps_axis(axes[0])
         axes[0].set_ylabel("requests/s (median)")
         handles = _server_handles(facet.servers, palette)
         handles.append(Line2D([], [], ls="", marker="x", color="#000000", label="flagged"))
@@ -381,21 +312,18 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
             "Shaded band: 95% interval. A flat line means the server saturated; "
             "crosses mark flagged points."
         )
-        return Chart(_to_svg(fig, alt), alt, caption)
+        return Chart(to_svg(fig, alt), alt, caption)
 
 
 def resources_chart(
-    facet: Facet, trials: dict[Key, list[TrialRecord]], palette: Palette
+    facet: Facet, trials: dict[ConfigKey, list[TrialRecord]], palette: Palette
 ) -> Chart | None:
     """Server CPU % and RSS at the reference concurrency (medians over trials)."""
     rows = facet.at_reference()
     c = facet.reference_concurrency
     apps = sorted({s.app for s in rows})
     servers = sorted({s.server for s in rows})
-    per_cell = {
-        (s.app, s.server): trials.get((s.app, s.server, s.scenario, s.loadgen, s.concurrency), [])
-        for s in rows
-    }
+    per_cell = {(s.app, s.server): trials.get(s.key, []) for s in rows}
     if not any(per_cell.values()):
         return None
     flagged = {(s.app, s.server): is_flagged(s) for s in rows}
@@ -408,7 +336,7 @@ def resources_chart(
 
         return cell
 
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(FULL_WIDTH, 2.9), layout="constrained")
         cpu_ax, rss_ax = fig.subplots(1, 2)
         _grouped_bars(cpu_ax, apps, servers, metric("server_cpu_pct"), palette, labels=False)
@@ -441,80 +369,4 @@ def resources_chart(
         caption = (
             "Medians over trials; CPU covers the server's whole process tree (workers included)."
         )
-        return Chart(_to_svg(fig, alt), alt, caption)
-
-
-def baseline_chart(comparisons: list[Comparison], threshold_pct: float | None) -> Chart | None:
-    """Forest plot of % change per configuration with its interval."""
-    if not comparisons:
-        return None
-    # every decided row, then the largest changes, so a long run stays one readable chart
-    decided = [c for c in comparisons if c.verdict in ("regression", "improvement")]
-    rest = sorted((c for c in comparisons if c not in decided), key=lambda c: -abs(c.ratio - 1))
-    rows = sorted(decided + rest[: max(_BASELINE_ROWS - len(decided), 0)], key=lambda d: d.ratio)
-    hidden = len(comparisons) - len(rows)
-    with _style():
-        fig = Figure(figsize=(FULL_WIDTH, 1.0 + 0.24 * len(rows)), layout="constrained")
-        ax = fig.add_subplot()
-        for y, d in enumerate(rows):
-            colour = {"regression": REGRESSION, "improvement": IMPROVEMENT}.get(d.verdict, NEUTRAL)
-            mid = (d.ratio - 1.0) * 100.0
-            if d.ci_low is not None and d.ci_high is not None:
-                ax.plot([(d.ci_low - 1) * 100, (d.ci_high - 1) * 100], [y, y], color=colour, lw=2)
-            ax.plot(mid, y, marker="o", color=colour, ms=5)
-        ax.axvline(0, color="#333333", lw=1)
-        if threshold_pct:
-            ax.axvspan(-threshold_pct, threshold_pct, color="#999999", alpha=0.15, lw=0)
-        ax.set_yticks(range(len(rows)), [d.label for d in rows], fontsize=7.5)
-        ax.set_ylim(len(rows) - 0.5, -0.5)  # largest drop on top
-        ax.tick_params(axis="x", labeltop=True)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0f}%"))
-        ax.set_xlabel("change in requests/s against the baseline (95% interval)")
-        ax.grid(axis="y", visible=False)
-        worst = rows[0]
-        alt = (
-            f"Change in requests per second against the baseline for {len(rows)} configurations; "
-            f"largest drop: {worst.label} at {(worst.ratio - 1) * 100:+.1f}%."
-        )
-        caption = "Red: regression, green: improvement, grey: no significant change."
-        if threshold_pct:
-            caption += f" Grey band: the ±{threshold_pct:g}% threshold."
-        if hidden:
-            caption += f" {hidden} smaller, undecided differences are in the table only."
-        return Chart(_to_svg(fig, alt), alt, caption)
-
-
-_TREND_SERIES = 16
-
-
-def trend_chart(series: dict[str, list[tuple[str, float]]]) -> Chart | None:
-    """Median requests/s per configuration across commits (the run history), oldest left."""
-    if not series:
-        return None
-    commits: list[str] = []
-    for points in series.values():
-        for commit, _rps in points:
-            if commit not in commits:
-                commits.append(commit)
-    # the configurations measured most often, then the fastest: a long history stays readable
-    ranked = sorted(series.items(), key=lambda kv: (-len(kv[1]), -kv[1][-1][1], kv[0]))
-    shown = ranked[:_TREND_SERIES]
-    with _style():
-        fig = Figure(figsize=(FULL_WIDTH, 4.2), layout="constrained")
-        ax = fig.add_subplot()
-        for label, points in shown:
-            xs = [commits.index(commit) for commit, _ in points]
-            ax.plot(xs, [rps for _, rps in points], marker="o", ms=4, lw=1.4, label=_short(label))
-        ax.set_xticks(range(len(commits)), commits, rotation=30, ha="right", fontsize=7.5)
-        ax.set_xlabel("commit (oldest left; + = uncommitted changes)")
-        ax.set_ylabel("median requests/s")
-        _rps_axis(ax)
-        ax.legend(fontsize=7, ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        alt = (
-            f"Median requests per second of {len(shown)} configurations across "
-            f"{len(commits)} commits."
-        )
-        caption = "One point per commit: its latest run in the history file."
-        if len(series) > len(shown):
-            caption += f" {len(series) - len(shown)} more configurations are not drawn."
-        return Chart(_to_svg(fig, alt), alt, caption, wide=True)
+        return Chart(to_svg(fig, alt), alt, caption)

@@ -1,4 +1,4 @@
-"""Baseline comparison rows, always decided by the gate's rule (`covetbench.gate`).
+"""Baseline comparison rows, always decided by the gate's rule (`covetbench.gate.compare`).
 
 With `gate.json` in the directory the report shows the gate's own verdicts (it knows the
 threshold and alpha it ran with). With only `--baseline DIR`, the report asks the gate to compare
@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from covetbench.exceptions import ResultsError
-from covetbench.gate import KEY_FIELDS, REGRESSION, GateConfig, compare_dirs
+from covetbench.gate.compare import GateConfig, compare_dirs
 from covetbench.report.inputs import ReportInputs
+from covetbench.verdicts import REGRESSION, UNCHANGED
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """One configuration measured in both runs; ratio = current / baseline."""
+class BaselineRow:
+    """A `gate.json` comparison row as the page shows it: labelled, and tolerant of a partial or
+    older file (missing intervals are None). The record itself is `gate.compare.Comparison`;
+    ratio = current / baseline."""
 
     label: str
     baseline_median: float
@@ -41,17 +44,20 @@ class BaselineView:
     headline: str
     threshold_pct: float | None
     alpha: float | None
-    comparisons: list[Comparison]
+    comparisons: list[BaselineRow]
 
     @property
-    def regressions(self) -> list[Comparison]:
+    def regressions(self) -> list[BaselineRow]:
         return [c for c in self.comparisons if c.verdict == REGRESSION]
 
 
 def _label(row: dict[str, Any]) -> str:
-    parts = [str(row[k]) for k in KEY_FIELDS[:-1] if row.get(k) not in (None, "")]
+    names = ("app", "server", "scenario", "loadgen")
+    parts = [str(row[k]) for k in names if row.get(k) not in (None, "")]
     if row.get("concurrency") is not None:
         parts.append(f"c{row['concurrency']}")
+    if (row.get("pipeline") or 1) > 1:
+        parts.append(f"p{row['pipeline']}")
     return " · ".join(parts) or "?"
 
 
@@ -67,7 +73,7 @@ def _view(gate: dict[str, Any], source: str) -> BaselineView:
         if not isinstance(row, dict) or (ratio := _number(row.get("ratio"))) is None:
             continue
         rows.append(
-            Comparison(
+            BaselineRow(
                 label=_label(row),
                 baseline_median=_number(row.get("baseline_median")) or 0.0,
                 current_median=_number(row.get("current_median")) or 0.0,
@@ -75,7 +81,7 @@ def _view(gate: dict[str, Any], source: str) -> BaselineView:
                 ci_low=_number(row.get("ci_low")),
                 ci_high=_number(row.get("ci_high")),
                 p_value=_number(row.get("p_value")),
-                verdict=str(row.get("verdict") or "unchanged").lower(),
+                verdict=str(row.get("verdict") or UNCHANGED).lower(),
                 note=str(row.get("note") or ""),
             )
         )

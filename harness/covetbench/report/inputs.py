@@ -21,12 +21,9 @@ from typing import Any, TypeVar
 
 from covetbench.exceptions import ResultsError
 from covetbench.records import ConfigSummary, FailureRecord, TrialRecord, VerifyRecord
-from covetbench.results import RESULTS_JSON, load_results, trial_records
+from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON, GATE_JSON, RESULTS_JSON
+from covetbench.results.store import load_results, trial_records
 from covetbench.stats import summarize
-
-CONFORMANCE_JSON = "conformance.json"
-CLAIMS_JSON = "claims.json"
-GATE_JSON = "gate.json"
 
 #: What produces each input, shown next to a missing one.
 PRODUCERS: dict[str, str] = {

@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from covetbench.records import ConfigSummary, TrialRecord
-from covetbench.stats import Key
+from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
 
 #: Latency percentiles drawn, as (key in latency_ms, label, percentile).
 PERCENTILES: list[tuple[str, str, float]] = [
@@ -23,8 +22,8 @@ PERCENTILES: list[tuple[str, str, float]] = [
 ]
 
 
-def summary_key(s: ConfigSummary) -> Key:
-    return (s.app, s.server, s.scenario, s.loadgen, s.concurrency)
+def summary_key(s: ConfigSummary) -> ConfigKey:
+    return s.key
 
 
 def is_flagged(s: ConfigSummary) -> bool:

@@ -10,8 +10,12 @@ which results were written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from covetbench.apps import PREFERRED_ORDER
+from covetbench.servers import server_names
+from covetbench.verdicts import BAD, BROKEN, GOOD, MUTED, NEUTRAL, TONES, WARN
 
 #: Colour-blind-friendly fills for servers (tab10 without its red, which marks regressions).
 _SERVER_COLOURS = [
@@ -25,40 +29,28 @@ _SERVER_COLOURS = [
     "#bcbd22",
     "#7f7f7f",
 ]
-_KNOWN_SERVERS = [
-    "uvicorn",
-    "uvicorn-h11",
-    "hypercorn",
-    "granian",
-    "daphne",
-    "covet",
-    "covet-python",
-]
 
 #: Darker, distinct tones for apps (Dark2), used for app panels and markers.
 _APP_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"]
-_KNOWN_APPS = ["raw", "covet", "starlette", "fastapi", "blacksheep"]
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 #: Colours of statuses and verdicts, shared by the HTML cells and the charts.
-STATUS_COLOURS: dict[str, str] = {
-    "PASS": "#d4edda",
-    "VALIDATED": "#d4edda",
-    "improvement": "#d4edda",
-    "FAIL": "#f8d7da",
-    "REFUTED": "#f8d7da",
-    "regression": "#f8d7da",
-    "ERROR": "#ffe5b4",
-    "UNSUPPORTED": "#e2e3e5",
-    "INCONCLUSIVE": "#fff3cd",
-    "underpowered": "#fff3cd",
+_TONE_CELLS = {
+    GOOD: "#d4edda",
+    BAD: "#f8d7da",
+    BROKEN: "#ffe5b4",
+    WARN: "#fff3cd",
+    MUTED: "#e2e3e5",
 }
-REGRESSION = "#d62728"
-IMPROVEMENT = "#2ca02c"
-NEUTRAL = "#7f7f7f"
+STATUS_COLOURS: dict[str, str] = {
+    word: _TONE_CELLS[tone] for word, tone in TONES.items() if tone in _TONE_CELLS
+}
+#: line and marker colours by tone (charts)
+LINE_COLOURS: dict[str, str] = {BAD: "#d62728", GOOD: "#2ca02c", NEUTRAL: "#7f7f7f"}
+NEUTRAL_COLOUR = LINE_COLOURS[NEUTRAL]
 
 
-def _assign(names: Iterable[str], known: list[str], size: int) -> dict[str, int]:
+def _assign(names: Iterable[str], known: Sequence[str], size: int) -> dict[str, int]:
     """Index into a palette of `size`: known names first at fixed slots, the rest sorted."""
     slots: dict[str, int] = {}
     for name in sorted(set(names)):
@@ -83,8 +75,9 @@ class Palette:
 
     @classmethod
     def build(cls, servers: Iterable[str], apps: Iterable[str]) -> Palette:
-        server_slots = _assign(servers, _KNOWN_SERVERS, len(_SERVER_COLOURS))
-        app_slots = _assign(apps, _KNOWN_APPS, len(_APP_COLOURS))
+        # registry order first: a server or app keeps its colour from one report to the next
+        server_slots = _assign(servers, server_names(), len(_SERVER_COLOURS))
+        app_slots = _assign(apps, PREFERRED_ORDER, len(_APP_COLOURS))
         return cls(
             servers={k: _SERVER_COLOURS[i] for k, i in server_slots.items()},
             apps={k: _APP_COLOURS[i] for k, i in app_slots.items()},
@@ -92,10 +85,10 @@ class Palette:
         )
 
     def server(self, name: str) -> str:
-        return self.servers.get(name, NEUTRAL)
+        return self.servers.get(name, NEUTRAL_COLOUR)
 
     def app(self, name: str) -> str:
-        return self.apps.get(name, NEUTRAL)
+        return self.apps.get(name, NEUTRAL_COLOUR)
 
     def marker(self, name: str) -> str:
         return self.markers.get(name, "o")

@@ -18,32 +18,42 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covetbench.history import history_path, load_history, trend_series
 from covetbench.records import FLAG_DESCRIPTIONS
-from covetbench.report import charts, tables
+from covetbench.report.charts import latency_chart, resources_chart, scaling_chart, throughput_chart
 from covetbench.report.compare import BaselineView, baseline_view
-from covetbench.report.inputs import (
-    CLAIMS_JSON,
-    CONFORMANCE_JSON,
-    GATE_JSON,
-    PRODUCERS,
-    ReportInputs,
-    load_inputs,
-)
+from covetbench.report.comparison_charts import baseline_chart, trend_chart
+from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
+from covetbench.report.tables import (
+    baseline_table,
+    configs_table,
+    conformance_table,
+    flags_table,
+    headline_table,
+    verify_table,
+    versions_table,
+)
 from covetbench.report.views import claims_view, conformance_view, inline, text
-from covetbench.results import RESULTS_JSON, atomic_write, trials_to_csv
+from covetbench.results.files import (
+    CLAIMS_JSON,
+    CONFORMANCE_JSON,
+    GATE_JSON,
+    REPORT_HTML,
+    RESULTS_JSON,
+    SUMMARY_MD,
+)
+from covetbench.results.history import history_path, load_history, trend_series
+from covetbench.results.store import atomic_write, trials_to_csv
 from covetbench.stats import group_by_key
+from covetbench.verdicts import IMPROVEMENT, REFUTED
 
 try:
     import jinja2
 except ImportError as exc:  # pragma: no cover - the bench extra ships it
     raise ImportError("the report needs jinja2: pip install 'covetpy[bench]'") from exc
 
-REPORT_HTML = "report.html"
-SUMMARY_MD = "summary.md"
 
 #: What each input adds, for the "not in this report" banner.
 _WHAT: dict[str, str] = {
@@ -141,15 +151,15 @@ def _cards(
         cards.append(
             {
                 "label": "Claims",
-                "value": f"{verdicts.get('REFUTED', 0)} refuted",
+                "value": f"{verdicts.get(REFUTED, 0)} refuted",
                 "detail": ", ".join(f"{n} {v.lower()}" for v, n in sorted(verdicts.items())),
-                "tone": "bad" if verdicts.get("REFUTED") else "good",
+                "tone": "bad" if verdicts.get(REFUTED) else "good",
                 "href": "claims",
             }
         )
     if baseline is not None:
         regressions = len(baseline.regressions)
-        improvements = sum(1 for c in baseline.comparisons if c.verdict == "improvement")
+        improvements = sum(1 for c in baseline.comparisons if c.verdict == IMPROVEMENT)
         cards.append(
             {
                 "label": "Against the baseline",
@@ -283,11 +293,11 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
             "headline": comparison.headline,
             "threshold_pct": comparison.threshold_pct,
             "alpha": comparison.alpha,
-            "chart": charts.baseline_chart(comparison.comparisons, comparison.threshold_pct),
-            "table": tables.baseline_table(comparison),
+            "chart": baseline_chart(comparison.comparisons, comparison.threshold_pct),
+            "table": baseline_table(comparison),
         }
     history_file = history_path(inputs.directory)
-    trend = charts.trend_chart(trend_series(load_history(history_file)))
+    trend = trend_chart(trend_series(load_history(history_file)))
     history = {"chart": trend, "source": str(history_file)} if trend is not None else None
     meta = inputs.meta
     subtitle = " · ".join(
@@ -326,31 +336,29 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         ],
         "problems": inputs.problems,
         "cards": _cards(inputs, claims, conformance, comparison),
-        "headline_table": tables.headline_table(views) if views else None,
+        "headline_table": headline_table(views) if views else None,
         "legend_servers": sorted({(s, palette.server(s)) for f in views for s in f.servers}),
         "validity_lines": _validity_lines(inputs),
-        "throughput_charts": [charts.throughput_chart(f, trials, palette) for f in views],
-        "latency_charts": [c for f in views if (c := charts.latency_chart(f, palette))],
-        "scaling_charts": [c for f in views if (c := charts.scaling_chart(f, palette))],
-        "resources_charts": [c for f in views if (c := charts.resources_chart(f, trials, palette))],
-        "configs_table": tables.configs_table(inputs.summaries, trials) if views else None,
+        "throughput_charts": [throughput_chart(f, trials, palette) for f in views],
+        "latency_charts": [c for f in views if (c := latency_chart(f, palette))],
+        "scaling_charts": [c for f in views if (c := scaling_chart(f, palette))],
+        "resources_charts": [c for f in views if (c := resources_chart(f, trials, palette))],
+        "configs_table": configs_table(inputs.summaries, trials) if views else None,
         "has_results": inputs.has_results,
-        "flags_table": tables.flags_table(inputs.trials),
+        "flags_table": flags_table(inputs.trials),
         "flag_definitions": FLAG_DESCRIPTIONS,
-        "verify_table": tables.verify_table(inputs.verify),
+        "verify_table": verify_table(inputs.verify),
         "verify_count": len(inputs.verify),
         "failures": inputs.failures,
         "conformance": conformance,
-        "conformance_table": tables.conformance_table(conformance["counts"])
-        if conformance
-        else None,
+        "conformance_table": conformance_table(conformance["counts"]) if conformance else None,
         "claims": claims,
         "baseline": baseline,
         "history": history,
         "machine": _machine(meta),
         "commands": _commands(inputs),
         "run_config": _run_config(meta),
-        "versions_table": tables.versions_table(meta),
+        "versions_table": versions_table(meta),
         "downloads": _downloads(inputs),
     }
 

@@ -14,12 +14,17 @@ from typing import Any
 
 from markupsafe import Markup
 
-from covetbench.records import FLAG_DESCRIPTIONS, ConfigSummary, TrialRecord, VerifyRecord
+from covetbench.records import (
+    FLAG_DESCRIPTIONS,
+    ConfigKey,
+    ConfigSummary,
+    TrialRecord,
+    VerifyRecord,
+)
 from covetbench.report.compare import BaselineView
 from covetbench.report.model import Facet, flag_counts, is_flagged, median_of
 from covetbench.report.palette import STATUS_COLOURS
 from covetbench.report.views import CONFORMANCE_STATUSES, DASH
-from covetbench.stats import Key
 
 try:
     import pandas as pd
@@ -133,12 +138,14 @@ def headline_table(facets: list[Facet]) -> Markup:
     )
 
 
-def configs_table(summaries: list[ConfigSummary], trials: dict[Key, list[TrialRecord]]) -> Markup:
+def configs_table(
+    summaries: list[ConfigSummary], trials: dict[ConfigKey, list[TrialRecord]]
+) -> Markup:
     """Every configuration, fastest first within each scenario."""
     ordered = sorted(summaries, key=lambda s: (s.scenario, s.loadgen, s.concurrency, -s.median_rps))
     rows = []
     for s in ordered:
-        group = trials.get((s.app, s.server, s.scenario, s.loadgen, s.concurrency), [])
+        group = trials.get(s.key, [])
         cpu = median_of(group, "server_cpu_pct")
         per_core = s.median_rps / (cpu / 100.0) if cpu else None
         rows.append(

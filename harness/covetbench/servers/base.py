@@ -26,19 +26,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from covetbench.apps import AppTarget as AppTarget  # the adapters take it; re-exported
 from covetbench.exceptions import ServerStartError
 from covetbench.processes import die_with_parent, guard_group, pinned, release_group, signal_group
 
 READY_TIMEOUT_S = 60.0
-
-
-@dataclass(frozen=True)
-class AppTarget:
-    """An ASGI app to serve: `import_string` is `module:attr`, importable from `pythonpath`."""
-
-    name: str
-    import_string: str
-    pythonpath: str | None = None
 
 
 @dataclass

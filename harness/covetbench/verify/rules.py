@@ -1,8 +1,8 @@
 """Verify rules by name: what a scenario's answer must look like.
 
 An HTTP rule gets the response to the scenario's request (the general header checks have run)
-and checks the body; a WebSocket rule opens its own connection. Database rules (db, queries,
-fortunes, updates) slot in later through `register_rule`:
+and checks the body; a WebSocket rule opens its own connection. A new scenario's rule is
+registered with `register_rule`:
 
     @register_rule("db", kind="http", content_type=CONTENT_TYPE_JSON)
     def _db(ctx: RuleContext) -> None:

@@ -20,9 +20,9 @@ from covetbench.conformance.differential import (
 )
 from covetbench.conformance.loader import conformance_dir, load_checks
 from covetbench.conformance.probes import ProbeContext
-from covetbench.conformance.rawclient import RawExchange, RawResponse
 from covetbench.conformance.runner import run_check
 from covetbench.exceptions import SuiteError
+from covetbench.net.rawclient import RawExchange, RawResponse
 from tests.harness.conformance.conftest import probe_targets
 
 CORPUS = conformance_dir() / "corpus" / "parser_corpus.toml"

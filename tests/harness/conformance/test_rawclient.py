@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from covetbench.conformance.matcher import matches
-from covetbench.conformance.rawclient import RawExchange, parse_responses
+from covetbench.net.rawclient import RawExchange, parse_responses
 
 
 def test_parse_interim_chunked_and_content_length() -> None:

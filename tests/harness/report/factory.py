@@ -19,7 +19,7 @@ from covetbench.records import (
     TrialRecord,
     VerifyRecord,
 )
-from covetbench.results import validate_results
+from covetbench.results.store import validate_results
 from covetbench.stats import summarize
 
 EVIL_SERVER = "<script>window.__pwned=1</script>srv"

@@ -18,7 +18,7 @@ from typing import Any
 from covetbench.conformance.loader import expand_request
 from covetbench.conformance.matcher import MISSING, decode_bytes, json_condition, lookup
 from covetbench.conformance.model import FAIL, PASS, CheckResult
-from covetbench.conformance.rawclient import RawExchange, exchange, request_bytes
+from covetbench.net.rawclient import RawExchange, exchange, request_bytes
 from covetbench.servers.base import AppTarget, RunningServer, ServerAdapter, ServerOptions
 
 

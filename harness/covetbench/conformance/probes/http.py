@@ -10,7 +10,7 @@ from typing import Any
 
 from covetbench.conformance.model import FAIL, PASS, UNSUPPORTED, CheckResult, escape
 from covetbench.conformance.probes import ProbeContext, judge_json, new_token, probe
-from covetbench.conformance.rawclient import parse_responses, request_bytes
+from covetbench.net.rawclient import parse_responses, request_bytes
 
 
 def _recv_until(sock: socket.socket, buf: bytes, done: Callable[[bytes], bool]) -> bytes:

@@ -9,8 +9,8 @@ from typing import Any
 
 from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckResult
 from covetbench.conformance.probes import ProbeContext, judge_json, probe
-from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import ServerStartError
+from covetbench.net.rawclient import exchange, request_bytes
 
 
 @probe("lifespan_seen")

@@ -33,8 +33,8 @@ from covetbench.conformance.attacks import (
 )
 from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckResult, escape
 from covetbench.conformance.probes import Probe, ProbeContext, new_token, probe
-from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import ServerStartError
+from covetbench.net.rawclient import exchange, request_bytes
 from covetbench.servers.base import RunningServer, ServerOptions
 
 

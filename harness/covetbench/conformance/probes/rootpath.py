@@ -8,8 +8,8 @@ from typing import Any
 
 from covetbench.conformance.model import ERROR, FAIL, UNSUPPORTED, CheckResult
 from covetbench.conformance.probes import ProbeContext, judge_json, probe
-from covetbench.conformance.rawclient import exchange, request_bytes
 from covetbench.exceptions import ServerStartError
+from covetbench.net.rawclient import exchange, request_bytes
 from covetbench.servers.base import ServerOptions
 
 #: how each server is told its root path (granian calls it a URL path prefix)

@@ -10,7 +10,7 @@ from typing import Any
 
 from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckResult, escape
 from covetbench.conformance.probes import ProbeContext, judge_json, new_token, probe
-from covetbench.conformance.wsclient import (
+from covetbench.net.wsclient import (
     OP_BINARY,
     OP_CLOSE,
     OP_CONT,

@@ -1,0 +1,1 @@
+"""The claims ledger: published claims judged against measurements on disk."""

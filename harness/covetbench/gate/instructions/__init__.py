@@ -1,0 +1,1 @@
+"""The deterministic gate: callgrind instructions per request against a baseline."""

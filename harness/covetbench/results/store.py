@@ -1,0 +1,300 @@
+"""Results on disk: `results.json` (validated against `schema.json`) and `results.csv`.
+
+A run directory holds `results.json`, `results.csv`, `raw/` (generator output per trial) and
+`logs/` (server logs). `ResultsWriter` rewrites both files after every record it is handed, each
+atomically (temporary file in the same directory, fsync, `os.replace`), so a crash or a Ctrl-C
+never leaves a half-written file and never loses a finished trial. Every write is validated
+against the schema first: an invalid record raises `ResultsError` and the file on disk keeps its
+last valid content.
+
+    meta = collect_meta(sys.argv, {"server_cpus": [0], "loadgen_cpus": [1]}, suite="quick")
+    writer = ResultsWriter(Path("reports/run"), meta)
+    writer.add_trial(trial)            # results.json + results.csv rewritten
+    writer.finish(summarize(trials))   # summary and meta.ended_at filled in
+    data = load_results(Path("reports/run"))
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from covetbench.exceptions import ResultsError
+from covetbench.records import (
+    SCHEMA_VERSION,
+    ConfigSummary,
+    FailureRecord,
+    TrialRecord,
+    VerifyRecord,
+)
+from covetbench.results.files import RESULTS_CSV, RESULTS_JSON
+from covetbench.results.meta import utc_now
+
+SCHEMA_FILE = "schema.json"
+
+#: Column order of results.csv; any other flattened field follows these.
+_CSV_LEADING = [
+    "app",
+    "server",
+    "scenario",
+    "loadgen",
+    "concurrency",
+    "pipeline",
+    "trial",
+    "rps",
+    "requests",
+    "duration_s",
+    "error_rate",
+    "latency_ms_p50",
+    "latency_ms_p90",
+    "latency_ms_p99",
+    "latency_ms_p999",
+    "latency_ms_max",
+    "latency_ms_mean",
+    "errors_non2xx",
+    "errors_connect",
+    "errors_read",
+    "errors_write",
+    "errors_timeout",
+    "server_cpu_pct",
+    "loadgen_cpu_pct",
+    "server_rss_mb",
+    "interference_pct",
+    "flags",
+    "retries",
+    "server_cpus",
+    "loadgen_cpus",
+    "started_at",
+    "ended_at",
+    "raw_output_file",
+]
+
+
+@functools.cache
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema of `results.json`, shipped inside the package."""
+    text = resources.files("covetbench.results").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> Any:
+    try:
+        import jsonschema
+    except ImportError as exc:  # pragma: no cover - the bench extra ships it
+        raise ResultsError(
+            "validating results needs jsonschema: pip install 'covetpy[bench]'"
+        ) from exc
+    return jsonschema.Draft202012Validator(results_schema())
+
+
+def validate_results(data: Mapping[str, Any], source: str = RESULTS_JSON) -> None:
+    """Raise `ResultsError` naming `source` and the JSON path of the first schema violation."""
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ResultsError(f"{source}: invalid at {where}: {first.message}{more}")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so readers see the old or the new content, never a mix."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    # Make the rename itself durable; not every filesystem lets a directory be opened.
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def trials_to_csv(runs: Iterable[Mapping[str, Any]]) -> str:
+    """One row per trial; `latency_ms` and `errors` flattened to `latency_ms_p50`, ...;
+    list fields (flags, cpus) joined with `;`."""
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - the bench extra ships it
+        raise ResultsError(
+            "writing results.csv needs pandas: pip install 'covetpy[bench]'"
+        ) from exc
+    rows = list(runs)
+    if rows:
+        frame = pd.json_normalize(rows, sep="_")
+        frame = frame.apply(lambda col: col.map(_csv_cell))
+        leading = [c for c in _CSV_LEADING if c in frame.columns]
+        frame = frame[leading + [c for c in frame.columns if c not in leading]]
+    else:
+        frame = pd.DataFrame(columns=_CSV_LEADING)
+    text: str = frame.to_csv(index=False, lineterminator="\n")
+    return text
+
+
+class ResultsWriter:
+    """Accumulates one run's records and keeps `results.json` / `results.csv` current on disk.
+
+    Every `add_*` call and `finish` validates the whole document and rewrites both files
+    atomically, so the directory always holds every finished trial. `meta` is normally
+    `collect_meta(...)`; it must satisfy the schema's `meta` (the constructor writes a first,
+    empty `results.json` and raises `ResultsError` if it does not).
+
+        writer = ResultsWriter(out_dir, collect_meta(sys.argv, pinning, suite="quick"))
+        writer.add_verify(VerifyRecord("covet", "uvicorn", "json", "pass"))
+        writer.add_trial(trial)
+        writer.finish(summarize(writer.trials))
+    """
+
+    def __init__(self, out_dir: Path, meta: Mapping[str, Any]) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.trials: list[TrialRecord] = []
+        self._data: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "meta": dict(meta),
+            "verify": [],
+            "failures": [],
+            "runs": [],
+            "summary": [],
+        }
+        self._write()
+
+    @property
+    def json_path(self) -> Path:
+        return self.out_dir / RESULTS_JSON
+
+    @property
+    def csv_path(self) -> Path:
+        return self.out_dir / RESULTS_CSV
+
+    @property
+    def raw_dir(self) -> Path:
+        """`raw/`: generator output per trial (created on first use)."""
+        path = self.out_dir / "raw"
+        path.mkdir(exist_ok=True)
+        return path
+
+    @property
+    def logs_dir(self) -> Path:
+        """`logs/`: server logs (created on first use)."""
+        path = self.out_dir / "logs"
+        path.mkdir(exist_ok=True)
+        return path
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The document as last written (do not mutate)."""
+        return self._data
+
+    def add_trial(self, trial: TrialRecord) -> None:
+        """Record one finished trial and persist it at once."""
+        self._append("runs", trial.to_dict())
+        self.trials.append(trial)
+
+    def add_verify(self, record: VerifyRecord) -> None:
+        self._append("verify", record.to_dict())
+
+    def add_failure(self, record: FailureRecord) -> None:
+        self._append("failures", record.to_dict())
+
+    def finish(self, summary: Sequence[ConfigSummary]) -> None:
+        """Store the per-configuration statistics and the end time; may be called again."""
+        previous = (self._data["summary"], self._data["meta"].get("ended_at"))
+        self._data["summary"] = [s.to_dict() for s in summary]
+        self._data["meta"]["ended_at"] = utc_now()
+        try:
+            self._write()
+        except ResultsError:
+            self._data["summary"], self._data["meta"]["ended_at"] = previous
+            raise
+
+    def _append(self, section: str, record: dict[str, Any]) -> None:
+        self._data[section].append(record)
+        try:
+            self._write()
+        except ResultsError:
+            self._data[section].pop()
+            raise
+
+    def _write(self) -> None:
+        validate_results(self._data, str(self.json_path))
+        try:
+            text = json.dumps(self._data, indent=2, allow_nan=False) + "\n"
+        except ValueError as exc:  # NaN or infinity: not JSON, and not a measurement
+            raise ResultsError(f"{self.json_path}: refusing to write {exc}") from exc
+        atomic_write(self.json_path, text)
+        atomic_write(self.csv_path, trials_to_csv(self._data["runs"]))
+
+
+def write_results(out_dir: Path, data: Mapping[str, Any]) -> Path:
+    """Validate a whole results document and write `results.json` + `results.csv` atomically.
+
+    For documents assembled elsewhere (e.g. the gate's A/B split); a run uses `ResultsWriter`.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / RESULTS_JSON
+    validate_results(data, str(path))
+    try:
+        text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise ResultsError(f"{path}: refusing to write {exc}") from exc
+    atomic_write(path, text)
+    atomic_write(out_dir / RESULTS_CSV, trials_to_csv(data["runs"]))
+    return path
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read and validate `results.json` from a run directory (or the file itself).
+
+    Raises `ResultsError` naming the file when it is missing, not JSON, or fails the schema
+    (with the JSON path of the failing field, e.g. `runs/3/rps`).
+    """
+    path = Path(path)
+    file = path / RESULTS_JSON if path.is_dir() else path
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(f"{file}: not found (is {path} a covet-bench run directory?)") from None
+    except OSError as exc:
+        raise ResultsError(f"{file}: cannot read: {exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{file}: not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{file}: invalid at (root): expected an object")
+    validate_results(data, str(file))
+    return data
+
+
+def trial_records(data: Mapping[str, Any]) -> list[TrialRecord]:
+    """The `runs` of a loaded results document as `TrialRecord`s (unknown keys ignored)."""
+    fields = set(TrialRecord.__dataclass_fields__)
+    return [TrialRecord(**{k: v for k, v in run.items() if k in fields}) for run in data["runs"]]

@@ -1,0 +1,143 @@
+"""From a suite to a plan: which servers to launch and which configurations to load, in order.
+
+A *pair* (app x server) is one launched server process; a *configuration* is one pair loaded
+with one scenario at one concurrency and pipeline depth (one `TrialRecord.key`). Trials are
+interleaved across configurations: round 1 runs every configuration once, round 2 again in
+reverse order, round 3 forward... so drift of the machine spreads evenly over all of them and
+no configuration always runs first or last in a round.
+
+    plan = build_plan(suite, extra_apps=[])
+    for trial, config in plan.rounds():
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from covetbench.apps import resolve_apps
+from covetbench.exceptions import UsageError
+from covetbench.load import get_loadgen
+from covetbench.records import ConfigKey, FailureRecord
+from covetbench.run.suite import Suite
+from covetbench.scenarios import ScenarioSpec, get_scenario
+from covetbench.servers import AppTarget, get_server
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One app served by one server: launched once, loaded by several configurations."""
+
+    app: AppTarget
+    server: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.app.name}@{self.server}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One measured configuration: a pair, a scenario, a concurrency and a pipeline depth."""
+
+    pair: Pair
+    scenario: ScenarioSpec
+    concurrency: int
+    pipeline: int
+    loadgen: str
+
+    @property
+    def key(self) -> ConfigKey:
+        return ConfigKey(
+            self.pair.app.name,
+            self.pair.server,
+            self.scenario.name,
+            self.loadgen,
+            self.concurrency,
+            self.pipeline,
+        )
+
+    @property
+    def label(self) -> str:
+        deep = f" p{self.pipeline}" if self.pipeline > 1 else ""
+        return f"{self.pair.label} {self.scenario.name} c{self.concurrency}{deep}"
+
+    def file_stem(self, trial: int | str) -> str:
+        deep = f"-p{self.pipeline}" if self.pipeline > 1 else ""
+        return (
+            f"{self.pair.app.name}-{self.pair.server}-{self.scenario.name}-{self.loadgen}"
+            f"-c{self.concurrency}{deep}-t{trial}"
+        )
+
+
+@dataclass
+class Plan:
+    """Everything a run will do, decided before any process starts."""
+
+    suite: Suite
+    pairs: list[Pair]
+    configs: list[Config]
+    #: pairs not run because their server is not installed, as results' failure records
+    skipped: list[FailureRecord] = field(default_factory=list)
+
+    def configs_of(self, pair: Pair) -> list[Config]:
+        return [c for c in self.configs if c.pair == pair]
+
+    def rounds(self, configs: Sequence[Config] | None = None) -> Iterator[tuple[int, Config]]:
+        """(trial number from 1, configuration), interleaved, alternating direction."""
+        order = list(self.configs if configs is None else configs)
+        for trial in range(1, self.suite.trials + 1):
+            for config in order if trial % 2 else reversed(order):
+                yield trial, config
+
+    @property
+    def loadgens(self) -> list[str]:
+        return list(dict.fromkeys(c.loadgen for c in self.configs))
+
+    @property
+    def servers(self) -> list[str]:
+        return list(dict.fromkeys(p.server for p in self.pairs))
+
+
+def build_plan(
+    suite: Suite, extra_apps: Sequence[AppTarget] = (), *, check_loadgen: bool = True
+) -> Plan:
+    """Resolve every name of `suite` (UnknownNameError lists the valid ones) into a plan.
+
+    A server that is not installed is skipped with a record saying so; a scenario the load
+    generator cannot drive is a UsageError; a configuration two matrices share runs once.
+    `check_loadgen` False (verify only) accepts every scenario.
+    """
+    pairs: dict[tuple[str, str], Pair] = {}
+    configs: dict[ConfigKey, Config] = {}
+    skipped: dict[tuple[str, str], FailureRecord] = {}
+    for entry in suite.entries:
+        apps = resolve_apps(list(entry.apps) if entry.apps else None, list(extra_apps))
+        adapters = [get_server(name) for name in entry.servers]
+        installed = {adapter.name: adapter.is_installed() for adapter in adapters}
+        scenarios = [get_scenario(name) for name in entry.scenarios]
+        driver = get_loadgen(entry.loadgen)
+        for spec in scenarios:
+            if check_loadgen and not driver.supports(spec):
+                raise UsageError(f"{driver.name} cannot drive scenario {spec.name!r}")
+        for app in apps:
+            for adapter in adapters:
+                if not installed[adapter.name]:
+                    skipped.setdefault(
+                        (app.name, adapter.name),
+                        FailureRecord(
+                            app=app.name,
+                            server=adapter.name,
+                            scenario=None,
+                            stage="skip",
+                            reason=f"server {adapter.name!r} is not installed",
+                        ),
+                    )
+                    continue
+                pair = pairs.setdefault((app.name, adapter.name), Pair(app, adapter.name))
+                for spec in scenarios:
+                    for concurrency in entry.concurrency:
+                        config = Config(pair, spec, concurrency, entry.pipeline, driver.name)
+                        configs.setdefault(config.key, config)
+    return Plan(suite, list(pairs.values()), list(configs.values()), list(skipped.values()))

@@ -1,0 +1,318 @@
+"""Can this trial's figure be believed? Validity flags judged from the load result and the monitor.
+
+A throughput figure is only the server's if the server was the bottleneck and nothing else
+interfered. `judge` returns the flags (the `FLAG_*` constants of `covetbench.records`) a trial
+earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
+
+- `generator_bound`: generator CPU >= 90 % of its cores (100 % = one core). The figure the field
+  uses (TFB #5207, locust's own warning): above it the generator, not the server, sets the pace.
+- `server_unsaturated`: server CPU < 75 % of the cores it can use, while the generator is not
+  bound. A saturated single-worker Python server sits at 95-100 % of a core; part of its network
+  work runs in softirq context that may be charged elsewhere and psutil's sampling has a few
+  percent of jitter, so 75 % leaves room for both while still catching the classic failure
+  (server at 50 % because of too few connections, a lock, or a sleeping backend). When the
+  generator is bound that flag already says why the server idled, so this one is not added.
+  `server_cores` must be the cores the server can actually use: min(pinned cores, workers) for
+  single-threaded workers.
+- `littles_law_mismatch`: in a closed loop, concurrency = throughput x mean latency (Little's law).
+  More than 20 % apart means connections were not all established, or the latency is wrong. Skipped
+  when the mean latency is unknown or requests are pipelined (several in flight per connection,
+  and wrk's latency is then per batch). Also raised when the generator reports fewer than 80 % of
+  the requested connections established.
+- `errors`: failed requests (non-2xx plus socket errors) over 0.1 % of attempts; a trial that
+  completed no request at all is 100 % errors.
+- `interference`: processes other than server and generator used more than 5 % of a core. On these
+  shared machines a neighbour's compile cost 10-25 % silently.
+
+    flags = judge(load_result, monitor_sample, concurrency=64, server_cores=1, loadgen_cores=1)
+
+Configuration flags judge the trials of one configuration together, as pure functions over the
+figures `covetbench.stats` computes (the caller attaches them to the summary):
+
+- `unstable`: CV of the trials' requests/s above `max_cv` (default 10 %): the median of trials
+  that far apart is one draw of a moving target (uvicorn raw here: 9.9k-21.8k, CV ~25 %).
+- `too_few_trials`: the median interval's actual level below 0.90 (n <= 4 with order
+  statistics): the interval is [min, max] and holds the median less often than it seems.
+- `implausible`: a framework app's interval lies wholly above the `raw` app's on the same
+  server, scenario, load generator and concurrency. raw does the least work an app can do, so
+  a framework cannot be faster: the run measured noise, not the apps. A check the harness
+  makes about itself.
+- `tied`: "fastest" only when the leader's interval overlaps no other's, else the tied set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from covetbench.records import (
+    FLAG_ERRORS,
+    FLAG_GENERATOR_BOUND,
+    FLAG_INTERFERENCE,
+    FLAG_LITTLES_LAW_MISMATCH,
+    FLAG_SERVER_UNSATURATED,
+    LoadResult,
+)
+from covetbench.stats import cv
+
+GENERATOR_BOUND_FRACTION = 0.90
+SERVER_SATURATED_FRACTION = 0.75
+LITTLES_LAW_TOLERANCE = 0.20
+ERROR_RATE_LIMIT = 0.001
+INTERFERENCE_LIMIT_PCT = 5.0
+
+FLAG_UNSTABLE = "unstable"
+FLAG_TOO_FEW_TRIALS = "too_few_trials"
+FLAG_IMPLAUSIBLE = "implausible"
+#: what each configuration flag means, for the report (to join `records.FLAG_DESCRIPTIONS`)
+CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
+    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
+    "the median is one draw of a moving figure",
+    FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
+    FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
+    "intervals, which cannot be: the run measured noise, not the apps",
+}
+#: `--max-cv`: trials' coefficient of variation above which a configuration is unstable
+MAX_CV = 0.10
+#: interval level below which a configuration has too few trials to be read
+MIN_CI_LEVEL = 0.90
+#: the app whose figure is the floor no framework app can beat on the same server
+FLOOR_APP = "raw"
+
+K = TypeVar("K", bound=Hashable)
+
+
+class MonitorSampleLike(Protocol):
+    """What validity needs from `covetbench.run.monitor.MonitorSample` (CPU %: 100 = one core)."""
+
+    @property
+    def server_cpu_pct(self) -> float: ...
+
+    @property
+    def loadgen_cpu_pct(self) -> float: ...
+
+    @property
+    def interference_pct(self) -> float: ...
+
+
+def generator_cores(sample: MonitorSampleLike, cpus: Sequence[int], threads: int) -> float:
+    """The CPU the generator could actually get, in cores, for `validity.judge`.
+
+    Nominally its pinned cores, at most one per thread. Whatever other processes took on those
+    cores during the trial was not available to it: a generator squeezed onto half a core by a
+    neighbour and using all of that half is as bound as one using a whole core, and its figure
+    measures the squeeze, not the server. So the share others took is subtracted (per-core busy
+    time minus the generator's own CPU); the judge then flags `generator_bound` when the
+    generator used >= 90 % of what was left.
+    """
+    nominal = float(max(1, min(len(cpus), threads)))
+    per_core: dict[int, float] = getattr(sample, "per_core_busy_pct", None) or {}
+    if not per_core:
+        return nominal
+    busy = sum(per_core.get(cpu, 0.0) for cpu in cpus)
+    taken = max(0.0, busy - sample.loadgen_cpu_pct) / 100.0
+    return max(0.05, min(nominal, len(cpus) - taken))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flag and the numbers that earned it, e.g. for a log line or a report tooltip."""
+
+    flag: str
+    detail: str
+
+
+def error_rate(load: LoadResult) -> float:
+    """Failed requests (non-2xx + socket errors) over attempts; 1.0 when nothing completed."""
+    socket_errors = load.errors.total - load.errors.non2xx
+    attempts = load.requests + socket_errors
+    if load.requests == 0:
+        return 1.0
+    return load.errors.total / attempts
+
+
+def littles_law_concurrency(load: LoadResult) -> float | None:
+    """rps x mean latency (s): the concurrency the measurements imply; None if latency unknown."""
+    mean_ms = load.latency_ms.mean
+    if mean_ms is None:
+        return None
+    return load.rps * mean_ms / 1000.0
+
+
+def findings(
+    load: LoadResult,
+    sample: MonitorSampleLike,
+    concurrency: int,
+    server_cores: float,
+    loadgen_cores: float,
+    pipeline: int = 1,
+) -> list[Finding]:
+    """Every validity flag this trial earns, with the figures behind it."""
+    found: list[Finding] = []
+    generator_cap = 100.0 * loadgen_cores
+    bound = sample.loadgen_cpu_pct >= GENERATOR_BOUND_FRACTION * generator_cap
+    if bound:
+        found.append(
+            Finding(
+                FLAG_GENERATOR_BOUND,
+                f"generator CPU {sample.loadgen_cpu_pct:.0f}% of {generator_cap:.0f}% available",
+            )
+        )
+
+    server_cap = 100.0 * server_cores
+    if not bound and sample.server_cpu_pct < SERVER_SATURATED_FRACTION * server_cap:
+        found.append(
+            Finding(
+                FLAG_SERVER_UNSATURATED,
+                f"server CPU {sample.server_cpu_pct:.0f}% of {server_cap:.0f}% available",
+            )
+        )
+
+    implied = littles_law_concurrency(load)
+    if pipeline <= 1 and implied is not None and concurrency > 0 and load.requests > 0:
+        gap = abs(implied - concurrency) / concurrency
+        if gap > LITTLES_LAW_TOLERANCE:
+            found.append(
+                Finding(
+                    FLAG_LITTLES_LAW_MISMATCH,
+                    f"rps x mean latency = {implied:.1f} in flight vs {concurrency} connections "
+                    f"({gap:.0%} apart)",
+                )
+            )
+    if (
+        load.established is not None
+        and load.established < (1.0 - LITTLES_LAW_TOLERANCE) * concurrency
+        and not any(f.flag == FLAG_LITTLES_LAW_MISMATCH for f in found)
+    ):
+        found.append(
+            Finding(
+                FLAG_LITTLES_LAW_MISMATCH,
+                f"{load.established} of {concurrency} connections established",
+            )
+        )
+
+    rate = error_rate(load)
+    if rate > ERROR_RATE_LIMIT:
+        found.append(
+            Finding(FLAG_ERRORS, f"{rate:.2%} of requests failed ({load.errors.total} errors)")
+        )
+
+    if sample.interference_pct > INTERFERENCE_LIMIT_PCT:
+        found.append(
+            Finding(
+                FLAG_INTERFERENCE,
+                f"other processes used {sample.interference_pct:.1f}% of a core",
+            )
+        )
+    return found
+
+
+def judge(
+    load: LoadResult,
+    sample: MonitorSampleLike,
+    concurrency: int,
+    server_cores: float,
+    loadgen_cores: float,
+    pipeline: int = 1,
+) -> list[str]:
+    """The validity flags of one trial, in a stable order (see the module docstring)."""
+    return [
+        f.flag for f in findings(load, sample, concurrency, server_cores, loadgen_cores, pipeline)
+    ]
+
+
+def unstable(rps: Sequence[float], max_cv: float = MAX_CV) -> bool:
+    """True when the trials' coefficient of variation exceeds `max_cv`."""
+    return len(rps) >= 2 and cv(rps) > max_cv
+
+
+def too_few_trials(ci_level: float, min_level: float = MIN_CI_LEVEL) -> bool:
+    """True when the median interval's actual level is below `min_level`."""
+    return ci_level < min_level
+
+
+def outruns(framework: tuple[float, float], floor: tuple[float, float]) -> bool:
+    """True when interval `framework` (low, high) lies wholly above `floor`'s."""
+    return framework[0] > floor[1]
+
+
+class IntervalConfig(Protocol):
+    """What `implausible` needs from a configuration's summary."""
+
+    @property
+    def app(self) -> str: ...
+
+    @property
+    def server(self) -> str: ...
+
+    @property
+    def scenario(self) -> str: ...
+
+    @property
+    def loadgen(self) -> str: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+    @property
+    def ci_low(self) -> float: ...
+
+    @property
+    def ci_high(self) -> float: ...
+
+
+def implausible(
+    configs: Sequence[IntervalConfig], floor_app: str = FLOOR_APP
+) -> set[tuple[str, str, str, str, int]]:
+    """Keys (app, server, scenario, loadgen, concurrency) of the configurations that outrun the
+    floor app measured under the same server, scenario, generator and concurrency.
+
+    A pipelined scenario is a scenario of its own name, so pipeline depth is part of the match.
+    Configurations without a floor to compare against are never flagged.
+    """
+    floors = {
+        (c.server, c.scenario, c.loadgen, c.concurrency): (c.ci_low, c.ci_high)
+        for c in configs
+        if c.app == floor_app
+    }
+    found: set[tuple[str, str, str, str, int]] = set()
+    for c in configs:
+        floor = floors.get((c.server, c.scenario, c.loadgen, c.concurrency))
+        if c.app != floor_app and floor is not None and outruns((c.ci_low, c.ci_high), floor):
+            found.add((c.app, c.server, c.scenario, c.loadgen, c.concurrency))
+    return found
+
+
+@dataclass(frozen=True)
+class Standing(Generic[K]):
+    """Who is fastest, if anyone: `winner` is None when the leader's interval overlaps another's,
+    and `tied` names every candidate within noise of the leader (the leader first)."""
+
+    winner: K | None
+    tied: tuple[K, ...]
+    #: the winner's median over the runner-up's, minus 1; None without a clear winner
+    lead: float | None = None
+
+
+def tied(candidates: Mapping[K, tuple[float, float, float]]) -> Standing[K]:
+    """The standing of candidates given as key -> (median, ci_low, ci_high).
+
+    The leader is the highest median; every candidate whose interval reaches the leader's low
+    end is tied with it. A winner is named, with its lead, only when no interval overlaps its.
+
+        tied({"a": (30.0, 29.0, 31.0), "b": (20.0, 19.0, 21.0)}).winner   # -> "a"
+        tied({"a": (30.0, 25.0, 31.0), "b": (28.0, 26.0, 29.0)}).tied     # -> ("a", "b")
+    """
+    if not candidates:
+        return Standing(None, ())
+    ranked = sorted(candidates, key=lambda k: candidates[k][0], reverse=True)
+    leader = ranked[0]
+    _, leader_low, _ = candidates[leader]
+    within = tuple(k for k in ranked if k == leader or candidates[k][2] >= leader_low)
+    if len(within) > 1:
+        return Standing(None, within)
+    lead = None
+    if len(ranked) > 1 and candidates[ranked[1]][0] > 0:
+        lead = candidates[leader][0] / candidates[ranked[1]][0] - 1.0
+    return Standing(leader, within, lead)

@@ -1,0 +1,156 @@
+"""`covet-bench fuzz`: inputs are a pure function of the seed, a healthy server passes, a toy
+server that crashes or hangs on malformed input fails, and the ledger reads the record."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from covetbench.claims.evidence import Evidence
+from covetbench.claims.judges import judge_evidence
+from covetbench.claims.ledger import ClaimSpec
+from covetbench.exceptions import UsageError
+from covetbench.net.rawclient import RawExchange, RawResponse
+from covetbench.results.files import FUZZ_JSON
+from covetbench.robustness.fuzz import (
+    MUTATORS,
+    FuzzConfig,
+    classify,
+    generate_cases,
+    inputs_digest,
+    log_tracebacks,
+    run_fuzz,
+)
+from covetbench.verdicts import REFUTED, VALIDATED
+from tests.harness.conftest import ArgvServer
+
+# Answers every request with 200 "Hello, World!" and closes, except a request head holding a
+# NUL or a non-ASCII byte: then it exits ("crash") or blocks its event loop ("hang").
+_TOY_SERVER = """\
+import asyncio, os, sys, time
+
+MODE, PORT = sys.argv[1], int(sys.argv[2])
+
+
+async def handle(reader, writer):
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\\r\\n\\r\\n"), 2)
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        writer.close()
+        return
+    if b"\\x00" in head or any(b >= 0x80 for b in head):
+        if MODE == "crash":
+            os._exit(3)
+        time.sleep(3600)
+    writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 13\\r\\nConnection: close\\r\\n\\r\\n"
+                 b"Hello, World!")
+    await writer.drain()
+    writer.close()
+
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", PORT)
+    async with server:
+        await server.serve_forever()
+
+
+asyncio.run(main())
+"""
+
+_OK = RawResponse("HTTP/1.1", 200, "OK", [])
+_CLAIM = ClaimSpec(
+    "production-fuzzing", "fuzzing", "test", "evidence", {"file": FUZZ_JSON, "needs": "a fuzz"}
+)
+
+
+def _config(tmp_path: Path, **kw: object) -> FuzzConfig:
+    base: dict[str, object] = {
+        "out_dir": tmp_path / "out",
+        "cases": 100,
+        "seed": 3,
+        "case_timeout": 0.5,
+        "probe_timeout": 1.0,
+        "max_seconds": 30.0,
+        "lock_path": tmp_path / "lock",
+        "command": ["covet-bench", "fuzz"],
+    }
+    return FuzzConfig(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def _toy(tmp_path: Path, mode: str) -> ArgvServer:
+    script = tmp_path / "toy_server.py"
+    script.write_text(_TOY_SERVER)
+    return ArgvServer(f"toy-{mode}", [sys.executable, str(script), mode])
+
+
+def test_cases_are_a_pure_function_of_the_seed() -> None:
+    first, again, other = generate_cases(7, 300), generate_cases(7, 300), generate_cases(8, 300)
+    assert first == again and inputs_digest(first) == inputs_digest(again)
+    assert inputs_digest(first) != inputs_digest(other)
+    used = {m for case in generate_cases(1, 2000) for m in case.mutations}
+    assert used == {*MUTATORS, "split"}
+    assert all(case.data for case in first)
+
+
+@pytest.mark.parametrize(
+    ("exchange", "outcome"),
+    [
+        (RawExchange(b"x", error="connect failed: refused"), "connect"),
+        (RawExchange(b"x", responses=[RawResponse("HTTP/1.1", 400, "Bad", [])]), "response"),
+        (
+            RawExchange(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n", responses=[_OK] * 2),
+            "multiple",
+        ),
+        (
+            RawExchange(b"GET / HTTP/1.1\r\n\r\n", responses=[_OK] * 3),
+            "surplus",
+        ),
+        (RawExchange(b"x", received=b"junk", closed=True), "garbage"),
+        (RawExchange(b"x", closed=True), "close"),
+        (RawExchange(b"x"), "timeout"),
+    ],
+    ids=["connect", "response", "multiple", "surplus", "garbage", "close", "timeout"],
+)
+def test_classify(exchange: RawExchange, outcome: str) -> None:
+    assert classify(exchange) == outcome
+
+
+def test_a_healthy_server_passes(tmp_path: Path) -> None:
+    record = run_fuzz(_config(tmp_path, server="uvicorn"))
+    assert record["passed"], record["summary"]
+    on_disk = json.loads((tmp_path / "out" / FUZZ_JSON).read_text())
+    assert on_disk["cases_sent"] == 100 and sum(on_disk["outcomes"].values()) == 100
+    assert on_disk["probes_failed"] == 0 and on_disk["probes"] == 5
+    assert on_disk["inputs_sha256"] == inputs_digest(generate_cases(3, 100))
+    assert judge_evidence(_CLAIM, Evidence(evidence_dirs=[tmp_path / "out"])).verdict == VALIDATED
+
+
+@pytest.mark.parametrize("mode", ["crash", "hang"])
+def test_a_server_that_breaks_on_malformed_input_fails(tmp_path: Path, mode: str) -> None:
+    record = run_fuzz(_config(tmp_path, adapter=_toy(tmp_path, mode)))
+    assert not record["passed"]
+    assert record["probes_failed"] == 1
+    assert record["failing_inputs"], "the batch that broke it is kept"
+    assert record["crashed"] is (mode == "crash")
+    if mode == "crash":
+        assert record["exit_code"] == 3
+    assert record["cases_sent"] < 100, "fuzzing stops at the first failed probe"
+    assert judge_evidence(_CLAIM, Evidence(evidence_dirs=[tmp_path / "out"])).verdict == REFUTED
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        run_fuzz(_config(tmp_path, cases=0))
+
+
+def test_log_tracebacks_names_each_exception(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text(
+        'INFO: serving\nTraceback (most recent call last):\n  File "x.py", line 1\n'
+        "    boom()\nValueError: <Cycle object at 0x7f00ab> is not in deque\nINFO: still up\n"
+    )
+    assert log_tracebacks(log) == ["ValueError: <Cycle object> is not in deque"]
+    assert log_tracebacks(tmp_path / "missing.log") == []
