@@ -7,10 +7,12 @@
     ├── WebSocketException         close a WebSocket with a code and reason
     ├── WebSocketDisconnect        the peer closed the WebSocket (code, reason)
     ├── ClientDisconnect           the client went away while the body was being read
-    └── ConfigurationError         a mistake found at declaration time (also a ValueError)
-        ├── DuplicateRouteError    the same path and method declared twice
-        ├── UnknownConvertorError  ``{name:kind}`` with a kind nobody registered
-        └── NoMatchFound           ``url_path_for`` found no route by that name and params
+    ├── ConfigurationError         a mistake found at declaration time (also a ValueError)
+    │   ├── DuplicateRouteError    the same path and method declared twice
+    │   ├── UnknownConvertorError  ``{name:kind}`` with a kind nobody registered
+    │   └── NoMatchFound           ``url_path_for`` found no route by that name and params
+    └── ServerError                covet's server (``covet.server.exceptions``): bad options,
+                                   start-up failures, send() after close, unframeable requests
 """
 
 from __future__ import annotations

@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from covet.server.config import ServerConfig, load_app
-from covet.server.exceptions import ClientDisconnected, ConfigError, ServerError, StartupError
+from covet.server.exceptions import (
+    ConnectionClosedError,
+    ServerConfigError,
+    ServerError,
+    StartupError,
+)
 from covet.server.types import ASGIApp
 
 
@@ -33,8 +38,8 @@ def run(app: ASGIApp | str, **options: Any) -> None:
 
 
 __all__ = [
-    "ClientDisconnected",
-    "ConfigError",
+    "ConnectionClosedError",
+    "ServerConfigError",
     "ServerConfig",
     "ServerError",
     "StartupError",

@@ -27,7 +27,7 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
-from covet.server.exceptions import ConfigError
+from covet.server.exceptions import ServerConfigError
 from covet.server.types import ASGIApp
 
 HTTPImpl = Literal["auto", "httptools", "python"]
@@ -41,7 +41,7 @@ def _opt(default: Any, help: str) -> Any:
 
 @dataclass
 class ServerConfig:
-    """Every option of covet's server. Invalid values raise `ConfigError`."""
+    """Every option of covet's server. Invalid values raise `ServerConfigError`."""
 
     host: str = _opt("127.0.0.1", "interface to bind")
     port: int = _opt(8000, "port to bind (0: any free port)")
@@ -76,22 +76,24 @@ class ServerConfig:
             value = getattr(self, f.name)
             choices = _choices(hints[f.name])
             if choices and value not in choices:
-                raise ConfigError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
+                raise ServerConfigError(
+                    f"{f.name} must be one of {', '.join(choices)}, not {value!r}"
+                )
         if not 0 <= self.port <= 65535:
-            raise ConfigError(f"port out of range: {self.port}")
+            raise ServerConfigError(f"port out of range: {self.port}")
         positive = ("workers", "max_body", "max_header_size", "max_request_line", "max_pipeline")
         for name in (*positive, "ws_max_size", "backlog"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
+                raise ServerConfigError(f"{name} must be at least 1")
         timeouts = ("timeout_keep_alive", "timeout_header", "timeout_body")
         for name in (*timeouts, "timeout_graceful_shutdown"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative")
+                raise ServerConfigError(f"{name} must not be negative")
         for name in ("timeout_ws_handshake", "ws_ping_interval", "ws_ping_timeout"):
             if (getattr(self, name) or 0) < 0:
-                raise ConfigError(f"{name} must not be negative")
+                raise ServerConfigError(f"{name} must not be negative")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
-            raise ConfigError("limit_concurrency must be at least 1")
+            raise ServerConfigError("limit_concurrency must be at least 1")
         if self.root_path.endswith("/"):
             self.root_path = self.root_path.rstrip("/")
 
@@ -147,7 +149,7 @@ def load_app(target: str) -> ASGIApp:
     """Import `module:attr` (attr may be dotted) from the working directory or PYTHONPATH."""
     module_name, sep, attrs = target.partition(":")
     if not sep or not module_name or not attrs:
-        raise ConfigError(f"app must look like 'module:attribute', not {target!r}")
+        raise ServerConfigError(f"app must look like 'module:attribute', not {target!r}")
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
@@ -156,12 +158,14 @@ def load_app(target: str) -> ASGIApp:
     except ModuleNotFoundError as exc:
         if exc.name != module_name and not module_name.startswith(f"{exc.name}."):
             raise
-        raise ConfigError(f"cannot import module {module_name!r}") from exc
+        raise ServerConfigError(f"cannot import module {module_name!r}") from exc
     for attr in attrs.split("."):
         try:
             obj = getattr(obj, attr)
         except AttributeError:
-            raise ConfigError(f"attribute {attrs!r} not found in module {module_name!r}") from None
+            raise ServerConfigError(
+                f"attribute {attrs!r} not found in module {module_name!r}"
+            ) from None
     if not callable(obj):
-        raise ConfigError(f"{target!r} is not callable")
+        raise ServerConfigError(f"{target!r} is not callable")
     return typing.cast(ASGIApp, obj)

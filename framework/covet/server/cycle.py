@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from covet._logsafe import log_safe
-from covet.server.exceptions import ClientDisconnected
+from covet.server.exceptions import ConnectionClosedError
 from covet.server.parsers.base import RequestInfo
 from covet.server.types import ASGIApp, Message, Scope
 
@@ -143,7 +143,7 @@ class RequestCycle:
     async def run_asgi(self, app: ASGIApp) -> None:
         try:
             await app(self.scope, self.receive, self.send)
-        except ClientDisconnected:
+        except ConnectionClosedError:
             pass
         except Exception:
             if not self.disconnected:
@@ -189,7 +189,7 @@ class RequestCycle:
         mtype = message["type"]
         if mtype == "http.response.body" and self.response_started:
             if self.disconnected:
-                raise ClientDisconnected("client disconnected")
+                raise ConnectionClosedError("client disconnected")
             if self.response_complete:
                 return
             body = message.get("body", b"")
@@ -199,17 +199,17 @@ class RequestCycle:
             if flow.write_paused:
                 await flow.drain()
                 if more and self.disconnected:
-                    raise ClientDisconnected("client disconnected")
+                    raise ConnectionClosedError("client disconnected")
             if not more:
                 self._finish()
             return
         if mtype == "http.response.start" and not self.response_started:
             if self.disconnected:
-                raise ClientDisconnected("client disconnected")
+                raise ConnectionClosedError("client disconnected")
             self._start(message)
             return
         if self.disconnected:
-            raise ClientDisconnected("client disconnected")
+            raise ConnectionClosedError("client disconnected")
         state = "after the response started" if self.response_started else "before the response"
         raise RuntimeError(f"unexpected ASGI message {mtype!r} {state}")
 

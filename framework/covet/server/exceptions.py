@@ -1,24 +1,27 @@
-"""Errors raised by covet's server.
+"""Errors raised by covet's server, a branch of the one covet tree (`covet.exceptions`).
 
-    ServerError
-     +-- ConfigError         a bad option value or an app that cannot be imported
-     +-- StartupError        the app's lifespan startup failed, or the socket cannot be bound
-     +-- ClientDisconnected  (also an OSError) send() after the connection closed
-     +-- HTTPParseError      a request that cannot be framed; carries the status to answer
-     +-- UpgradeRequested    control flow: the parser stopped at an upgrade, carries the tail
+    CovetError
+     +-- ServerError
+          +-- ServerConfigError      a bad option value or an app that cannot be imported
+          +-- StartupError           lifespan startup failed, or the socket cannot be bound
+          +-- ConnectionClosedError  (also an OSError) send() after the connection closed
+          +-- HTTPParseError         a request that cannot be framed; carries the status
+          +-- UpgradeRequested       control flow: the parser stopped at an upgrade
 
-`ClientDisconnected` subclasses `OSError` because ASGI 2.4 says send() on a closed connection
+`ConnectionClosedError` subclasses `OSError` because ASGI 2.4 says send() on a closed connection
 raises an OSError subclass; the server never logs it as an error.
 """
 
 from __future__ import annotations
 
+from covet.exceptions import CovetError
 
-class ServerError(Exception):
+
+class ServerError(CovetError):
     """Root of every error covet's server raises."""
 
 
-class ConfigError(ServerError, ValueError):
+class ServerConfigError(ServerError, ValueError):
     """An option value is invalid, or the app import string cannot be resolved."""
 
 
@@ -26,7 +29,7 @@ class StartupError(ServerError):
     """The server could not start: lifespan startup failed or binding the socket failed."""
 
 
-class ClientDisconnected(ServerError, OSError):
+class ConnectionClosedError(ServerError, OSError):
     """send() was called after the client went away."""
 
 

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Callable
 
 from covet.server.config import ServerConfig
-from covet.server.exceptions import ConfigError, StartupError
+from covet.server.exceptions import ServerConfigError, StartupError
 from covet.server.lifespan import Lifespan
 from covet.server.parsers import get_parser_class
 from covet.server.parsers.base import ParserLimits
@@ -51,7 +51,9 @@ def new_event_loop(config: ServerConfig) -> asyncio.AbstractEventLoop:
         try:
             import uvloop
         except ImportError as exc:
-            raise ConfigError("--loop uvloop needs uvloop: pip install 'covetpy[speed]'") from exc
+            raise ServerConfigError(
+                "--loop uvloop needs uvloop: pip install 'covetpy[speed]'"
+            ) from exc
         loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
         return loop
     return asyncio.new_event_loop()

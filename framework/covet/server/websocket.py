@@ -28,7 +28,7 @@ from collections import deque
 from typing import Any
 
 from covet.server.cycle import STATUS_LINES, error_response, status_line
-from covet.server.exceptions import ClientDisconnected
+from covet.server.exceptions import ConnectionClosedError
 from covet.server.flow_control import FlowControl
 from covet.server.state import Connection, ServerState
 from covet.server.types import Message, Scope
@@ -153,7 +153,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         failed = False
         try:
             await self.state.app(self.scope, self.receive, self.send)
-        except ClientDisconnected:
+        except ConnectionClosedError:
             pass
         except Exception:
             failed = True
@@ -375,7 +375,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
                 raise RuntimeError(f"unexpected ASGI message {mtype!r} before websocket.accept")
             return
         if phase != _OPEN:
-            raise ClientDisconnected("websocket closed")
+            raise ConnectionClosedError("websocket closed")
         if mtype == "websocket.send":
             data = message.get("bytes")
             if data is not None:

@@ -9,7 +9,7 @@ import pytest
 
 from covet.cli import build_parser
 from covet.server.config import ServerConfig, load_app
-from covet.server.exceptions import ConfigError
+from covet.server.exceptions import ServerConfigError
 from covet.server.parsers import get_parser_class
 
 CONTRACT_FLAGS = [
@@ -59,7 +59,7 @@ def test_cli_parses_into_config() -> None:
     ids=["port", "workers", "http", "timeout"],
 )
 def test_invalid_config(options: dict[str, object]) -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(ServerConfigError):
         ServerConfig(**options)  # type: ignore[arg-type]
 
 
@@ -67,12 +67,12 @@ def test_load_app() -> None:
     app = load_app("tests.covet.server.apps:raw_app")
     assert callable(app)
     for bad in ("nocolon", "tests.covet.server.apps:missing", "no_such_module_xyz:app"):
-        with pytest.raises(ConfigError):
+        with pytest.raises(ServerConfigError):
             load_app(bad)
 
 
 def test_parser_registry() -> None:
     assert get_parser_class("python").__name__ == "PythonParser"
     assert get_parser_class("auto").__name__ in ("PythonParser", "HttptoolsParser")
-    with pytest.raises(ConfigError):
+    with pytest.raises(ServerConfigError):
         get_parser_class("h11")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from covet.server.exceptions import ClientDisconnected
+from covet.server.exceptions import ConnectionClosedError
 from covet.server.types import Message, Receive, Scope, Send
 from tests.covet.server.conftest import ConnFactory, echo_app, plaintext_app
 
@@ -279,7 +279,7 @@ def test_send_after_close_raises_oserror_not_logged(
 
     with caplog.at_level(logging.INFO, logger="covet"):
         run(main())
-    assert errors and isinstance(errors[0], ClientDisconnected)
+    assert errors and isinstance(errors[0], ConnectionClosedError)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 

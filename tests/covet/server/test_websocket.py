@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from covet.server.exceptions import ClientDisconnected
+from covet.server.exceptions import ConnectionClosedError
 from covet.server.types import Message, Receive, Scope, Send
 from covet.server.websocket import WebSocketProtocol, accept_key
 from covet.server.wsframes import FrameReader, ProtocolError, build_frame, unmask
@@ -208,7 +208,7 @@ def test_close_before_accept_is_403_and_app_sees_1006(make_conn: ConnFactory) ->
         await receive()
         await send({"type": "websocket.close"})
         seen.append(await receive())
-        with pytest.raises(ClientDisconnected):
+        with pytest.raises(ConnectionClosedError):
             await send({"type": "websocket.send", "text": "late"})
 
     async def main() -> None:

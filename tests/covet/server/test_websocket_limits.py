@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 
 from covet.server.config import ServerConfig
-from covet.server.exceptions import ConfigError
+from covet.server.exceptions import ServerConfigError
 from covet.server.types import Receive, Scope, Send
 from covet.server.websocket import WebSocketProtocol
 from covet.server.wsframes import FrameReader
@@ -238,5 +238,5 @@ def test_websocket_deadlines_are_cli_options() -> None:
     assert config.timeout_ws_handshake == 3
     assert ServerConfig(ws_ping_interval=None, ws_ping_timeout=None).ws_ping_interval is None
     for name in ("ws_ping_interval", "ws_ping_timeout", "timeout_ws_handshake"):
-        with pytest.raises(ConfigError, match=name):
+        with pytest.raises(ServerConfigError, match=name):
             ServerConfig(**{name: -1})  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 from typing import cast
 
-from covet.server.exceptions import ConfigError
+from covet.server.exceptions import ServerConfigError
 from covet.server.parsers.base import ParserLimits, ParserOwner, RequestInfo, RequestParser
 
 PARSERS: dict[str, str] = {
@@ -33,11 +33,13 @@ def get_parser_class(name: str) -> type[RequestParser]:
     try:
         module_name, attr = PARSERS[name].split(":")
     except KeyError:
-        raise ConfigError(f"unknown parser {name!r}; choose from {', '.join(PARSERS)}") from None
+        raise ServerConfigError(
+            f"unknown parser {name!r}; choose from {', '.join(PARSERS)}"
+        ) from None
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(
+        raise ServerConfigError(
             f"parser {name!r} needs a package that is not installed: {exc.name} "
             "(pip install 'covetpy[speed]')"
         ) from exc
