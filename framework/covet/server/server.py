@@ -19,8 +19,6 @@ from collections.abc import Callable
 from covet.server.config import ServerConfig
 from covet.server.exceptions import ServerConfigError, StartupError
 from covet.server.lifespan import Lifespan
-from covet.server.parsers import get_parser_class
-from covet.server.parsers.base import ParserLimits
 from covet.server.protocol import HTTPProtocol
 from covet.server.state import ServerState
 from covet.server.types import ASGIApp
@@ -65,8 +63,7 @@ class Server:
     def __init__(self, config: ServerConfig, app: ASGIApp, sock: socket.socket | None = None):
         self.config = config
         self.app = app
-        limits = ParserLimits(config.max_request_line, config.max_header_size, config.max_body)
-        self.state = ServerState(config, app, get_parser_class(config.http_impl()), limits)
+        self.state = ServerState.from_config(config, app)
         self._sock = sock
         self._server: asyncio.Server | None = None
         self._lifespan: Lifespan | None = None

@@ -7,13 +7,14 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from covet.server.config import ServerConfig
+from covet.server.parsers import get_parser_class
+from covet.server.parsers.base import ParserLimits
 from covet.server.types import ASGIApp
 
 if TYPE_CHECKING:
     import asyncio
 
     from covet.server.parsers import RequestParser
-    from covet.server.parsers.base import ParserLimits
 
 
 class Connection:
@@ -54,6 +55,12 @@ class ServerState:
         self.now = time.monotonic()
         self.default_headers = b""
         self.tick()
+
+    @classmethod
+    def from_config(cls, config: ServerConfig, app: ASGIApp) -> ServerState:
+        """The state of a server process serving `app` as `config` says (parser and limits)."""
+        limits = ParserLimits(config.max_request_line, config.max_header_size, config.max_body)
+        return cls(config, app, get_parser_class(config.http_impl()), limits)
 
     def tick(self) -> None:
         """Refresh the cached clock and `Date`/`Server` header bytes; expire idle connections."""

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from covet.server.testing import FakeTransport
 from covet.server.types import Receive, Scope, Send
-from tests.covet.server.conftest import ConnFactory, FakeTransport, echo_app, plaintext_app
+from tests.covet.server.conftest import ConnFactory, echo_app, plaintext_app
 
 BIG = b"x" * 100_000
 HIGH_WATER = 64 * 1024
