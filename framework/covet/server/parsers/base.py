@@ -8,16 +8,28 @@ A parser is fed raw bytes and calls back into its owner (the connection protocol
     # -> owner.on_message_complete()
 
 `feed` raises `HTTPParseError(status, detail)` for a request that must be rejected (the owner
-answers that status and closes), and `UpgradeRequested(tail)` after a complete request that
-asked to switch protocols. `check_headers` holds the RFC 9112 framing rules (Content-Length,
-Transfer-Encoding, Host, Connection), so both parsers reject exactly the same requests.
+answers that status and closes); once it has, every later `feed` raises the same error, so
+nothing after a rejected request is ever reported. It raises `UpgradeRequested(tail)` after a
+complete WebSocket upgrade request; any other `Upgrade` (h2c, ...) is an ordinary request whose
+body, if any, is its body, never the start of a next request.
+
+Both parsers accept and reject the same requests (tests/covet/server/test_parsers.py feeds a
+shared corpus through both). `check_headers` holds the RFC 9112 framing rules (Content-Length,
+Transfer-Encoding, Host, Connection), and the rules below are the stricter of the two parsers'
+readings where they differed:
+
+- method: case-sensitive, one of `METHODS` (the methods llhttp knows; `get` or `FOO` is 400);
+  `CONNECT` is 501: covet is not a proxy and never tunnels.
+- Content-Length: 1*DIGIT, at most 18 digits, given once (two identical lines are 400 too).
+- chunk size: 1 to 16 hex digits (leading zeros count), its total within `max_body` (413).
+- a WebSocket upgrade request carrying a body (Content-Length > 0 or chunked) is 400.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from covet.server.exceptions import HTTPParseError
 
@@ -25,6 +37,12 @@ Headers = list[tuple[bytes, bytes]]
 
 _CONTENT_LENGTH = re.compile(rb"[0-9]{1,18}")
 _HOST = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=%]*)(?::[0-9]*)?")
+# Request methods both parsers accept: llhttp's list for HTTP/1.x (it rejects any other token).
+METHODS = frozenset(
+    b"DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH "
+    b"SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY "
+    b"SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY".split()
+)
 _INTERESTING = frozenset(
     (b"content-length", b"transfer-encoding", b"host", b"connection", b"upgrade", b"expect")
 )
@@ -79,6 +97,13 @@ class RequestParser(Protocol):
     def feed(self, data: bytes) -> None: ...
 
 
+def reject_method(method: bytes) -> NoReturn:
+    """Raise the answer to a request method outside `METHODS`, or to CONNECT (501)."""
+    if method == b"CONNECT":
+        raise HTTPParseError(501, "CONNECT is not supported")
+    raise HTTPParseError(400, "unknown request method")
+
+
 _SIMPLE_11 = RequestInfo(0, False, True, False, False)
 _SIMPLE_10 = RequestInfo(0, False, False, False, False)
 _KEEP_10 = RequestInfo(0, False, True, False, False)
@@ -99,8 +124,10 @@ def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> 
         if name == b"content-length":
             if not _CONTENT_LENGTH.fullmatch(value):
                 raise HTTPParseError(400, "invalid Content-Length")
-            if content_length is not None and value != content_length:
-                raise HTTPParseError(400, "conflicting Content-Length")
+            if content_length is not None:
+                # RFC 9112 6.3 lets a recipient accept identical duplicates; llhttp refuses
+                # any duplicate, and both parsers take that stricter reading.
+                raise HTTPParseError(400, "duplicate Content-Length")
             content_length = value
         elif name == b"transfer-encoding":
             if transfer_encoding is not None:
@@ -152,4 +179,7 @@ def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> 
         length = int(content_length)
         if length > limits.max_body:
             raise HTTPParseError(413, "request body too large")
+    if websocket and (chunked or length):
+        # Its body would be read as WebSocket frames by one parser and skipped by the other.
+        raise HTTPParseError(400, "WebSocket upgrade request with a body")
     return RequestInfo(length, chunked, keep_alive, websocket, expect and (chunked or length > 0))

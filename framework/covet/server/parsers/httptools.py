@@ -3,14 +3,30 @@
 llhttp does the byte work; `check_headers` then applies the same framing rules the pure-Python
 parser applies, so both parsers accept and reject the same requests. Errors raised inside
 llhttp callbacks come back as `HttpParserCallbackError`; the original is kept and re-raised.
+
+httptools tells llhttp to skip the body of any request it flags as an upgrade (`Connection:
+upgrade` with `Upgrade`, or CONNECT), then stops at the body's first byte. Feeding those bytes
+to a fresh parser as if they began a request is how a body smuggled a second request past
+covet. CONNECT is refused (501) before that point and a WebSocket upgrade with a body is 400
+(`check_headers`); for any other upgrade covet does not speak, the body is handed to a fresh
+parser behind a synthetic head that frames it exactly as the request did, so it reaches the
+app as that request's body, as it does with the pure-Python parser.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
-from covet.server.parsers.base import Headers, ParserLimits, ParserOwner, check_headers
+from covet.server.parsers.base import (
+    Headers,
+    ParserLimits,
+    ParserOwner,
+    RequestInfo,
+    check_headers,
+    reject_method,
+)
 
 try:
     import httptools
@@ -38,6 +54,9 @@ class HttptoolsParser:
         "_chunked",
         "_websocket",
         "_big",
+        "_body_head",
+        "_resuming",
+        "_held",
     )
 
     def __init__(self, owner: ParserOwner, limits: ParserLimits) -> None:
@@ -53,9 +72,19 @@ class HttptoolsParser:
         self._chunked = False
         self._websocket = False
         self._big = False
+        self._body_head = b""  # synthetic head framing the body of an upgrade not performed
+        self._resuming = False  # the next head is that synthetic one: no new request
+        self._held = False  # llhttp's early message-complete of that request, not passed on
 
     def feed(self, data: bytes) -> None:
         """Parse `data`, calling the owner back for every request event it completes."""
+        if self._error is not None:
+            raise self._error  # latched: nothing after a rejected request is parsed
+        while data:
+            data = self._feed(data)
+
+    def _feed(self, data: bytes) -> bytes:
+        """Feed llhttp; return the bytes still to parse after an upgrade covet does not do."""
         if self._in_head:
             self._head_size += len(data)
         self._big = self._head_size > self._limits.max_header_size or (
@@ -67,27 +96,31 @@ class HttptoolsParser:
             tail = data[exc.args[0] :]
             if self._websocket:
                 raise UpgradeRequested(tail) from None
-            # An upgrade we do not speak (h2c, CONNECT...): carry on with plain HTTP/1.1.
+            # An upgrade covet does not speak (h2c, ...): carry on with plain HTTP/1.1, the
+            # request's body (if any) first, framed by the synthetic head.
             self._parser = httptools.HttpRequestParser(self)
             self._in_head = True
             self._head_size = 0
-            if tail:
-                self.feed(tail)
-            return
+            if self._body_head:
+                tail = self._body_head + tail
+                self._body_head = b""
+                self._resuming = True
+            return tail
         except httptools.HttpParserCallbackError as exc:
-            if self._error is not None:
-                raise self._error from None
-            raise HTTPParseError(400, "invalid request") from exc
+            if self._error is None:
+                self._error = HTTPParseError(400, "invalid request")
+            raise self._error from exc
         except httptools.HttpParserError as exc:
-            if self._error is not None:
-                raise self._error from None
-            raise HTTPParseError(400, f"invalid request: {exc}") from None
+            if self._error is None:
+                self._error = HTTPParseError(400, f"invalid request: {exc}")
+            raise self._error from None
         if self._in_head and self._head_size > self._limits.max_header_size:
             if not self._headers and len(self._url) > self._limits.max_request_line:
-                raise HTTPParseError(414, "request line too long")
-            raise HTTPParseError(431, "request header section too large")
+                self._fail(414, "request line too long")
+            self._fail(431, "request header section too large")
+        return b""
 
-    def _fail(self, status: int, detail: str) -> None:
+    def _fail(self, status: int, detail: str) -> NoReturn:
         self._error = HTTPParseError(status, detail)
         raise self._error
 
@@ -110,6 +143,10 @@ class HttptoolsParser:
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
+        if self._resuming:
+            self._resuming = False
+            self._in_head = False
+            return
         parser = self._parser
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
@@ -121,8 +158,11 @@ class HttptoolsParser:
             and sum(len(n) + len(v) + 4 for n, v in self._headers) > self._limits.max_header_size
         ):
             self._fail(431, "request header section too large")
+        method = parser.get_method()
         try:
             info = check_headers(self._headers, version, self._limits)
+            if method == b"CONNECT":
+                reject_method(method)
         except HTTPParseError as exc:
             self._error = exc
             raise
@@ -130,7 +170,18 @@ class HttptoolsParser:
         self._websocket = info.websocket
         self._chunked = info.chunked
         self._body_total = 0
-        self._owner.on_request(parser.get_method(), self._url, version, self._headers, info)
+        if (info.content_length or info.chunked) and parser.should_upgrade():
+            self._hold_body(info)
+        self._owner.on_request(method, self._url, version, self._headers, info)
+
+    def _hold_body(self, info: RequestInfo) -> None:
+        # llhttp will skip this body; it is framed again behind a synthetic head instead.
+        framing = b"Transfer-Encoding: chunked" if info.chunked else b"Content-Length: %d" % (
+            info.content_length
+        )
+        close = b"" if info.keep_alive else b"Connection: close\r\n"
+        self._body_head = b"PUT / HTTP/1.1\r\n" + close + framing + b"\r\n\r\n"
+        self._held = True
 
     def on_body(self, body: bytes) -> None:
         if self._chunked:
@@ -140,6 +191,9 @@ class HttptoolsParser:
         self._owner.on_body(body)
 
     def on_message_complete(self) -> None:
+        if self._held:
+            self._held = False
+            return
         self._in_head = True
         self._head_size = 0
         self._owner.on_message_complete()
