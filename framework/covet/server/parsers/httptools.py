@@ -176,8 +176,10 @@ class HttptoolsParser:
 
     def _hold_body(self, info: RequestInfo) -> None:
         # llhttp will skip this body; it is framed again behind a synthetic head instead.
-        framing = b"Transfer-Encoding: chunked" if info.chunked else b"Content-Length: %d" % (
-            info.content_length
+        framing = (
+            b"Transfer-Encoding: chunked"
+            if info.chunked
+            else b"Content-Length: %d" % (info.content_length)
         )
         close = b"" if info.keep_alive else b"Connection: close\r\n"
         self._body_head = b"PUT / HTTP/1.1\r\n" + close + framing + b"\r\n\r\n"

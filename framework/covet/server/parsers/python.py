@@ -152,8 +152,8 @@ class PythonParser:
             if _NOT_REQUEST_LINE.search(data, pos, line_stop):
                 raise HTTPParseError(400, "invalid request line")
             space = data.find(b" ", pos, line_stop)
-            if space > pos and data[pos:space] not in _PLAIN_METHODS:
-                # llhttp rejects a method before the line ends; so does this parser.
+            if space > pos and data[pos:space] not in METHODS:
+                # llhttp rejects an unknown method before the head ends; so does this parser.
                 reject_method(data[pos:space])
             if line_end >= 0 and _REQUEST_LINE.fullmatch(data, pos, line_end) is None:
                 raise HTTPParseError(400, "invalid request line")
