@@ -284,3 +284,52 @@ def test_parsers_take_the_same_reading(
         assert conn.transport.closed == (status != 200)
 
     asyncio.run(main())
+
+
+def test_trailer_fields_never_join_the_request_headers(make_conn: ConnFactory) -> None:
+    """llhttp reports trailers through on_header: appended to the list the app holds as
+    `scope["headers"]`, `X-Trailer` showed up there after the body was read (httptools)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        names = b",".join(name for name, _ in scope["headers"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": names})
+
+    async def main() -> None:
+        conn = make_conn(app)
+        out = await conn.request(
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\nok\r\n0\r\nX-Trailer: 1\r\nHost: evil\r\n\r\n"
+        )
+        assert out.endswith(b"\r\n\r\nhost,transfer-encoding"), out
+        conn = make_conn(app, max_header_size=1000)
+        big = b"".join(b"X-%d: %s\r\n" % (i, b"v" * 90) for i in range(20))
+        out = await conn.request(
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + big + b"\r\n"
+        )
+        assert answers(out) == [b"431"], out
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        b"GET /after HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nokGET /after HTTP/1.1\r\nHost: a\r\n\r\n",
+    ],
+    ids=["close", "http10-body"],
+)
+@pytest.mark.parametrize("name", available_parsers())
+def test_parsers_report_nothing_after_the_last_request(name: str, request_bytes: bytes) -> None:
+    owner = _Owner()
+    parser = get_parser_class(name)(owner, ParserLimits())
+    with pytest.raises(HTTPParseError):
+        parser.feed(request_bytes)
+    assert owner.requests == [b"/"]
+    get_parser_class(name)(_Owner(), ParserLimits()).feed(
+        request_bytes.split(b"GET /after")[0] + b"\r\n"
+    )

@@ -38,6 +38,27 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 _TARGET = re.compile(rb"[!-~]+")
 
 
+class _Trailers(list[tuple[bytes, bytes]]):
+    """Where llhttp's trailer fields go once the head is handed over: counted, never kept.
+
+    llhttp reports trailer fields through `on_header` like header fields; appended to the list
+    the app already holds as `scope["headers"]`, they would show up there after the fact. The
+    pure-Python parser drops them too, and both refuse a trailer section past the header limit.
+    """
+
+    __slots__ = ("size", "parser")
+
+    def __init__(self, parser: HttptoolsParser) -> None:
+        super().__init__()
+        self.size = 0
+        self.parser = parser
+
+    def append(self, field: tuple[bytes, bytes]) -> None:
+        self.size += len(field[0]) + len(field[1]) + 4
+        if self.size > self.parser._limits.max_header_size:
+            self.parser._fail(431, "trailer section too large")
+
+
 class HttptoolsParser:
     """Incremental request parser backed by httptools (see `parsers.base` for the contract)."""
 
@@ -57,6 +78,7 @@ class HttptoolsParser:
         "_body_head",
         "_resuming",
         "_held",
+        "_trailers",
     )
 
     def __init__(self, owner: ParserOwner, limits: ParserLimits) -> None:
@@ -75,6 +97,7 @@ class HttptoolsParser:
         self._body_head = b""  # synthetic head framing the body of an upgrade not performed
         self._resuming = False  # the next head is that synthetic one: no new request
         self._held = False  # llhttp's early message-complete of that request, not passed on
+        self._trailers = _Trailers(self)
 
     def feed(self, data: bytes) -> None:
         """Parse `data`, calling the owner back for every request event it completes."""
@@ -173,6 +196,9 @@ class HttptoolsParser:
         if (info.content_length or info.chunked) and parser.should_upgrade():
             self._hold_body(info)
         self._owner.on_request(method, self._url, version, self._headers, info)
+        if info.chunked:
+            self._trailers.size = 0
+            self._headers = self._trailers
 
     def _hold_body(self, info: RequestInfo) -> None:
         # llhttp will skip this body; it is framed again behind a synthetic head instead.

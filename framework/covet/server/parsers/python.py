@@ -36,13 +36,17 @@ _HEADER_LINE = re.compile(
     re.MULTILINE,
 )
 _QUOTED = rb'"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[\t !-~\x80-\xff])*"'
+# Leading zeros are part of 1*HEXDIG (RFC 9112 7.1) and llhttp takes any number of them; what
+# counts is the value, at most 16 significant hex digits (17 overflow llhttp's 64 bits too).
 _CHUNK_SIZE = re.compile(
-    rb"([0-9A-Fa-f]{1,16})(?:;" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb"|" + _QUOTED + rb"))?)*\r\n"
+    rb"0*([0-9A-Fa-f]{1,16})(?:;" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb"|" + _QUOTED + rb"))?)*\r\n"
 )
 _MAX_CHUNK_LINE = 4096
 _PLAIN_METHODS = METHODS - {b"CONNECT"}
 
-_HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _DONE, _FAILED = range(8)
+_HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _CLOSED, _DONE, _FAILED = range(
+    9
+)
 
 
 class PythonParser:
@@ -56,6 +60,7 @@ class PythonParser:
         "_remaining",
         "_body_total",
         "_upgrade",
+        "_closing",
         "_error",
     )
 
@@ -67,6 +72,7 @@ class PythonParser:
         self._remaining = 0
         self._body_total = 0
         self._upgrade = False
+        self._closing = False  # the request whose body is being read is the connection's last
         self._error: HTTPParseError | None = None
 
     def feed(self, data: bytes) -> None:
@@ -118,6 +124,11 @@ class PythonParser:
                 self._state = _CHUNK_SIZE_LINE
             elif state == _TRAILERS:
                 pos = self._parse_trailers(data, pos)
+            elif state == _CLOSED:
+                # As llhttp: CR and LF after the last request are skipped, anything else is 400.
+                if data[pos:].strip(b"\r\n"):
+                    raise HTTPParseError(400, "data after the connection's last request")
+                return
             elif state == _FAILED and self._error is not None:
                 raise self._error
             else:
@@ -187,12 +198,16 @@ class PythonParser:
         if info.chunked:
             self._state = _CHUNK_SIZE_LINE
             self._body_total = 0
+            self._closing = not info.keep_alive
         elif info.content_length:
             self._state = _BODY
             self._remaining = info.content_length
+            self._closing = not info.keep_alive
         else:
             self._upgrade = info.websocket
             self._owner.on_message_complete()
+            if not info.keep_alive and not info.websocket:
+                self._state = _CLOSED
         return pos
 
     def _parse_chunk_size(self, data: bytes, pos: int) -> int:
@@ -224,6 +239,8 @@ class PythonParser:
             if len(data) - pos > self._limits.max_header_size:
                 raise HTTPParseError(431, "trailer section too large")
             return self._need_more(data, pos)
+        if idx - pos > self._limits.max_header_size:
+            raise HTTPParseError(431, "trailer section too large")
         stop = idx + 2
         count = len(_HEADER_LINE.findall(data, pos, stop))
         if data.count(b"\n", pos, stop) != count or data.count(b"\r", pos, stop) != count:
@@ -233,5 +250,5 @@ class PythonParser:
         return idx + 4
 
     def _complete(self) -> None:
-        self._state = _HEAD
+        self._state = _CLOSED if self._closing else _HEAD
         self._owner.on_message_complete()
