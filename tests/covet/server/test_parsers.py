@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
 from covet.server.parsers import available_parsers, get_parser_class
 from covet.server.parsers.base import Headers, ParserLimits, RequestInfo
+from covet.server.protocol import split_target
 from covet.server.types import Receive, Scope, Send
 from tests.covet.server.conftest import Conn
 
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 Event = tuple[object, ...]
-METHODS = {b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"}
 
 
 class Recorder:
@@ -53,12 +53,21 @@ def parse(name: str, chunks: list[bytes]) -> tuple[list[Event], int | None]:
         for chunk in chunks:
             parser.feed(chunk)
     except HTTPParseError as exc:
-        return owner.events, exc.status
+        return _reject_targets(owner.events, exc.status)
     except UpgradeRequested:
-        return owner.events, 101
-    if any(e[0] == "head" and not e[2].startswith(b"/") for e in owner.events):  # type: ignore[attr-defined]
-        return [], 400  # the protocol rejects such targets (split_target) for both parsers
-    return owner.events, None
+        return _reject_targets(owner.events, 101)
+    return _reject_targets(owner.events, None)
+
+
+def _reject_targets(events: list[Event], status: int | None) -> tuple[list[Event], int | None]:
+    """The protocol refuses some targets (`split_target`): the events end there, with 400."""
+    for i, event in enumerate(events):
+        if event[0] == "head":
+            try:
+                split_target(event[2])  # type: ignore[arg-type]
+            except HTTPParseError:
+                return events[:i], 400
+    return events, status
 
 
 token = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=10).map(str.encode)
@@ -112,20 +121,18 @@ def test_parsers_agree_on_accept_or_reject(
     raw = b"".join(requests)
     at = data.draw(st.integers(0, len(raw)))
     mutated = raw[:at] + blob + raw[at + data.draw(st.integers(0, 3)) :]
-    # llhttp knows a fixed (long) list of methods; the pure-Python parser takes any token.
     # Bare CR/LF handling is pinned by the edge-case corpus; llhttp skips a stray CR between
     # messages, which the pure-Python parser refuses.
     assume(not re.search(rb"\r(?!\n)|(?<!\r)\n", mutated))
-    assume(all(m in METHODS for m in re.findall(rb"(?:^|\n)([^ \r\n]*) [^ ]* HTTP", mutated)))
-    python_events, python_status = parse("python", [mutated])
-    httptools_events, httptools_status = parse("httptools", [mutated])
-    # Both accept (same events) or both reject (status may differ in detail, e.g. 400 vs 413).
-    if python_status is None and httptools_status is None:
-        assert python_events == httptools_events
+    python = parse("python", [mutated])
+    httptools = parse("httptools", [mutated])
+    if python[1] is None or httptools[1] is None:
+        # llhttp refuses some broken heads byte by byte (an empty Content-Length, say) where
+        # the pure-Python parser refuses them when the head ends: tolerated only while the
+        # input stops before that, with every event before it the same.
+        assert python[0] == httptools[0], mutated
     else:
-        assert (python_status is None) == (httptools_status is None) or (
-            python_events == httptools_events
-        ), (python_status, httptools_status, mutated)
+        assert python == httptools, mutated
 
 
 CORPUS_FILE = Path(__file__).parents[3] / "scenarios" / "conformance" / "parser_corpus.json"

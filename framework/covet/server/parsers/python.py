@@ -28,6 +28,8 @@ _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") +([!-~]+) +HTTP/1\.([01])")
 # A byte no request line may hold (CTLs, DEL, non-ASCII): lets an incomplete head be
 # rejected at once instead of waiting for a CRLF that garbage never sends.
 _NOT_REQUEST_LINE = re.compile(rb"[^!-~ \r]")
+# Likewise a byte no header section may hold anywhere (CR and LF are checked per line).
+_NOT_IN_HEAD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A value is runs of visible bytes (or obs-text) joined by whitespace runs; a whitespace run is
 # part of it only when more value follows, so trailing OWS is left to `[ \t]*+` without the
 # lazy-then-optional shape that made a run of n spaces cost O(n^2). Possessive: no backtracking.
@@ -43,6 +45,7 @@ _CHUNK_SIZE = re.compile(
 )
 _MAX_CHUNK_LINE = 4096
 _PLAIN_METHODS = METHODS - {b"CONNECT"}
+_METHOD_PREFIXES = frozenset(m[:i] for m in METHODS for i in range(1, len(m) + 1))
 
 _HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _CLOSED, _DONE, _FAILED = range(
     9
@@ -163,11 +166,17 @@ class PythonParser:
             if _NOT_REQUEST_LINE.search(data, pos, line_stop):
                 raise HTTPParseError(400, "invalid request line")
             space = data.find(b" ", pos, line_stop)
+            if space < 0:
+                start = data[pos:line_stop].rstrip(b"\r")  # a CR may begin an empty line
+                if start and start not in _METHOD_PREFIXES:
+                    # llhttp rejects a method at its first wrong byte; so does this parser.
+                    reject_method(start)
             if space > pos and data[pos:space] not in METHODS:
-                # llhttp rejects an unknown method before the head ends; so does this parser.
                 reject_method(data[pos:space])
-            if line_end >= 0 and _REQUEST_LINE.fullmatch(data, pos, line_end) is None:
-                raise HTTPParseError(400, "invalid request line")
+            if line_end >= 0:
+                if _REQUEST_LINE.fullmatch(data, pos, line_end) is None:
+                    raise HTTPParseError(400, "invalid request line")
+                self._check_partial_headers(data, line_end + 2)
             return self._need_more(data, pos)
         line_end = data.find(b"\r\n", pos)
         if line_end - pos > limits.max_request_line:
@@ -210,6 +219,18 @@ class PythonParser:
                 self._state = _CLOSED
         return pos
 
+    def _check_partial_headers(self, data: bytes, start: int) -> None:
+        """Reject the header lines received so far if broken, as llhttp does byte by byte,
+        rather than wait for the end of a head that can only be refused."""
+        if _NOT_IN_HEAD.search(data, start):
+            raise HTTPParseError(400, "invalid header line")
+        last = data.rfind(b"\r\n", start)
+        if last >= start:
+            stop = last + 2
+            count = len(_HEADER_LINE.findall(data, start, stop))
+            if data.count(b"\n", start, stop) != count or data.count(b"\r", start, stop) != count:
+                raise HTTPParseError(400, "invalid header line")
+
     def _parse_chunk_size(self, data: bytes, pos: int) -> int:
         line_end = data.find(b"\r\n", pos)
         if line_end < 0:
@@ -238,6 +259,7 @@ class PythonParser:
         if idx < 0:
             if len(data) - pos > self._limits.max_header_size:
                 raise HTTPParseError(431, "trailer section too large")
+            self._check_partial_headers(data, pos)
             return self._need_more(data, pos)
         if idx - pos > self._limits.max_header_size:
             raise HTTPParseError(431, "trailer section too large")
