@@ -167,10 +167,10 @@ class PythonParser:
                 raise HTTPParseError(400, "invalid request line")
             space = data.find(b" ", pos, line_stop)
             if space < 0:
-                start = data[pos:line_stop].rstrip(b"\r")  # a CR may begin an empty line
-                if start and start not in _METHOD_PREFIXES:
+                begun = data[pos:line_stop].rstrip(b"\r")  # a CR may begin an empty line
+                if begun and begun not in _METHOD_PREFIXES:
                     # llhttp rejects a method at its first wrong byte; so does this parser.
-                    reject_method(start)
+                    reject_method(begun)
             if space > pos and data[pos:space] not in METHODS:
                 reject_method(data[pos:space])
             if line_end >= 0:
