@@ -13,16 +13,23 @@ nothing after a rejected request is ever reported. It raises `UpgradeRequested(t
 complete WebSocket upgrade request; any other `Upgrade` (h2c, ...) is an ordinary request whose
 body, if any, is its body, never the start of a next request.
 
-Both parsers accept and reject the same requests (tests/covet/server/test_parsers.py feeds a
-shared corpus through both). `check_headers` holds the RFC 9112 framing rules (Content-Length,
-Transfer-Encoding, Host, Connection), and the rules below are the stricter of the two parsers'
-readings where they differed:
+Both parsers accept and reject the same requests: tests/covet/server/test_parsers.py feeds
+the shared corpus (scenarios/conformance/parser_corpus.json) and generated streams through
+both. `check_headers` holds the RFC 9112 framing rules (Content-Length, Transfer-Encoding,
+Host, Connection); where the parsers' readings differed, both now take these:
 
-- method: case-sensitive, one of `METHODS` (the methods llhttp knows; `get` or `FOO` is 400);
-  `CONNECT` is 501: covet is not a proxy and never tunnels.
-- Content-Length: 1*DIGIT, at most 18 digits, given once (two identical lines are 400 too).
-- chunk size: 1 to 16 hex digits (leading zeros count), its total within `max_body` (413).
+- method: case-sensitive, one of `METHODS` (the methods llhttp knows), else 400 as soon as
+  the first wrong byte arrives (`get`, `FOO`); CONNECT is 501: covet is no proxy.
+- Content-Length: 1 to 18 digits, given once (two identical lines are 400 too).
+- chunk size: hex, any leading zeros (RFC 9112 7.1, as llhttp), at most 16 significant digits.
+  One difference remains: a declared chunk size past `max_body` is 413 at once in the
+  pure-Python parser, but httptools exposes neither llhttp's chunk size nor its position, so
+  there it is 413 only when the bytes received pass `max_body`.
 - a WebSocket upgrade request carrying a body (Content-Length > 0 or chunked) is 400.
+- trailer fields are dropped (never added to the request's headers); a trailer section past
+  `max_header_size` is 431.
+- bytes after the connection's last request (`Connection: close`, HTTP/1.0) are 400, except
+  CR and LF, which are skipped.
 """
 
 from __future__ import annotations
