@@ -169,11 +169,22 @@ class HttptoolsParser:
         if self._resuming:
             self._resuming = False
             self._in_head = False
+            if self._chunked:
+                self._trailers.size = 0
+                self._headers = self._trailers
             return
         parser = self._parser
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
             self._fail(400, "unsupported HTTP version")
+        method = parser.get_method()
+        if method == b"CONNECT":
+            # Before the headers are judged, in the order the pure-Python parser checks.
+            try:
+                reject_method(method)
+            except HTTPParseError as exc:
+                self._error = exc
+                raise
         if not _TARGET.fullmatch(self._url):
             self._fail(400, "invalid request target")
         if (
@@ -181,11 +192,8 @@ class HttptoolsParser:
             and sum(len(n) + len(v) + 4 for n, v in self._headers) > self._limits.max_header_size
         ):
             self._fail(431, "request header section too large")
-        method = parser.get_method()
         try:
             info = check_headers(self._headers, version, self._limits)
-            if method == b"CONNECT":
-                reject_method(method)
         except HTTPParseError as exc:
             self._error = exc
             raise
