@@ -333,3 +333,13 @@ def test_parsers_report_nothing_after_the_last_request(name: str, request_bytes:
     get_parser_class(name)(_Owner(), ParserLimits()).feed(
         request_bytes.split(b"GET /after")[0] + b"\r\n"
     )
+
+
+@pytest.mark.parametrize("name", available_parsers())
+def test_many_pipelined_upgrades_not_performed(name: str) -> None:
+    """Each h2c request restarted llhttp by recursion: 3,000 in one read hit RecursionError."""
+    owner = _Owner()
+    parser = get_parser_class(name)(owner, ParserLimits())
+    h2c = b"GET /u HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n"
+    parser.feed(h2c * 3000)
+    assert owner.requests == [b"/u"] * 3000

@@ -103,45 +103,47 @@ class HttptoolsParser:
         """Parse `data`, calling the owner back for every request event it completes."""
         if self._error is not None:
             raise self._error  # latched: nothing after a rejected request is parsed
-        while data:
-            data = self._feed(data)
+        while True:  # more than once only after an upgrade covet does not perform
+            if self._in_head:
+                self._head_size += len(data)
+            self._big = self._head_size > self._limits.max_header_size or (
+                len(data) > self._limits.max_header_size
+            )
+            try:
+                self._parser.feed_data(data)
+            except httptools.HttpParserUpgrade as exc:
+                data = self._after_upgrade(data[exc.args[0] :])
+                if data:
+                    continue
+                return
+            except httptools.HttpParserCallbackError as exc:
+                if self._error is None:
+                    self._error = HTTPParseError(400, "invalid request")
+                raise self._error from exc
+            except httptools.HttpParserError as exc:
+                if self._error is None:
+                    self._error = HTTPParseError(400, f"invalid request: {exc}")
+                raise self._error from None
+            if self._in_head and self._head_size > self._limits.max_header_size:
+                if not self._headers and len(self._url) > self._limits.max_request_line:
+                    self._fail(414, "request line too long")
+                self._fail(431, "request header section too large")
+            return
 
-    def _feed(self, data: bytes) -> bytes:
-        """Feed llhttp; return the bytes still to parse after an upgrade covet does not do."""
-        if self._in_head:
-            self._head_size += len(data)
-        self._big = self._head_size > self._limits.max_header_size or (
-            len(data) > self._limits.max_header_size
-        )
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade as exc:
-            tail = data[exc.args[0] :]
-            if self._websocket:
-                raise UpgradeRequested(tail) from None
-            # An upgrade covet does not speak (h2c, ...): carry on with plain HTTP/1.1, the
-            # request's body (if any) first, framed by the synthetic head.
-            self._parser = httptools.HttpRequestParser(self)
-            self._in_head = True
-            self._head_size = 0
-            if self._body_head:
-                tail = self._body_head + tail
-                self._body_head = b""
-                self._resuming = True
-            return tail
-        except httptools.HttpParserCallbackError as exc:
-            if self._error is None:
-                self._error = HTTPParseError(400, "invalid request")
-            raise self._error from exc
-        except httptools.HttpParserError as exc:
-            if self._error is None:
-                self._error = HTTPParseError(400, f"invalid request: {exc}")
-            raise self._error from None
-        if self._in_head and self._head_size > self._limits.max_header_size:
-            if not self._headers and len(self._url) > self._limits.max_request_line:
-                self._fail(414, "request line too long")
-            self._fail(431, "request header section too large")
-        return b""
+    def _after_upgrade(self, tail: bytes) -> bytes:
+        """The bytes to parse next, after llhttp stopped at an upgrade request's body."""
+        if self._websocket:
+            raise UpgradeRequested(tail)
+        # An upgrade covet does not speak (h2c, ...): carry on with plain HTTP/1.1, the
+        # request's body (if any) first, framed by the synthetic head.
+        self._parser = httptools.HttpRequestParser(self)
+        self._in_head = True
+        self._head_size = 0
+        if self._body_head:
+            tail = self._body_head + tail
+            self._body_head = b""
+            self._resuming = True
+        return tail
 
     def _fail(self, status: int, detail: str) -> NoReturn:
         self._error = HTTPParseError(status, detail)
