@@ -179,14 +179,6 @@ class HttptoolsParser:
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
             self._fail(400, "unsupported HTTP version")
-        method = parser.get_method()
-        if method == b"CONNECT":
-            # Before the headers are judged, in the order the pure-Python parser checks.
-            try:
-                reject_method(method)
-            except HTTPParseError as exc:
-                self._error = exc
-                raise
         if not _TARGET.fullmatch(self._url):
             self._fail(400, "invalid request target")
         if (
@@ -194,7 +186,11 @@ class HttptoolsParser:
             and sum(len(n) + len(v) + 4 for n, v in self._headers) > self._limits.max_header_size
         ):
             self._fail(431, "request header section too large")
+        method = parser.get_method()
         try:
+            if method == b"CONNECT":
+                # Before the framing headers are judged, as in the pure-Python parser.
+                reject_method(method)
             info = check_headers(self._headers, version, self._limits)
         except HTTPParseError as exc:
             self._error = exc

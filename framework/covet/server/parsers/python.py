@@ -147,8 +147,14 @@ class PythonParser:
         return -1
 
     def _parse_head(self, data: bytes, pos: int) -> int:
-        while data.startswith(b"\r\n", pos):  # RFC 9112 2.2: ignore CRLFs before a request
-            pos += 2
+        if data[pos] in b"\r\n":
+            # RFC 9112 2.2: empty lines before a request are ignored; llhttp skips any CR or LF
+            # there, even alone, and so does this parser.
+            end = len(data)
+            while pos < end and data[pos] in b"\r\n":
+                pos += 1
+            if pos == end:
+                return self._need_more(data, pos)
         idx = data.find(b"\r\n\r\n", pos)
         limits = self._limits
         if idx < 0:
@@ -187,8 +193,11 @@ class PythonParser:
         if match is None:
             raise HTTPParseError(400, "invalid request line")
         method, target, minor = match.groups()
+        connect = False
         if method not in _PLAIN_METHODS:
-            reject_method(method)
+            if method != b"CONNECT":
+                reject_method(method)
+            connect = True  # refused once its header lines are known to be well formed
         version = "1.1" if minor == b"1" else "1.0"
         headers: Headers
         if line_end == idx:
@@ -201,6 +210,8 @@ class PythonParser:
             if data.count(b"\n", start, stop) != count or data.count(b"\r", start, stop) != count:
                 raise HTTPParseError(400, "invalid header line")
             headers = [(name.lower(), value) for name, value in found]
+        if connect:
+            reject_method(method)
         info = check_headers(headers, version, limits)
         self._owner.on_request(method, target, version, headers, info)
         pos = idx + 4
