@@ -64,6 +64,7 @@ class PythonParser:
         "_body_total",
         "_upgrade",
         "_closing",
+        "_seen",
         "_error",
     )
 
@@ -76,6 +77,7 @@ class PythonParser:
         self._body_total = 0
         self._upgrade = False
         self._closing = False  # the request whose body is being read is the connection's last
+        self._seen = 0  # bytes of a partial head (or trailer section) already checked
         self._error: HTTPParseError | None = None
 
     def feed(self, data: bytes) -> None:
@@ -182,7 +184,7 @@ class PythonParser:
             if line_end >= 0:
                 if _REQUEST_LINE.fullmatch(data, pos, line_end) is None:
                     raise HTTPParseError(400, "invalid request line")
-                self._check_partial_headers(data, line_end + 2)
+                self._check_partial_headers(data, line_end + 2, pos)
             return self._need_more(data, pos)
         line_end = data.find(b"\r\n", pos)
         if line_end - pos > limits.max_request_line:
@@ -215,6 +217,7 @@ class PythonParser:
         info = check_headers(headers, version, limits)
         self._owner.on_request(method, target, version, headers, info)
         pos = idx + 4
+        self._seen = 0
         if info.chunked:
             self._state = _CHUNK_SIZE_LINE
             self._body_total = 0
@@ -230,9 +233,12 @@ class PythonParser:
                 self._state = _CLOSED
         return pos
 
-    def _check_partial_headers(self, data: bytes, start: int) -> None:
+    def _check_partial_headers(self, data: bytes, start: int, base: int) -> None:
         """Reject the header lines received so far if broken, as llhttp does byte by byte,
-        rather than wait for the end of a head that can only be refused."""
+        rather than wait for the end of a head that can only be refused. `base` is where the
+        buffered section starts; lines already checked in an earlier read are not rescanned,
+        so a head trickling in a byte at a time costs linear time, not quadratic."""
+        start = max(start, base + self._seen)
         if _NOT_IN_HEAD.search(data, start):
             raise HTTPParseError(400, "invalid header line")
         last = data.rfind(b"\r\n", start)
@@ -241,6 +247,7 @@ class PythonParser:
             count = len(_HEADER_LINE.findall(data, start, stop))
             if data.count(b"\n", start, stop) != count or data.count(b"\r", start, stop) != count:
                 raise HTTPParseError(400, "invalid header line")
+            self._seen = stop - base
 
     def _parse_chunk_size(self, data: bytes, pos: int) -> int:
         line_end = data.find(b"\r\n", pos)
@@ -270,7 +277,7 @@ class PythonParser:
         if idx < 0:
             if len(data) - pos > self._limits.max_header_size:
                 raise HTTPParseError(431, "trailer section too large")
-            self._check_partial_headers(data, pos)
+            self._check_partial_headers(data, pos, pos)
             return self._need_more(data, pos)
         if idx - pos > self._limits.max_header_size:
             raise HTTPParseError(431, "trailer section too large")
@@ -279,6 +286,7 @@ class PythonParser:
         if data.count(b"\n", pos, stop) != count or data.count(b"\r", pos, stop) != count:
             raise HTTPParseError(400, "invalid trailer line")
         # Trailer fields are read and dropped: they never change framing or routing.
+        self._seen = 0
         self._complete()
         return idx + 4
 
