@@ -199,12 +199,16 @@ class HttptoolsParser:
         self._websocket = info.websocket
         self._chunked = info.chunked
         self._body_total = 0
-        if (info.content_length or info.chunked) and parser.should_upgrade():
+        if not info.chunked:
+            if info.content_length and parser.should_upgrade():
+                self._hold_body(info)
+            self._owner.on_request(method, self._url, version, self._headers, info)
+            return
+        if parser.should_upgrade():
             self._hold_body(info)
         self._owner.on_request(method, self._url, version, self._headers, info)
-        if info.chunked:
-            self._trailers.size = 0
-            self._headers = self._trailers
+        self._trailers.size = 0
+        self._headers = self._trailers
 
     def _hold_body(self, info: RequestInfo) -> None:
         # llhttp will skip this body; it is framed again behind a synthetic head instead.
