@@ -38,6 +38,48 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 _TARGET = re.compile(rb"[!-~]+")
 
 
+class _Latched:
+    """Stands in for llhttp after covet itself rejected a request (414/431 between reads)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: HTTPParseError) -> None:
+        self.error = error
+
+    def feed_data(self, data: bytes) -> NoReturn:
+        raise self.error
+
+
+class _SkipOne:
+    """Stands in for the owner until one event that belongs to no request has passed: the
+    message-complete llhttp reports at once for an upgrade request whose body it skips, or the
+    head of the synthetic request that frames that body again. Then hands the owner back, so
+    the common path never tests for either case."""
+
+    __slots__ = ("parser", "owner", "skip_request")
+
+    def __init__(self, parser: HttptoolsParser, skip_request: bool) -> None:
+        self.parser = parser
+        self.owner = parser._owner
+        self.skip_request = skip_request
+
+    def on_request(
+        self, method: bytes, target: bytes, http_version: str, headers: Headers, info: RequestInfo
+    ) -> None:
+        if self.skip_request:
+            self.parser._owner = self.owner
+        else:
+            self.owner.on_request(method, target, http_version, headers, info)
+
+    def on_body(self, data: bytes) -> None:
+        self.owner.on_body(data)
+
+    def on_message_complete(self) -> None:
+        self.parser._owner = self.owner
+        if self.skip_request:
+            self.owner.on_message_complete()
+
+
 class _Trailers(list[tuple[bytes, bytes]]):
     """Where llhttp's trailer fields go once the head is handed over: counted, never kept.
 
@@ -76,15 +118,13 @@ class HttptoolsParser:
         "_websocket",
         "_big",
         "_body_head",
-        "_resuming",
-        "_held",
         "_trailers",
     )
 
     def __init__(self, owner: ParserOwner, limits: ParserLimits) -> None:
         self._owner = owner
         self._limits = limits
-        self._parser = httptools.HttpRequestParser(self)
+        self._parser: httptools.HttpRequestParser | _Latched = httptools.HttpRequestParser(self)
         self._url = b""
         self._headers: Headers = []
         self._head_size = 0
@@ -95,14 +135,12 @@ class HttptoolsParser:
         self._websocket = False
         self._big = False
         self._body_head = b""  # synthetic head framing the body of an upgrade not performed
-        self._resuming = False  # the next head is that synthetic one: no new request
-        self._held = False  # llhttp's early message-complete of that request, not passed on
         self._trailers = _Trailers(self)
 
     def feed(self, data: bytes) -> None:
         """Parse `data`, calling the owner back for every request event it completes."""
-        if self._error is not None:
-            raise self._error  # latched: nothing after a rejected request is parsed
+        # Once a request is rejected, nothing after it is parsed: llhttp keeps its error state,
+        # and covet's own rejections put `_Latched` in its place.
         while True:  # more than once only after an upgrade covet does not perform
             if self._in_head:
                 self._head_size += len(data)
@@ -142,11 +180,12 @@ class HttptoolsParser:
         if self._body_head:
             tail = self._body_head + tail
             self._body_head = b""
-            self._resuming = True
+            self._owner = _SkipOne(self, skip_request=True)
         return tail
 
     def _fail(self, status: int, detail: str) -> NoReturn:
         self._error = HTTPParseError(status, detail)
+        self._parser = _Latched(self._error)
         raise self._error
 
     # llhttp callbacks
@@ -168,14 +207,7 @@ class HttptoolsParser:
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
-        if self._resuming:
-            self._resuming = False
-            self._in_head = False
-            if self._chunked:
-                self._trailers.size = 0
-                self._headers = self._trailers
-            return
-        parser = self._parser
+        parser: httptools.HttpRequestParser = self._parser  # type: ignore[assignment]  # llhttp calls back
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
             self._fail(400, "unsupported HTTP version")
@@ -199,14 +231,13 @@ class HttptoolsParser:
         self._websocket = info.websocket
         self._chunked = info.chunked
         self._body_total = 0
+        self._owner.on_request(method, self._url, version, self._headers, info)
         if not info.chunked:
             if info.content_length and parser.should_upgrade():
                 self._hold_body(info)
-            self._owner.on_request(method, self._url, version, self._headers, info)
             return
         if parser.should_upgrade():
             self._hold_body(info)
-        self._owner.on_request(method, self._url, version, self._headers, info)
         self._trailers.size = 0
         self._headers = self._trailers
 
@@ -218,8 +249,8 @@ class HttptoolsParser:
             else b"Content-Length: %d" % (info.content_length)
         )
         close = b"" if info.keep_alive else b"Connection: close\r\n"
-        self._body_head = b"PUT / HTTP/1.1\r\n" + close + framing + b"\r\n\r\n"
-        self._held = True
+        self._body_head = b"PUT / HTTP/1.1\r\nHost: a\r\n" + close + framing + b"\r\n\r\n"
+        self._owner = _SkipOne(self, skip_request=False)
 
     def on_body(self, body: bytes) -> None:
         if self._chunked:
@@ -229,9 +260,6 @@ class HttptoolsParser:
         self._owner.on_body(body)
 
     def on_message_complete(self) -> None:
-        if self._held:
-            self._held = False
-            return
         self._in_head = True
         self._head_size = 0
         self._owner.on_message_complete()
