@@ -101,7 +101,7 @@ class RequestCycle:
         self.expect_continue = info.expect_continue
         self.is_head = is_head
         self.http10 = scope["http_version"] == "1.0"
-        self.body = b""
+        self.body: bytes | bytearray = b""
         self.more_body = True
         self.read_done = False
         self.waiter: asyncio.Future[None] | None = None
@@ -120,7 +120,15 @@ class RequestCycle:
     def on_body(self, data: bytes) -> None:
         if self.response_complete:
             return
-        self.body += data
+        body = self.body
+        if not body:
+            self.body = data
+        elif type(body) is bytes:
+            # From the second chunk on, grow in place: `bytes += bytes` copies everything
+            # buffered so far, quadratic over many tiny chunks.
+            self.body = bytearray(body) + data
+        else:
+            body += data
         self._wake()
 
     def on_message_complete(self) -> None:
@@ -175,6 +183,8 @@ class RequestCycle:
                 return _DISCONNECT.copy()
             if not self.read_done and (self.body or not self.more_body):
                 body = self.body
+                if type(body) is bytearray:
+                    body = bytes(body)
                 self.body = b""
                 if not self.more_body:
                     self.read_done = True

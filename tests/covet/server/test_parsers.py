@@ -3,7 +3,10 @@ they accept or reject alike (differential property test, when httptools is insta
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -12,13 +15,15 @@ from hypothesis import strategies as st
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
 from covet.server.parsers import available_parsers, get_parser_class
 from covet.server.parsers.base import Headers, ParserLimits, RequestInfo
+from covet.server.protocol import split_target
+from covet.server.types import Receive, Scope, Send
+from tests.covet.server.conftest import Conn
 
 pytestmark = pytest.mark.skipif(
     "httptools" not in available_parsers(), reason="httptools not installed"
 )
 
 Event = tuple[object, ...]
-METHODS = {b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"}
 
 
 class Recorder:
@@ -48,12 +53,21 @@ def parse(name: str, chunks: list[bytes]) -> tuple[list[Event], int | None]:
         for chunk in chunks:
             parser.feed(chunk)
     except HTTPParseError as exc:
-        return owner.events, exc.status
+        return _reject_targets(owner.events, exc.status)
     except UpgradeRequested:
-        return owner.events, 101
-    if any(e[0] == "head" and not e[2].startswith(b"/") for e in owner.events):  # type: ignore[attr-defined]
-        return [], 400  # the protocol rejects such targets (split_target) for both parsers
-    return owner.events, None
+        return _reject_targets(owner.events, 101)
+    return _reject_targets(owner.events, None)
+
+
+def _reject_targets(events: list[Event], status: int | None) -> tuple[list[Event], int | None]:
+    """The protocol refuses some targets (`split_target`): the events end there, with 400."""
+    for i, event in enumerate(events):
+        if event[0] == "head":
+            try:
+                split_target(event[2])  # type: ignore[arg-type]
+            except HTTPParseError:
+                return events[:i], 400
+    return events, status
 
 
 token = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=10).map(str.encode)
@@ -107,17 +121,125 @@ def test_parsers_agree_on_accept_or_reject(
     raw = b"".join(requests)
     at = data.draw(st.integers(0, len(raw)))
     mutated = raw[:at] + blob + raw[at + data.draw(st.integers(0, 3)) :]
-    # llhttp knows a fixed (long) list of methods; the pure-Python parser takes any token.
     # Bare CR/LF handling is pinned by the edge-case corpus; llhttp skips a stray CR between
     # messages, which the pure-Python parser refuses.
     assume(not re.search(rb"\r(?!\n)|(?<!\r)\n", mutated))
-    assume(all(m in METHODS for m in re.findall(rb"(?:^|\n)([^ \r\n]*) [^ ]* HTTP", mutated)))
-    python_events, python_status = parse("python", [mutated])
-    httptools_events, httptools_status = parse("httptools", [mutated])
-    # Both accept (same events) or both reject (status may differ in detail, e.g. 400 vs 413).
-    if python_status is None and httptools_status is None:
-        assert python_events == httptools_events
+    python = parse("python", [mutated])
+    httptools = parse("httptools", [mutated])
+    if python[1] is None or httptools[1] is None:
+        # llhttp refuses some broken heads byte by byte (an empty Content-Length, say) where
+        # the pure-Python parser refuses them when the head ends: tolerated only while the
+        # input stops before that, with every event before it the same.
+        assert python[0] == httptools[0], mutated
     else:
-        assert (python_status is None) == (httptools_status is None) or (
-            python_events == httptools_events
-        ), (python_status, httptools_status, mutated)
+        assert python == httptools, mutated
+
+
+CORPUS_FILE = Path(__file__).parents[3] / "scenarios" / "conformance" / "parser_corpus.json"
+CORPUS: list[tuple[str, bytes]] = [
+    (case["name"], case["request"].encode("latin-1"))
+    for case in json.loads(CORPUS_FILE.read_text())["requests"]
+]
+# Where the parsers still differ, and why it cannot be closed from covet's side.
+KNOWN_DIFFERENCES: dict[str, str] = {
+    # The pure-Python parser answers 413 as soon as a chunk size exceeds max_body; httptools
+    # exposes neither llhttp's chunk size nor its position, so covet sees only the bytes that
+    # arrive: 413 once they pass max_body, until then the body timeout.
+    "chunk-size-u64-max": "httptools: 413 only once max_body bytes arrived",
+}
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize(("name", "raw"), CORPUS, ids=[name for name, _ in CORPUS])
+def test_parsers_agree_on_the_corpus(name: str, raw: bytes) -> None:
+    """Same events and the same rejection status, whole and cut into small reads."""
+    whole = parse("python", [raw]), parse("httptools", [raw])
+    if name in KNOWN_DIFFERENCES:
+        assert whole[0] != whole[1], f"{name} agrees now: drop it from KNOWN_DIFFERENCES"
+        return
+    assert whole[0] == whole[1]
+    if len(raw) <= 4096:
+        for size in (1, 7):
+            assert parse("python", pieces(raw, size)) == whole[0], size
+            assert parse("httptools", pieces(raw, size)) == whole[1], size
+
+
+async def _probe_app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    seen = [scope["method"], scope["path"], scope["query_string"].decode(), len(body)]
+    text = json.dumps(
+        [
+            seen,
+            [[n.decode("latin-1"), v.decode("latin-1")] for n, v in scope["headers"]],
+            body.decode("latin-1"),
+        ]
+    )
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+async def _answer(http: str, raw: bytes) -> tuple[bytes, bool]:
+    conn = Conn(_probe_app, http)
+    out = await conn.request(raw)
+    closed = conn.transport.closed
+    conn.lose()
+    await conn.settle()
+    return re.sub(rb"date: [^\r]*\r\n", b"", out), closed
+
+
+@pytest.mark.parametrize(("name", "raw"), CORPUS, ids=[name for name, _ in CORPUS])
+def test_parsers_answer_the_corpus_alike(name: str, raw: bytes) -> None:
+    """Bytes in, bytes out through the protocol: identical responses, closed alike."""
+    python = asyncio.run(_answer("python", raw))
+    httptools = asyncio.run(_answer("httptools", raw))
+    if name in KNOWN_DIFFERENCES:
+        assert python != httptools, f"{name} agrees now: drop it from KNOWN_DIFFERENCES"
+        return
+    assert python == httptools
+
+
+corpus_mutation = st.tuples(
+    st.sampled_from(["insert", "delete", "replace"]),
+    st.floats(0, 1),
+    st.sampled_from([b"\r\n", b" ", b"\t", b":", b"0", b"a", b";", b",", b"\x00", b"\x80", b"G"])
+    | st.binary(min_size=1, max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(CORPUS), st.lists(corpus_mutation, min_size=1, max_size=2))
+def test_parsers_agree_on_the_mutated_corpus(
+    case: tuple[str, bytes], mutations: list[tuple[str, float, bytes]]
+) -> None:
+    name, data = case
+    assume(name not in KNOWN_DIFFERENCES and len(data) < 4096)
+    for op, where, blob in mutations:
+        at = int(where * len(data))
+        if op == "insert":
+            data = data[:at] + blob + data[at:]
+        elif op == "delete":
+            data = data[:at] + data[at + len(blob) :]
+        else:
+            data = data[:at] + blob + data[at + len(blob) :]
+    # Bare CR/LF: see test_parsers_agree_on_accept_or_reject.
+    assume(not re.search(rb"\r(?!\n)|(?<!\r)\n", data))
+    python = parse("python", [data])
+    httptools = parse("httptools", [data])
+    if python[1] == 413 and httptools[1] is None:
+        return  # a chunk size past max_body: the one difference left (KNOWN_DIFFERENCES)
+    if python[1] is None or httptools[1] is None:
+        assert python[0] == httptools[0], data
+    else:
+        assert python == httptools, data

@@ -8,16 +8,35 @@ A parser is fed raw bytes and calls back into its owner (the connection protocol
     # -> owner.on_message_complete()
 
 `feed` raises `HTTPParseError(status, detail)` for a request that must be rejected (the owner
-answers that status and closes), and `UpgradeRequested(tail)` after a complete request that
-asked to switch protocols. `check_headers` holds the RFC 9112 framing rules (Content-Length,
-Transfer-Encoding, Host, Connection), so both parsers reject exactly the same requests.
+answers that status and closes); once it has, every later `feed` raises the same error, so
+nothing after a rejected request is ever reported. It raises `UpgradeRequested(tail)` after a
+complete WebSocket upgrade request; any other `Upgrade` (h2c, ...) is an ordinary request whose
+body, if any, is its body, never the start of a next request.
+
+Both parsers accept and reject the same requests: tests/covet/server/test_parsers.py feeds
+the shared corpus (scenarios/conformance/parser_corpus.json) and generated streams through
+both. `check_headers` holds the RFC 9112 framing rules (Content-Length, Transfer-Encoding,
+Host, Connection); where the parsers' readings differed, both now take these:
+
+- method: case-sensitive, one of `METHODS` (the methods llhttp knows), else 400 as soon as
+  the first wrong byte arrives (`get`, `FOO`); CONNECT is 501: covet is no proxy.
+- Content-Length: 1 to 18 digits, given once (two identical lines are 400 too).
+- chunk size: hex, any leading zeros (RFC 9112 7.1, as llhttp), at most 16 significant digits.
+  One difference remains: a declared chunk size past `max_body` is 413 at once in the
+  pure-Python parser, but httptools exposes neither llhttp's chunk size nor its position, so
+  there it is 413 only when the bytes received pass `max_body`.
+- a WebSocket upgrade request carrying a body (Content-Length > 0 or chunked) is 400.
+- trailer fields are dropped (never added to the request's headers); a trailer section past
+  `max_header_size` is 431.
+- bytes after the connection's last request (`Connection: close`, HTTP/1.0) are 400, except
+  CR and LF, which are skipped.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from covet.server.exceptions import HTTPParseError
 
@@ -25,6 +44,12 @@ Headers = list[tuple[bytes, bytes]]
 
 _CONTENT_LENGTH = re.compile(rb"[0-9]{1,18}")
 _HOST = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=%]*)(?::[0-9]*)?")
+# Request methods both parsers accept: llhttp's list for HTTP/1.x (it rejects any other token).
+METHODS = frozenset(
+    b"DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH "
+    b"SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY "
+    b"SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY".split()
+)
 _INTERESTING = frozenset(
     (b"content-length", b"transfer-encoding", b"host", b"connection", b"upgrade", b"expect")
 )
@@ -79,6 +104,13 @@ class RequestParser(Protocol):
     def feed(self, data: bytes) -> None: ...
 
 
+def reject_method(method: bytes) -> NoReturn:
+    """Raise the answer to a request method outside `METHODS`, or to CONNECT (501)."""
+    if method == b"CONNECT":
+        raise HTTPParseError(501, "CONNECT is not supported")
+    raise HTTPParseError(400, "unknown request method")
+
+
 _SIMPLE_11 = RequestInfo(0, False, True, False, False)
 _SIMPLE_10 = RequestInfo(0, False, False, False, False)
 _KEEP_10 = RequestInfo(0, False, True, False, False)
@@ -99,8 +131,10 @@ def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> 
         if name == b"content-length":
             if not _CONTENT_LENGTH.fullmatch(value):
                 raise HTTPParseError(400, "invalid Content-Length")
-            if content_length is not None and value != content_length:
-                raise HTTPParseError(400, "conflicting Content-Length")
+            if content_length is not None:
+                # RFC 9112 6.3 lets a recipient accept identical duplicates; llhttp refuses
+                # any duplicate, and both parsers take that stricter reading.
+                raise HTTPParseError(400, "duplicate Content-Length")
             content_length = value
         elif name == b"transfer-encoding":
             if transfer_encoding is not None:
@@ -152,4 +186,7 @@ def check_headers(headers: Headers, http_version: str, limits: ParserLimits) -> 
         length = int(content_length)
         if length > limits.max_body:
             raise HTTPParseError(413, "request body too large")
+    if websocket and (chunked or length):
+        # Its body would be read as WebSocket frames by one parser and skipped by the other.
+        raise HTTPParseError(400, "WebSocket upgrade request with a body")
     return RequestInfo(length, chunked, keep_alive, websocket, expect and (chunked or length > 0))
