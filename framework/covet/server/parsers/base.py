@@ -22,9 +22,8 @@ Host, Connection); where the parsers' readings differed, both now take these:
   the first wrong byte arrives (`get`, `FOO`); CONNECT is 501: covet is no proxy.
 - Content-Length: 1 to 18 digits, given once (two identical lines are 400 too).
 - chunk size: hex, any leading zeros (RFC 9112 7.1, as llhttp), at most 16 significant digits.
-  One difference remains: a declared chunk size past `max_body` is 413 at once in the
-  pure-Python parser, but httptools exposes neither llhttp's chunk size nor its position, so
-  there it is 413 only when the bytes received pass `max_body`.
+  A chunked body is 413 when the bytes received pass `max_body`, not when a chunk size
+  declares more (httptools exposes no chunk size); until then the body timeout bounds it.
 - a WebSocket upgrade request carrying a body (Content-Length > 0 or chunked) is 400.
 - trailer fields are dropped (never added to the request's headers); a trailer section past
   `max_header_size` is 431.

@@ -111,6 +111,11 @@ class PythonParser:
             elif state == _CHUNK_DATA:
                 take = min(self._remaining, end - pos)
                 self._remaining -= take
+                # Bytes received count against max_body, not the sizes declared: httptools
+                # cannot see a chunk size, and both parsers must answer every input alike.
+                self._body_total += take
+                if self._body_total > self._limits.max_body:
+                    raise HTTPParseError(413, "request body too large")
                 self._owner.on_body(data[pos : pos + take])
                 pos += take
                 if not self._remaining:
@@ -259,9 +264,6 @@ class PythonParser:
         if match is None:
             raise HTTPParseError(400, "invalid chunk size line")
         size = int(match.group(1), 16)
-        self._body_total += size
-        if self._body_total > self._limits.max_body:
-            raise HTTPParseError(413, "request body too large")
         if size:
             self._remaining = size
             self._state = _CHUNK_DATA
