@@ -8,11 +8,11 @@ app's directory on PYTHONPATH:
 
 `app` drives the ASGI callable in-process with a minimal scope / receive / send (what a server
 builds per request); `server` feeds raw HTTP/1.1 request bytes through covet's server protocol
-(`covet.server.protocol.HTTPProtocol`, the parser `--http` names) on a fake transport, no
-socket, one keep-alive connection. Both run lifespan startup first and check that the first
-response is 2xx (exit 3 otherwise), so a broken app is not measured as a fast one. Every
-request is identical, so the instruction count of N requests is start-up + N x per-request,
-and the difference of two N cancels the start-up.
+(`covet.server.testing.TestConnection`: the server's protocol with the parser `--http` names,
+on a fake transport, no socket), one keep-alive connection. Both run lifespan startup first
+and check that the first response is 2xx (exit 3 otherwise), so a broken app is not measured
+as a fast one. Every request is identical, so the instruction count of N requests is start-up
++ N x per-request, and the difference of two N cancels the start-up.
 """
 
 from __future__ import annotations
@@ -128,52 +128,15 @@ async def _drive_app(args: argparse.Namespace, body: bytes) -> int:
     return status[0] if status else 0
 
 
-class _FakeTransport(asyncio.Transport):
-    """Collects written bytes; no socket."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.buffer = bytearray()
-        self.closed = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.buffer += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(
-            name, default
-        )
-
-
 async def _drive_server(args: argparse.Namespace, body: bytes) -> int:
+    # covet's own test seam, by import string: the harness never imports covet itself.
+    testing = importlib.import_module("covet.server.testing")
     config_mod = importlib.import_module("covet.server.config")
-    parsers = importlib.import_module("covet.server.parsers")
-    parser_base = importlib.import_module("covet.server.parsers.base")
-    protocol_mod = importlib.import_module("covet.server.protocol")
-    state_mod = importlib.import_module("covet.server.state")
 
     app = _load_app(args.app)
-    config = config_mod.ServerConfig(http=args.http, access_log=False)
-    limits = parser_base.ParserLimits(
-        config.max_request_line, config.max_header_size, config.max_body
-    )
-    state = state_mod.ServerState(config, app, parsers.get_parser_class(args.http), limits)
+    conn = testing.TestConnection(app, config_mod.ServerConfig(http=args.http, access_log=False))
+    state, transport, protocol = conn.state, conn.transport, conn.protocol
     shutdown = await _lifespan_startup(app, state.lifespan_state)
-    transport = _FakeTransport()
-    protocol = protocol_mod.HTTPProtocol(state)
-    protocol.connection_made(transport)
 
     head = f"{args.method} {args.path} HTTP/1.1\r\n".encode()
     for name, value in _headers(args):
