@@ -17,6 +17,7 @@ from covet.server.parsers import available_parsers, get_parser_class
 from covet.server.parsers.base import Headers, ParserLimits, RequestInfo
 from covet.server.protocol import split_target
 from covet.server.types import Receive, Scope, Send
+from covetbench.conformance.differential import load_corpus
 from tests.covet.server.conftest import Conn
 
 pytestmark = pytest.mark.skipif(
@@ -135,11 +136,10 @@ def test_parsers_agree_on_accept_or_reject(
         assert python == httptools, mutated
 
 
-CORPUS_FILE = Path(__file__).parents[3] / "scenarios" / "conformance" / "parser_corpus.json"
-CORPUS: list[tuple[str, bytes]] = [
-    (case["name"], case["request"].encode("latin-1"))
-    for case in json.loads(CORPUS_FILE.read_text())["requests"]
-]
+# The one request corpus, shared with covet-bench's parser differential (which also sends it
+# to every server and to h11): the cases written by hand, without its seeded mutations.
+CORPUS_FILE = Path(__file__).parents[3] / "scenarios/conformance/corpus/parser_corpus.toml"
+CORPUS: list[tuple[str, bytes]] = [(case.name, case.data) for case in load_corpus(CORPUS_FILE)]
 # Where the parsers still differ, and why it cannot be closed from covet's side.
 # Inputs the two parsers may answer differently, with the reason; none today. A chunk size
 # above max_body is 413 in both only once the bytes received pass max_body (httptools exposes

@@ -14,7 +14,7 @@ complete WebSocket upgrade request; any other `Upgrade` (h2c, ...) is an ordinar
 body, if any, is its body, never the start of a next request.
 
 Both parsers accept and reject the same requests: tests/covet/server/test_parsers.py feeds
-the shared corpus (scenarios/conformance/parser_corpus.json) and generated streams through
+the shared corpus (scenarios/conformance/corpus/parser_corpus.toml) and generated streams through
 both. `check_headers` holds the RFC 9112 framing rules (Content-Length, Transfer-Encoding,
 Host, Connection); where the parsers' readings differed, both now take these:
 
@@ -24,6 +24,8 @@ Host, Connection); where the parsers' readings differed, both now take these:
 - chunk size: hex, any leading zeros (RFC 9112 7.1, as llhttp), at most 16 significant digits.
   A chunked body is 413 when the bytes received pass `max_body`, not when a chunk size
   declares more (httptools exposes no chunk size); until then the body timeout bounds it.
+- trailers: read and dropped (never in the scope); a framing field among them
+  (Content-Length, Transfer-Encoding) is 400, as llhttp refuses it.
 - a WebSocket upgrade request carrying a body (Content-Length > 0 or chunked) is 400.
 - trailer fields are dropped (never added to the request's headers); a trailer section past
   `max_header_size` is 431.

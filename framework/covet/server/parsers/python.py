@@ -33,6 +33,8 @@ _NOT_IN_HEAD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A value is runs of visible bytes (or obs-text) joined by whitespace runs; a whitespace run is
 # part of it only when more value follows, so trailing OWS is left to `[ \t]*+` without the
 # lazy-then-optional shape that made a run of n spaces cost O(n^2). Possessive: no backtracking.
+#: a trailer line naming a framing field (searched with an LF put before the section's first line)
+_FRAMING_TRAILER = re.compile(rb"\n(?:content-length|transfer-encoding):", re.IGNORECASE)
 _HEADER_LINE = re.compile(
     rb"^(" + _TOKEN + rb"):[ \t]*+((?:[^\x00-\x20\x7f]++|[ \t]++(?![ \t\r]))*+)[ \t]*+\r\n",
     re.MULTILINE,
@@ -287,6 +289,9 @@ class PythonParser:
         count = len(_HEADER_LINE.findall(data, pos, stop))
         if data.count(b"\n", pos, stop) != count or data.count(b"\r", pos, stop) != count:
             raise HTTPParseError(400, "invalid trailer line")
+        if _FRAMING_TRAILER.search(b"\n" + data[pos:stop]):  # rare: trailers at all
+            # A framing field after the body cannot be honoured; llhttp refuses it too.
+            raise HTTPParseError(400, "framing field in trailers")
         # Trailer fields are read and dropped: they never change framing or routing.
         self._seen = 0
         self._complete()
