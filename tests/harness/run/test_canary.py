@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from covetbench.canary import (
+from covetbench.run.canary import (
     DEFAULT_REPEATS,
     Canary,
     host_slow,
