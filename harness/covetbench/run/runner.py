@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from covetbench import stats
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
@@ -204,7 +203,7 @@ class Runner:
         writer = self.writer
         if writer is None:
             return
-        writer.finish(stats.summarize(writer.trials))
+        writer.finish(validity.judge_configs(writer.trials, max_cv=self.plan.suite.max_cv))
         try:  # before the report, which draws the trend from it
             history.record_run(self.options.out_dir)
         except (OSError, ValueError) as exc:

@@ -15,6 +15,7 @@ from typing import Any
 from covetbench.records import (
     FLAG_GENERATOR_BOUND,
     FLAG_INTERFERENCE,
+    SCHEMA_VERSION,
     FailureRecord,
     TrialRecord,
     VerifyRecord,
@@ -136,7 +137,7 @@ def results(
     with_summary: bool = True,
 ) -> dict[str, Any]:
     data = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "meta": meta(),
         "verify": [v.to_dict() for v in verify or []],
         "failures": [f.to_dict() for f in failures or []],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from covetbench.records import ConfigKey
 from covetbench.run.validity import (
     CONFIG_FLAG_DESCRIPTIONS,
     FLAG_IMPLAUSIBLE,
@@ -32,6 +33,7 @@ class Config:
     concurrency: int
     ci_low: float
     ci_high: float
+    pipeline: int = 1
 
 
 def _alternating_trials(
@@ -103,14 +105,14 @@ def test_implausible_fires_when_a_framework_outruns_the_floor() -> None:
         Config("covet", "uvicorn", "json", "wrk", 256, 30_000.0, 31_000.0),
         Config("covet", "uvicorn", "plaintext", "wrk", 64, 30_000.0, 31_000.0),
     ]
-    assert implausible(configs) == {("covet", "uvicorn", "json", "wrk", 64)}
+    assert implausible(configs) == {ConfigKey("covet", "uvicorn", "json", "wrk", 64)}
 
 
 def test_implausible_needs_a_floor() -> None:
     configs = [Config("covet", "uvicorn", "json", "wrk", 64, 30_000.0, 31_000.0)]
     assert implausible(configs) == set()
     assert implausible([*configs, Config("raw", "uvicorn", "json", "wrk", 64, 1.0, 2.0)]) == {
-        ("covet", "uvicorn", "json", "wrk", 64)
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64)
     }
 
 
