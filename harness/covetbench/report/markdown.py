@@ -74,7 +74,7 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
             out += [f"**{md(baseline.headline)}**", ""]
         if baseline.regressions:
             out += _table(
-                ["Configuration", "Change", "95% interval", "p-value"],
+                ["Configuration", "Change", "Bootstrap interval", "p-value"],
                 [
                     [
                         c.label,

@@ -300,7 +300,7 @@ def baseline_table(view: BaselineView) -> Markup | None:
             "Baseline req/s": _num(c.baseline_median),
             "Current req/s": _num(c.current_median),
             "Change": f"{c.delta_pct:+.1f}%",
-            "95% interval": (
+            "Bootstrap interval": (
                 f"{(c.ci_low - 1) * 100:+.1f}% … {(c.ci_high - 1) * 100:+.1f}%"
                 if c.ci_low is not None and c.ci_high is not None
                 else DASH
@@ -314,6 +314,6 @@ def baseline_table(view: BaselineView) -> Markup | None:
     return _table(
         "baseline",
         rows,
-        numeric=["Baseline req/s", "Current req/s", "Change", "95% interval", "p-value"],
+        numeric=["Baseline req/s", "Current req/s", "Change", "Bootstrap interval", "p-value"],
         colour=("Verdict", _status_colour),
     )

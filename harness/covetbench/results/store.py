@@ -10,7 +10,7 @@ last valid content.
     meta = collect_meta(sys.argv, {"server_cpus": [0], "loadgen_cpus": [1]}, suite="quick")
     writer = ResultsWriter(Path("reports/run"), meta)
     writer.add_trial(trial)            # results.json + results.csv rewritten
-    writer.finish(summarize(trials))   # summary and meta.ended_at filled in
+    writer.finish(judge_configs(trials))   # summary (with configuration flags) and meta.ended_at
     data = load_results(Path("reports/run"))
 """
 
@@ -169,7 +169,7 @@ class ResultsWriter:
         writer = ResultsWriter(out_dir, collect_meta(sys.argv, pinning, suite="quick"))
         writer.add_verify(VerifyRecord("covet", "uvicorn", "json", "pass"))
         writer.add_trial(trial)
-        writer.finish(summarize(writer.trials))
+        writer.finish(judge_configs(writer.trials))
     """
 
     def __init__(self, out_dir: Path, meta: Mapping[str, Any]) -> None:

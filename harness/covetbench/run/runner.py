@@ -16,7 +16,8 @@ pair run at the same time (its Date-refresh wait overlaps) and keeps each server
    busy through an idle wait (`idle_timeout_s`), the trial runs anyway and is not repeated, and
    later waits are cut to `BUSY_IDLE_TIMEOUT_S` until the machine is idle again: on a busy
    shared machine the run still ends in bounded time, its trials flagged `interference`;
-5. summarize, write the summary, render the report.
+5. summarize and judge each configuration (`validity.judge_configs`), write the summary, render
+   the report.
 
 Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is: the
 finished trials stay in `results.json` (with a summary of them), every server and generator

@@ -158,7 +158,7 @@ def test_throughput_validated(tmp_path: Path) -> None:
         (
             [trial(1000.0, 0), trial(2000.0, 1), trial(3000.0, 2)],
             {"expected_rps": 2900.0},
-            "inside the figure's 95% interval",
+            "inside the figure's interval (min-max, 75 %)",
         ),
     ],
     ids=["no-match", "errors", "generator-bound", "within-ci"],
