@@ -9,11 +9,14 @@ these records, never live processes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 1
+#: 2: summaries carry `ci_low`/`ci_high`/`ci_level`/`ci_method` and `config_flags` (1 had
+#: `ci95_low`/`ci95_high`, a bootstrap that was [min, max] at n <= 5); 1 is still read
+SCHEMA_VERSION = 2
 
 #: Validity flags a trial can carry (see `covetbench.run.validity`). The report explains each.
 FLAG_GENERATOR_BOUND = "generator_bound"
@@ -31,6 +34,47 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     FLAG_ERRORS: "more than 0.1% of requests failed",
     FLAG_INTERFERENCE: "another process used more than 5% of a core during the trial",
 }
+
+#: Flags a whole configuration can carry, judged over its trials when summaries are built
+#: (see `covetbench.run.validity.judge_configs`); a summary keeps them in `config_flags`.
+FLAG_UNSTABLE = "unstable"
+FLAG_TOO_FEW_TRIALS = "too_few_trials"
+FLAG_IMPLAUSIBLE = "implausible"
+CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
+    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
+    "the median is one draw of a moving figure",
+    FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
+    FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
+    "intervals, which cannot be: the run measured noise, not the apps",
+}
+#: every flag a table may show, trial and configuration flags alike
+ALL_FLAG_DESCRIPTIONS: dict[str, str] = FLAG_DESCRIPTIONS | CONFIG_FLAG_DESCRIPTIONS
+
+#: How a summary's interval of the median was computed (`ci_method`).
+CI_METHOD_ORDER_STATISTICS = "order-statistics"
+#: the interval is the whole sample range: too few trials to reach the requested level
+CI_METHOD_MIN_MAX = "min-max"
+#: schema 1's percentile bootstrap (its level was never known: [min, max] at n <= 5)
+CI_METHOD_BOOTSTRAP = "bootstrap"
+#: an interval at this level or above is printed bare; below it, its level is printed with it
+CI_LEVEL_SHOWN = 0.95
+
+
+def interval_note(level: float | None, method: str) -> str:
+    """What a reader must be told about an interval: nothing at 95 % or more, else its level
+    (rounded DOWN, so it never reads higher than it is) and "min-max" when it is the range.
+
+        interval_note(0.75, "min-max")            # -> "min-max, 75 %"
+        interval_note(0.9375, "order-statistics") # -> "93 %"
+        interval_note(0.969, "order-statistics")  # -> ""
+        interval_note(None, "bootstrap")          # -> "bootstrap, level unknown"
+    """
+    if level is None:
+        return f"{method}, level unknown"
+    if level >= CI_LEVEL_SHOWN:
+        return ""
+    shown = f"{math.floor(level * 100 + 1e-9):.0f} %"
+    return f"{CI_METHOD_MIN_MAX}, {shown}" if method == CI_METHOD_MIN_MAX else shown
 
 
 class ConfigKey(NamedTuple):
@@ -204,18 +248,40 @@ class ConfigSummary:
     trials: int
     valid_trials: int
     median_rps: float
-    ci95_low: float
-    ci95_high: float
+    #: distribution-free interval of the median (`covetbench.stats.median_interval`)
+    ci_low: float
+    ci_high: float
+    #: the interval's actual level; None for schema-1 files, whose level was never known
+    ci_level: float | None
+    ci_method: str
     cv: float
     median_latency_ms: dict[str, float | None]
+    #: union of the trials' flags
     flags: list[str]
     pipeline: int = 1
+    #: flags of the configuration as a whole (`CONFIG_FLAG_DESCRIPTIONS`)
+    config_flags: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> ConfigKey:
         return ConfigKey(
             self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
         )
+
+    @property
+    def all_flags(self) -> list[str]:
+        """Trial flags, then configuration flags: what a table's flag column shows."""
+        return [*self.flags, *(f for f in self.config_flags if f not in self.flags)]
+
+    @property
+    def ok(self) -> bool:
+        """No trial flag and no configuration flag: the only state a table may call "ok"."""
+        return not self.flags and not self.config_flags and self.valid_trials == self.trials
+
+    @property
+    def interval_note(self) -> str:
+        """`interval_note` of this summary's interval ("" when it is 95 % or more)."""
+        return interval_note(self.ci_level, self.ci_method)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -39,23 +39,27 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
+# the method names are declared with the summary record; re-exported here beside the method
+from covetbench.records import CI_METHOD_MIN_MAX as CI_METHOD_MIN_MAX
+from covetbench.records import CI_METHOD_ORDER_STATISTICS as CI_METHOD_ORDER_STATISTICS
+from covetbench.records import (
+    ConfigKey,
+    ConfigSummary,
+    TrialRecord,
+)
 
 DEFAULT_RESAMPLES = 4000
 DEFAULT_SEED = 20_261_127
 LATENCY_KEYS = ("p50", "p90", "p99", "p999", "max", "mean")
 #: the level an interval of the median aims at; below it the record says what it reached
 CI_LEVEL = 0.95
-CI_METHOD_ORDER_STATISTICS = "order-statistics"
-#: the interval is the whole sample range: too few trials to reach the requested level
-CI_METHOD_MIN_MAX = "min-max"
 
 _FloatArray = npt.NDArray[np.float64]
 
@@ -341,11 +345,13 @@ def group_by_key(trials: Sequence[TrialRecord]) -> dict[ConfigKey, list[TrialRec
     return groups
 
 
-def summarize(
-    trials: Sequence[TrialRecord],
-    ci: Callable[[Sequence[float]], tuple[float, float]] = bootstrap_ci,
-) -> list[ConfigSummary]:
+def summarize(trials: Sequence[TrialRecord], level: float = CI_LEVEL) -> list[ConfigSummary]:
     """One `ConfigSummary` per configuration (`TrialRecord.key`), in order of first appearance.
+
+    The interval is `median_interval` at `level`, recorded with the level it actually reached
+    (0.5 for 2 trials, 0.75 for 3). Configuration flags are left empty: they compare
+    configurations with each other and take the run's `--max-cv`, so they are judged by
+    `covetbench.run.validity.judge_configs` over the whole list.
 
     The median, interval and CV are taken over ALL trials of a configuration, flagged or not:
     the runner already retried disturbed trials before keeping one flagged, and dropping flagged
@@ -357,7 +363,7 @@ def summarize(
     summaries: list[ConfigSummary] = []
     for key, group in group_by_key(trials).items():
         rps = [t.rps for t in group]
-        low, high = ci(rps)
+        interval = median_interval(rps, level)
         flags = sorted({flag for t in group for flag in t.flags})
         latency = {k: _median_or_none([t.latency_ms.get(k) for t in group]) for k in LATENCY_KEYS}
         summaries.append(
@@ -366,8 +372,10 @@ def summarize(
                 trials=len(group),
                 valid_trials=sum(1 for t in group if not t.flags),
                 median_rps=median(rps),
-                ci95_low=low,
-                ci95_high=high,
+                ci_low=interval.low,
+                ci_high=interval.high,
+                ci_level=interval.level,
+                ci_method=interval.method,
                 cv=cv(rps),
                 median_latency_ms=latency,
                 flags=flags,

@@ -103,7 +103,14 @@ def test_summarize_groups_by_key_in_order() -> None:
     # median over all trials, flagged ones included; flags unioned
     assert first.median_rps == 100.0
     assert first.flags == ["errors"]
-    assert first.ci95_low <= 100.0 <= first.ci95_high
+    assert first.ci_low <= 100.0 <= first.ci_high
+    assert (first.ci_low, first.ci_high, first.ci_level, first.ci_method) == (
+        90.0,
+        110.0,
+        0.75,
+        "min-max",
+    )
+    assert first.config_flags == [], "configuration flags are judged by validity.judge_configs"
     assert first.cv == pytest.approx(cv([100.0, 110.0, 90.0]))
     assert first.median_latency_ms["p50"] == 1.0
     assert first.median_latency_ms["p99"] == 3.0

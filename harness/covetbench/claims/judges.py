@@ -8,10 +8,12 @@ from inspecting covet's code in a subprocess (`covetbench.claims.evidence`). The
   VALIDATED.
 - throughput: the best median among matching configurations (the claim's kindest reading).
   VALIDATED when it reaches the figure (within `tolerance`, default 5 %); REFUTED when even the
-  upper end of its 95 % interval falls short, stating the hardware, the ratio, the server's
+  upper end of its interval of the median falls short, stating the hardware, the ratio, the server's
   measured rate per core and how many such cores the claim would need with perfect scaling.
   A figure with the `errors` flag proves nothing (fast error responses inflate it); a
   generator-bound figure that this machine's cores could still lift to the claim is INCONCLUSIVE.
+  A figure whose configuration is flagged (`unstable`, `too_few_trials`, `implausible`) keeps
+  its verdict, and its evidence says which flag and what it means.
 - conformance: any selected check that FAILs (or is UNSUPPORTED at MUST level) refutes; all
   passing with at least one PASS validates; ERRORs or no matching checks leave it INCONCLUSIVE.
 - evidence files (`kind = "evidence"`): `{"passed": bool, "summary": str}`; absent: INCONCLUSIVE.
@@ -33,9 +35,15 @@ from typing import Any
 
 from covetbench.claims.evidence import Evidence, modules_report, stdlib_only_report
 from covetbench.claims.ledger import ClaimSpec, ClaimVerdict
-from covetbench.records import FLAG_ERRORS, FLAG_GENERATOR_BOUND, ConfigSummary
+from covetbench.records import (
+    ALL_FLAG_DESCRIPTIONS,
+    FLAG_ERRORS,
+    FLAG_GENERATOR_BOUND,
+    ConfigSummary,
+)
 from covetbench.results.store import trial_records
-from covetbench.stats import group_by_key, median, summarize
+from covetbench.run.validity import judge_configs, max_cv_of
+from covetbench.stats import group_by_key, median
 from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 
 
@@ -56,10 +64,11 @@ def _hardware(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _describe(s: ConfigSummary) -> str:
-    flags = ", ".join(s.flags) or "none"
+    flags = ", ".join(s.all_flags) or "none"
+    level = f", {s.interval_note}" if s.interval_note else ""
     return (
         f"{s.app}/{s.server}/{s.scenario} c={s.concurrency}: median {s.median_rps:,.0f} rps "
-        f"(95% CI {s.ci95_low:,.0f}-{s.ci95_high:,.0f}, {s.trials} trials, flags: {flags})"
+        f"(interval {s.ci_low:,.0f}-{s.ci_high:,.0f}{level}, {s.trials} trials, flags: {flags})"
     )
 
 
@@ -72,9 +81,10 @@ def judge_throughput(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
             spec, INCONCLUSIVE, expected=expected, evidence=f"no throughput measured: {why}"
         )
     servers = set(p.get("servers", ["*"]))
+    every_trial = trial_records(ev.results)
     trials = [
         t
-        for t in trial_records(ev.results)
+        for t in every_trial
         if t.app == p["app"]
         and t.scenario in p["scenarios"]
         and ("*" in servers or t.server in servers)
@@ -90,7 +100,12 @@ def judge_throughput(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
             f"{', '.join(p['scenarios'])}; run e.g. `covet-bench run --apps {p['app']} "
             f"--scenarios {','.join(p['scenarios'])}`",
         )
-    summaries = sorted(summarize(trials), key=lambda s: s.median_rps, reverse=True)
+    # judged over every trial: `implausible` compares with the raw app of the same run
+    matching = {t.key for t in trials}
+    judged = judge_configs(every_trial, max_cv=max_cv_of(ev.results["meta"]))
+    summaries = sorted(
+        (s for s in judged if s.key in matching), key=lambda s: s.median_rps, reverse=True
+    )
     best = summaries[0]
     best_trials = group_by_key(trials)[best.key]
     cores_used = median([t.server_cpu_pct for t in best_trials]) / 100.0
@@ -112,13 +127,18 @@ def judge_throughput(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
         if cores_needed is not None
         else None
     )
+    if best.config_flags:
+        lines.append(
+            "the best figure's configuration is flagged: "
+            + "; ".join(f"{f} ({ALL_FLAG_DESCRIPTIONS.get(f, '')})" for f in best.config_flags)
+        )
     tolerance = float(p.get("tolerance", 0.05))
     if FLAG_ERRORS in best.flags:
         verdict = INCONCLUSIVE
         lines.append("the best figure has failed requests: error responses inflate throughput")
     elif best.median_rps >= expected * (1.0 - tolerance):
         verdict = VALIDATED
-    elif best.ci95_high < expected:
+    elif best.ci_high < expected:
         verdict = REFUTED
         if (
             FLAG_GENERATOR_BOUND in best.flags
@@ -132,7 +152,8 @@ def judge_throughput(spec: ClaimSpec, ev: Evidence) -> ClaimVerdict:
             )
     else:
         verdict = INCONCLUSIVE
-        lines.append("the claim lies inside the figure's 95% interval")
+        level = f" ({best.interval_note})" if best.interval_note else ""
+        lines.append(f"the claim lies inside the figure's interval{level}")
     return _verdict(
         spec,
         verdict,

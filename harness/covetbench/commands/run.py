@@ -3,6 +3,7 @@
     covet-bench run quick
     covet-bench run quick --apps raw,covet --servers uvicorn --duration 2 --trials 3
     covet-bench run my-suite.toml --app mine=main:app --out reports/mine
+    covet-bench run full --max-cv 5      # flag configurations whose trials' CV exceeds 5 %
 
 Options that change the suite come from `SuiteOverrides` (one option per field).
 """
@@ -44,10 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for spec in dataclasses.fields(SuiteOverrides):
         parser.add_argument(
-            f"--{spec.name}",
+            "--" + spec.name.replace("_", "-"),
+            dest=spec.name,
             type=spec.metadata["parse"],
             default=None,
-            metavar=spec.name.upper(),
+            metavar=spec.metadata.get("metavar", spec.name.upper()),
             help=spec.metadata["help"] + " (default: the suite's)",
         )
     add_app_option(parser)

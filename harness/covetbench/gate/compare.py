@@ -27,7 +27,10 @@ automatically when both runs carry `meta.ab`.
 An **improvement** is the mirror image. With n trials per side Mann-Whitney cannot go below
 1/C(2n, n) (0.0040 at n=5), so a comparison whose sample sizes cannot reach alpha is
 **underpowered**: the gate refuses to pass it silently and exits 2 (a data error) naming how many
-trials are needed. Validity flags of either side are carried into every comparison.
+trials are needed. Validity flags of either side, trial and configuration flags alike
+(`unstable`, `too_few_trials`, `implausible` from the summaries), are carried into every
+comparison, and a flagged comparison is never an improvement (a regression still is: a slower
+figure under interference or noise stays worth a look).
 
 Exit codes: 0 pass, 1 at least one regression, 2 usage or data error (missing or invalid results,
 nothing comparable, underpowered comparisons).
@@ -243,6 +246,10 @@ def compare_samples(
         verdict = REGRESSION
     elif p_greater < config.alpha and ratio > 1.0 + limit and low > 1.0:
         verdict = IMPROVEMENT
+        if flags:
+            # a figure that measured the generator, a neighbour or noise cannot prove a gain
+            verdict = UNCHANGED
+            note = f"faster, but flagged ({', '.join(sorted(set(flags)))}): not an improvement"
     else:
         verdict = UNCHANGED
         if p_less < config.alpha and ratio < 1.0:
@@ -267,6 +274,15 @@ def compare_samples(
     )
 
 
+def _config_flags(results: Mapping[str, Any]) -> set[tuple[ConfigKey, str]]:
+    """(key, flag) for every configuration flag in a results document's summary."""
+    return {
+        (ConfigKey.of(row), str(flag))
+        for row in results.get("summary") or []
+        for flag in row.get("config_flags") or []
+    }
+
+
 def compare_results(
     baseline: Mapping[str, Any],
     current: Mapping[str, Any],
@@ -280,12 +296,14 @@ def compare_results(
     paired = config.paired
     if paired is None:
         paired = bool(baseline["meta"].get("ab")) and bool(current["meta"].get("ab"))
+    config_flags = _config_flags(baseline) | _config_flags(current)
     comparisons: list[Comparison] = []
     for key, cur_trials in cur_groups.items():
         base_trials = base_groups.get(key)
         if base_trials is None:
             continue
         flags = {f for t in [*base_trials, *cur_trials] for f in t.flags}
+        flags |= {flag for side_key, flag in config_flags if side_key == key}
         if paired:
             base_by = {t.trial: t.rps for t in base_trials}
             cur_by = {t.trial: t.rps for t in cur_trials}

@@ -12,15 +12,16 @@ hatched, flagged trials drawn as black crosses.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from covetbench.records import ConfigKey, TrialRecord
+from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
 from covetbench.report.model import (
     PERCENTILES,
     Facet,
     human_rps,
     is_flagged,
+    levels_note,
     median_of,
 )
 from covetbench.report.palette import NEUTRAL_COLOUR, Palette
@@ -41,6 +42,14 @@ try:
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 except ImportError as exc:  # pragma: no cover - the bench extra ships it
     raise ImportError("the report needs matplotlib: pip install 'covetpy[bench]'") from exc
+
+
+def _interval_words(summaries: Sequence[ConfigSummary]) -> str:
+    """What an error bar is, with the weakest level where it is below 95 %."""
+    note = levels_note(summaries)
+    if note:
+        return f"interval of the median ({note} at the weakest)"
+    return "95 % interval of the median"
 
 
 def _colour_ticks(ax: Any, apps: list[str], palette: Palette) -> None:
@@ -129,7 +138,7 @@ def throughput_chart(
 
     def cell(app: str, server: str) -> _Cell | None:
         s = by_cell.get((app, server))
-        return None if s is None else (s.median_rps, s.ci95_low, s.ci95_high, is_flagged(s))
+        return None if s is None else (s.median_rps, s.ci_low, s.ci_high, is_flagged(s))
 
     wide = len(rows) > 16
     with chart_style():
@@ -151,26 +160,33 @@ def throughput_chart(
                 )
         rps_axis(ax)
         ax.margins(y=0.15)
-        ax.set_ylabel("requests/s (median, 95% CI)")
+        ax.set_ylabel("requests/s (median, interval)")
         ax.set_title(f"{facet.label} — {c} connections", loc="left", fontweight="bold")
         handles = _server_handles(servers, palette)
         handles.append(Patch(**_FLAGGED_HANDLE_KW))
         handles.append(Line2D([], [], ls="", marker="x", color="#000000", label="flagged trial"))
         ncols = len(handles) if len(handles) <= 6 else (len(handles) + 1) // 2
         fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
-        best = max(rows, key=lambda s: s.median_rps)
+        standing = Facet(facet.label, facet.scenario, facet.loadgen, rows).headline()
+        if standing is not None and standing.winner is not None:
+            best = standing.winner
+            verdict = f"Fastest: {best.app} on {best.server} at {best.median_rps:,.0f} requests/s."
+        else:
+            tied = standing.tied if standing is not None else ()
+            names = ", ".join(f"{s.app} on {s.server}" for s in tied)
+            verdict = f"Tied within noise: {names}."
         alt = (
             f"Requests per second for scenario {facet.label} at {c} connections, grouped by app "
-            f"and coloured by server. Fastest: {best.app} on {best.server} at "
-            f"{best.median_rps:,.0f} requests/s."
+            f"and coloured by server. {verdict}"
         )
         flagged = sum(1 for s in rows if is_flagged(s))
+        bar = _interval_words(rows)
         caption = (
-            f"Median of {max(s.trials for s in rows)} trials, error bar = 95% interval, dots = "
-            f"individual trials. {flagged} of {len(rows)} bars hatched: at least one trial "
-            "carries a validity flag."
+            f"Median of {max(s.trials for s in rows)} trials, error bar = {bar}, dots = "
+            f"individual trials. {flagged} of {len(rows)} bars hatched: a trial or the "
+            "configuration carries a validity flag."
             if flagged
-            else "Median of the trials, error bar = 95% interval, dots = trials. No flags."
+            else f"Median of the trials, error bar = {bar}, dots = trials. No flags."
         )
         return Chart(to_svg(fig, alt), alt, caption, wide)
 
@@ -273,8 +289,8 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
                 )
                 ax.fill_between(
                     x,
-                    [s.ci95_low for s in series],
-                    [s.ci95_high for s in series],
+                    [s.ci_low for s in series],
+                    [s.ci_high for s in series],
                     color=colour,
                     alpha=0.15,
                     lw=0,
@@ -306,11 +322,11 @@ def scaling_chart(facet: Facet, palette: Palette) -> Chart | None:
         )
         alt = (
             f"Requests per second against connections ({', '.join(map(str, levels))}) for "
-            f"scenario {facet.label}, one panel per app, one line per server, shaded 95% interval."
+            f"scenario {facet.label}, one panel per app, one line per server, shaded interval."
         )
         caption = (
-            "Shaded band: 95% interval. A flat line means the server saturated; "
-            "crosses mark flagged points."
+            f"Shaded band: {_interval_words(facet.summaries)}. A flat line means the server "
+            "saturated; crosses mark flagged points."
         )
         return Chart(to_svg(fig, alt), alt, caption)
 

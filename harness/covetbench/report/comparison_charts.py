@@ -46,7 +46,7 @@ def baseline_chart(comparisons: list[BaselineRow], threshold_pct: float | None) 
         ax.set_ylim(len(rows) - 0.5, -0.5)  # largest drop on top
         ax.tick_params(axis="x", labeltop=True)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0f}%"))
-        ax.set_xlabel("change in requests/s against the baseline (95% interval)")
+        ax.set_xlabel("change in requests/s against the baseline (bootstrap interval)")
         ax.grid(axis="y", visible=False)
         worst = rows[0]
         alt = (

@@ -23,7 +23,7 @@ from covetbench.exceptions import ResultsError
 from covetbench.records import ConfigSummary, FailureRecord, TrialRecord, VerifyRecord
 from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON, GATE_JSON, RESULTS_JSON
 from covetbench.results.store import load_results, trial_records
-from covetbench.stats import summarize
+from covetbench.run.validity import judge_configs, max_cv_of
 
 #: What produces each input, shown next to a missing one.
 PRODUCERS: dict[str, str] = {
@@ -89,7 +89,7 @@ def _load_results_into(inputs: ReportInputs, directory: Path, *, baseline: bool)
     trials = trial_records(data)
     summaries = [_record(ConfigSummary, s) for s in data["summary"]]
     if trials and not summaries:
-        summaries = summarize(trials)
+        summaries = judge_configs(trials, max_cv=max_cv_of(data["meta"]))
         which = "the baseline's results.json" if baseline else "results.json"
         inputs.problems.append(
             f"{which} has trials but no summary (the run did not finish): medians are computed "

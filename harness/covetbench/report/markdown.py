@@ -1,7 +1,8 @@
 """`summary.md`: the report's digest for CI step summaries and pull-request comments.
 
-Short on purpose: the headline table, regressions, claims, validity and conformance in a few
-lines each, pointing at `report.html` for the rest. Every value from the inputs is escaped for
+Short on purpose: the headline table, regressions, claims, validity (trial flags, and each
+configuration flag with the configurations that carry it) and conformance in a few lines each,
+pointing at `report.html` for the rest. Every value from the inputs is escaped for
 Markdown and HTML, since GitHub renders both in comments.
 """
 
@@ -11,10 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from covetbench.records import FLAG_DESCRIPTIONS
+from covetbench.records import ALL_FLAG_DESCRIPTIONS
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
-from covetbench.report.model import facets, flag_counts
+from covetbench.report.model import config_flag_labels, facets, flag_counts
 from covetbench.report.tables import headline_rows
 from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
 
@@ -59,8 +60,9 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
             "Fastest (app · server)",
             "Conns",
             "Requests/s",
-            "95% interval",
+            "Interval",
             "p99 ms",
+            "Lead",
         ]
         out += ["### Fastest per scenario", ""]
         out += _table([*keys, "Validity"], [[r[k] for k in keys] + [r["Validity"]] for r in rows])
@@ -72,7 +74,7 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
             out += [f"**{md(baseline.headline)}**", ""]
         if baseline.regressions:
             out += _table(
-                ["Configuration", "Change", "95% interval", "p-value"],
+                ["Configuration", "Change", "Bootstrap interval", "p-value"],
                 [
                     [
                         c.label,
@@ -99,11 +101,17 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
         out.append("")
 
     counts = flag_counts(inputs.trials)
-    if counts or inputs.failures:
+    flagged_configs = config_flag_labels(inputs.summaries)
+    if counts or flagged_configs or inputs.failures:
         out += ["### Validity", ""]
         out += [
-            f"- {n} trial(s) **{md(flag)}**: {md(FLAG_DESCRIPTIONS.get(flag, ''))}"
+            f"- {n} trial(s) **{md(flag)}**: {md(ALL_FLAG_DESCRIPTIONS.get(flag, ''))}"
             for flag, n in counts.most_common()
+        ]
+        out += [
+            f"- {len(labels)} configuration(s) **{md(flag)}** ({md(', '.join(labels))}): "
+            f"{md(ALL_FLAG_DESCRIPTIONS.get(flag, ''))}"
+            for flag, labels in flagged_configs.items()
         ]
         out += [
             f"- could not measure {md(f.app)} on {md(f.server)} ({md(f.stage)}): {md(f.reason)}"

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
+from covetbench.run.validity import tied
 
 #: Latency percentiles drawn, as (key in latency_ms, label, percentile).
 PERCENTILES: list[tuple[str, str, float]] = [
@@ -27,8 +28,43 @@ def summary_key(s: ConfigSummary) -> ConfigKey:
 
 
 def is_flagged(s: ConfigSummary) -> bool:
-    """True when any trial of the configuration carries a validity flag."""
-    return bool(s.flags) or s.valid_trials < s.trials
+    """True when any trial of the configuration carries a validity flag, or the configuration
+    itself carries one (`unstable`, `too_few_trials`, `implausible`): the opposite of "ok"."""
+    return not s.ok
+
+
+def levels_note(summaries: Iterable[ConfigSummary]) -> str:
+    """How sure the intervals drawn together are, for a caption: the weakest one's level.
+
+    "" when every interval reaches 95 %; else e.g. "min-max, 50 %" (never "95 %" below it).
+    """
+    notes = [s.interval_note for s in summaries]
+    unknown = [n for n in notes if n.endswith("level unknown")]
+    if unknown:
+        return unknown[0]
+    weakest = min(
+        (s for s in summaries if s.ci_level is not None and s.interval_note),
+        key=lambda s: s.ci_level or 0.0,
+        default=None,
+    )
+    return "" if weakest is None else weakest.interval_note
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The standing of one scenario: a `winner` only when its interval overlaps no other's,
+    else `tied` (every configuration within noise of the leader, the leader first)."""
+
+    leader: ConfigSummary
+    winner: ConfigSummary | None
+    tied: tuple[ConfigSummary, ...]
+    #: winner's median over the runner-up's, minus 1 (None without a winner)
+    lead: float | None
+    runner_up: ConfigSummary | None
+    #: True when every configuration is flagged and the standing is among flagged ones
+    all_flagged: bool
+    #: the fastest configuration of all when it is flagged and so left out of the standing
+    faster_flagged: ConfigSummary | None
 
 
 @dataclass
@@ -73,6 +109,31 @@ class Facet:
         valid = next((s for s in ranked if not is_flagged(s)), None)
         return valid, (ranked[0] if ranked else None)
 
+    def headline(self) -> Headline | None:
+        """Who is fastest, if anyone (`validity.tied`): among the unflagged configurations
+        (all of them when every one is flagged), each app x server at its best concurrency,
+        so a server is never "tied" with itself at another level."""
+        if not self.summaries:
+            return None
+        clean = [s for s in self.summaries if not is_flagged(s)]
+        pool = clean or self.summaries
+        best: dict[tuple[str, str], ConfigSummary] = {}
+        for s in sorted(pool, key=lambda s: s.median_rps, reverse=True):
+            best.setdefault((s.app, s.server), s)
+        standing = tied({k: (s.median_rps, s.ci_low, s.ci_high) for k, s in best.items()})
+        ranked = list(best.values())
+        leader = best[standing.tied[0]]
+        overall = max(self.summaries, key=lambda s: s.median_rps)
+        return Headline(
+            leader=leader,
+            winner=best[standing.winner] if standing.winner is not None else None,
+            tied=tuple(best[k] for k in standing.tied),
+            lead=standing.lead,
+            runner_up=ranked[1] if len(ranked) > 1 else None,
+            all_flagged=not clean,
+            faster_flagged=overall if clean and is_flagged(overall) else None,
+        )
+
 
 def facets(summaries: Iterable[ConfigSummary]) -> list[Facet]:
     """Group summaries by scenario (and load generator when there are several)."""
@@ -106,6 +167,15 @@ def human_rps(value: float) -> str:
     if value >= 1e3:
         return f"{value / 1e3:.1f}k"
     return f"{value:.0f}"
+
+
+def config_flag_labels(summaries: Iterable[ConfigSummary]) -> dict[str, list[str]]:
+    """Each configuration flag that occurred -> the labels of the configurations carrying it."""
+    found: dict[str, list[str]] = {}
+    for s in summaries:
+        for flag in s.config_flags:
+            found.setdefault(flag, []).append(s.key.label)
+    return {flag: sorted(labels) for flag, labels in sorted(found.items())}
 
 
 def flag_counts(trials: Iterable[TrialRecord]) -> Counter[str]:

@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covetbench.records import FLAG_DESCRIPTIONS
+from covetbench.records import ALL_FLAG_DESCRIPTIONS
 from covetbench.report.charts import latency_chart, resources_chart, scaling_chart, throughput_chart
 from covetbench.report.compare import BaselineView, baseline_view
 from covetbench.report.comparison_charts import baseline_chart, trend_chart
 from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
-from covetbench.report.model import facets, flag_counts, is_flagged
+from covetbench.report.model import config_flag_labels, facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
 from covetbench.report.tables import (
     baseline_table,
@@ -175,8 +175,12 @@ def _cards(
 def _validity_lines(inputs: ReportInputs) -> list[str]:
     counts = flag_counts(inputs.trials)
     lines = [
-        f"{n} trial(s) {flag}: {FLAG_DESCRIPTIONS.get(flag, 'see Validity')}"
+        f"{n} trial(s) {flag}: {ALL_FLAG_DESCRIPTIONS.get(flag, 'see Validity')}"
         for flag, n in counts.most_common()
+    ]
+    lines += [
+        f"{len(labels)} configuration(s) {flag}: {ALL_FLAG_DESCRIPTIONS.get(flag, 'see Validity')}"
+        for flag, labels in config_flag_labels(inputs.summaries).items()
     ]
     fails = [v for v in inputs.verify if v.status == "fail"]
     if fails:
@@ -345,8 +349,8 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "resources_charts": [c for f in views if (c := resources_chart(f, trials, palette))],
         "configs_table": configs_table(inputs.summaries, trials) if views else None,
         "has_results": inputs.has_results,
-        "flags_table": flags_table(inputs.trials),
-        "flag_definitions": FLAG_DESCRIPTIONS,
+        "flags_table": flags_table(inputs.trials, inputs.summaries),
+        "flag_definitions": ALL_FLAG_DESCRIPTIONS,
         "verify_table": verify_table(inputs.verify),
         "verify_count": len(inputs.verify),
         "failures": inputs.failures,

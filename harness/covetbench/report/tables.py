@@ -9,13 +9,14 @@ Tables whose cells must expand (evidence, log tails) are drawn by the template i
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from markupsafe import Markup
 
 from covetbench.records import (
-    FLAG_DESCRIPTIONS,
+    ALL_FLAG_DESCRIPTIONS,
     ConfigKey,
     ConfigSummary,
     TrialRecord,
@@ -86,42 +87,52 @@ def _status_colour(value: Any) -> str:
     return STATUS_COLOURS.get(str(value), "")
 
 
+def interval_text(s: ConfigSummary) -> str:
+    """`19,300 – 21,000`, with the level where it is below 95 %: `… (min-max, 75 %)`."""
+    note = s.interval_note
+    return f"{_num(s.ci_low)} – {_num(s.ci_high)}" + (f" ({note})" if note else "")
+
+
+def _name(s: ConfigSummary) -> str:
+    return f"{s.app} · {s.server}"
+
+
 def headline_rows(facets: list[Facet]) -> list[dict[str, Any]]:
-    """One row per scenario: the fastest configuration without flags, and what to doubt."""
+    """One row per scenario: the fastest configuration without flags when its interval stands
+    clear of every other ("tied within noise" and the tied set otherwise), and what to doubt."""
     rows = []
     for facet in facets:
-        valid, overall = facet.fastest()
-        best = valid or overall
-        if best is None:
+        head = facet.headline()
+        if head is None:
             continue
-        others = sorted(
-            (s for s in facet.summaries if (s.app, s.server) != (best.app, best.server)),
-            key=lambda s: s.median_rps,
-            reverse=True,
-        )
-        runner = others[0] if others else None
+        best = head.leader
         note = "clean"
-        if valid is None:
-            note = f"every configuration flagged ({', '.join(best.flags)})"
-        elif overall is not None and overall is not valid:
+        if head.all_flagged:
+            note = f"every configuration flagged ({', '.join(best.all_flags)})"
+        elif head.faster_flagged is not None:
+            overall = head.faster_flagged
             note = (
-                f"{overall.app} · {overall.server} measured faster "
-                f"({_num(overall.median_rps)}/s) but is flagged: {', '.join(overall.flags)}"
+                f"{_name(overall)} measured faster "
+                f"({_num(overall.median_rps)}/s) but is flagged: {', '.join(overall.all_flags)}"
             )
-        elif best.flags:
-            note = ", ".join(best.flags)
+        if head.winner is not None:
+            fastest = _name(head.winner)
+            runner = head.runner_up
+            lead = _num(head.lead * 100, 1, "%") if head.lead is not None else DASH
+        else:
+            fastest = "tied within noise: " + ", ".join(_name(s) for s in head.tied)
+            runner = None
+            lead = "tied"
         rows.append(
             {
                 "Scenario": facet.label,
-                "Fastest (app · server)": f"{best.app} · {best.server}",
+                "Fastest (app · server)": fastest,
                 "Conns": best.concurrency,
                 "Requests/s": _num(best.median_rps),
-                "95% interval": f"{_num(best.ci95_low)} – {_num(best.ci95_high)}",
+                "Interval": interval_text(best),
                 "p99 ms": _ms(best.median_latency_ms.get("p99")),
-                "Runner-up": f"{runner.app} · {runner.server}" if runner else DASH,
-                "Lead": _num((best.median_rps / runner.median_rps - 1) * 100, 1, "%")
-                if runner and runner.median_rps
-                else DASH,
+                "Runner-up": _name(runner) if runner else DASH,
+                "Lead": lead,
                 "Validity": note,
             }
         )
@@ -133,7 +144,7 @@ def headline_table(facets: list[Facet]) -> Markup:
     return _table(
         "headline",
         rows,
-        numeric=["Conns", "Requests/s", "95% interval", "p99 ms", "Lead"],
+        numeric=["Conns", "Requests/s", "Interval", "p99 ms", "Lead"],
         row_class=lambda i: "" if rows[i]["Validity"] == "clean" else "flagged",
     )
 
@@ -156,7 +167,7 @@ def configs_table(
                 "Loadgen": s.loadgen,
                 "Conns": s.concurrency,
                 "Requests/s": _num(s.median_rps),
-                "95% interval": f"{_num(s.ci95_low)} – {_num(s.ci95_high)}",
+                "Interval": interval_text(s),
                 "CV": _num(s.cv * 100, 1, "%"),
                 "p50 ms": _ms(s.median_latency_ms.get("p50")),
                 "p99 ms": _ms(s.median_latency_ms.get("p99")),
@@ -165,10 +176,10 @@ def configs_table(
                 "Req/s per core": _num(per_core),
                 "RSS MB": _num(median_of(group, "server_rss_mb"), 1),
                 "Clean trials": f"{s.valid_trials}/{s.trials}",
-                "Flags": ", ".join(s.flags) or DASH,
+                "Flags": ", ".join(s.all_flags) or "ok",
             }
         )
-    numeric = ["Conns", "Requests/s", "95% interval", "CV", "p50 ms", "p99 ms", "p99.9 ms"]
+    numeric = ["Conns", "Requests/s", "Interval", "CV", "p50 ms", "p99 ms", "p99.9 ms"]
     numeric += ["CPU %", "Req/s per core", "RSS MB", "Clean trials"]
     return _table(
         "configs",
@@ -178,31 +189,51 @@ def configs_table(
     )
 
 
-def flags_table(trials: list[TrialRecord]) -> Markup | None:
-    """Each flag that occurred: what it means in plain words and where it occurred."""
+def _configurations(labels: set[str]) -> str:
+    shown = sorted(labels)
+    return ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
+
+
+def flags_table(
+    trials: list[TrialRecord], summaries: Sequence[ConfigSummary] = ()
+) -> Markup | None:
+    """Each flag that occurred, trial and configuration flags alike: what it means in plain
+    words, how often and where it occurred."""
     counts = flag_counts(trials)
-    if not counts:
+    config_counts = Counter(f for s in summaries for f in s.config_flags)
+    if not counts and not config_counts:
         return None
     rows = []
     for flag, n in counts.most_common():
-        configs = sorted(
-            {
-                f"{t.app} · {t.server} · {t.scenario} · c{t.concurrency}"
-                for t in trials
-                if flag in t.flags
-            }
-        )
-        shown = ", ".join(configs[:6]) + (
-            f" and {len(configs) - 6} more" if len(configs) > 6 else ""
-        )
+        configs = {
+            f"{t.app} · {t.server} · {t.scenario} · c{t.concurrency}"
+            for t in trials
+            if flag in t.flags
+        }
         rows.append(
             {
                 "Flag": flag,
-                "What it means": FLAG_DESCRIPTIONS.get(
+                "What it means": ALL_FLAG_DESCRIPTIONS.get(
                     flag, "not described by this version of covet-bench"
                 ),
                 "Trials": n,
-                "Configurations": shown,
+                "Configurations": _configurations(configs),
+            }
+        )
+    for flag, n in config_counts.most_common():
+        configs = {
+            f"{s.app} · {s.server} · {s.scenario} · c{s.concurrency}"
+            for s in summaries
+            if flag in s.config_flags
+        }
+        rows.append(
+            {
+                "Flag": flag,
+                "What it means": ALL_FLAG_DESCRIPTIONS.get(
+                    flag, "not described by this version of covet-bench"
+                ),
+                "Trials": f"{n} config(s)",
+                "Configurations": _configurations(configs),
             }
         )
     return _table("flags", rows, numeric=["Trials"])
@@ -269,7 +300,7 @@ def baseline_table(view: BaselineView) -> Markup | None:
             "Baseline req/s": _num(c.baseline_median),
             "Current req/s": _num(c.current_median),
             "Change": f"{c.delta_pct:+.1f}%",
-            "95% interval": (
+            "Bootstrap interval": (
                 f"{(c.ci_low - 1) * 100:+.1f}% … {(c.ci_high - 1) * 100:+.1f}%"
                 if c.ci_low is not None and c.ci_high is not None
                 else DASH
@@ -283,6 +314,6 @@ def baseline_table(view: BaselineView) -> Markup | None:
     return _table(
         "baseline",
         rows,
-        numeric=["Baseline req/s", "Current req/s", "Change", "95% interval", "p-value"],
+        numeric=["Baseline req/s", "Current req/s", "Change", "Bootstrap interval", "p-value"],
         colour=("Verdict", _status_colour),
     )

@@ -19,10 +19,11 @@ from typing import Any
 
 from covetbench.records import KEY_FIELDS, ConfigKey
 from covetbench.results.files import HISTORY_JSONL, RESULTS_JSON
+from covetbench.results.store import upgrade
 
 #: summary fields kept per configuration (the rest stays in the run's results.json)
-_KEPT = (*KEY_FIELDS, "trials", "valid_trials")
-_KEPT_FLOATS = ("median_rps", "ci95_low", "ci95_high", "cv")
+_KEPT = (*KEY_FIELDS, "trials", "valid_trials", "ci_method", "config_flags")
+_KEPT_FLOATS = ("median_rps", "ci_low", "ci_high", "ci_level", "cv")
 
 
 def history_path(run_dir: Path) -> Path:
@@ -38,7 +39,7 @@ def history_entry(run_dir: Path, results: Mapping[str, Any]) -> dict[str, Any]:
     for row in results.get("summary") or []:
         item = {k: row.get(k) for k in _KEPT}
         item.update({k: row.get(k) for k in _KEPT_FLOATS})
-        item["flagged"] = bool(row.get("flags"))
+        item["flagged"] = bool(row.get("flags") or row.get("config_flags"))
         configs.append(item)
     return {
         "git_commit": meta.get("git_commit"),
@@ -65,8 +66,8 @@ def append_run(run_dir: Path, results: Mapping[str, Any], path: Path | None = No
 def record_run(run_dir: Path) -> Path | None:
     """Append the run in `run_dir` (its `results.json`) to the history; None if it has none."""
     try:
-        results = json.loads((Path(run_dir) / RESULTS_JSON).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        results = upgrade(json.loads((Path(run_dir) / RESULTS_JSON).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
         return None
     return append_run(Path(run_dir), results)
 

@@ -10,7 +10,7 @@ last valid content.
     meta = collect_meta(sys.argv, {"server_cpus": [0], "loadgen_cpus": [1]}, suite="quick")
     writer = ResultsWriter(Path("reports/run"), meta)
     writer.add_trial(trial)            # results.json + results.csv rewritten
-    writer.finish(summarize(trials))   # summary and meta.ended_at filled in
+    writer.finish(judge_configs(trials))   # summary (with configuration flags) and meta.ended_at
     data = load_results(Path("reports/run"))
 """
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from covetbench.exceptions import ResultsError
 from covetbench.records import (
+    CI_METHOD_BOOTSTRAP,
     SCHEMA_VERSION,
     ConfigSummary,
     FailureRecord,
@@ -168,7 +169,7 @@ class ResultsWriter:
         writer = ResultsWriter(out_dir, collect_meta(sys.argv, pinning, suite="quick"))
         writer.add_verify(VerifyRecord("covet", "uvicorn", "json", "pass"))
         writer.add_trial(trial)
-        writer.finish(summarize(writer.trials))
+        writer.finish(judge_configs(writer.trials))
     """
 
     def __init__(self, out_dir: Path, meta: Mapping[str, Any]) -> None:
@@ -270,8 +271,33 @@ def write_results(out_dir: Path, data: Mapping[str, Any]) -> Path:
     return path
 
 
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A results document of an older schema in today's shape; today's returned as it is.
+
+    Schema 1 summaries had `ci95_low`/`ci95_high` from a bootstrap of the median whose level
+    was never known (it is [min, max] at n <= 5): they become `ci_low`/`ci_high` with
+    `ci_level` None and `ci_method` "bootstrap", and no configuration flags (never judged).
+    Fields the old row lacks are left out, so the schema still names what is missing.
+    """
+    if data.get("schema_version") != 1 or not isinstance(data.get("summary"), list):
+        return data
+    summary = []
+    for row in data["summary"]:
+        if isinstance(row, dict) and "ci_low" not in row:
+            row = dict(row)
+            for old, new in (("ci95_low", "ci_low"), ("ci95_high", "ci_high")):
+                if old in row:
+                    row[new] = row.pop(old)
+            row.setdefault("ci_level", None)
+            row.setdefault("ci_method", CI_METHOD_BOOTSTRAP)
+            row.setdefault("config_flags", [])
+        summary.append(row)
+    return {**data, "schema_version": SCHEMA_VERSION, "summary": summary}
+
+
 def load_results(path: Path) -> dict[str, Any]:
-    """Read and validate `results.json` from a run directory (or the file itself).
+    """Read and validate `results.json` from a run directory (or the file itself); files of an
+    older schema are upgraded first (`upgrade`), so every reader sees today's shape.
 
     Raises `ResultsError` naming the file when it is missing, not JSON, or fails the schema
     (with the JSON path of the failing field, e.g. `runs/3/rps`).
@@ -290,6 +316,7 @@ def load_results(path: Path) -> dict[str, Any]:
         raise ResultsError(f"{file}: not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ResultsError(f"{file}: invalid at (root): expected an object")
+    data = upgrade(data)
     validate_results(data, str(file))
     return data
 

@@ -36,7 +36,7 @@ from covetbench.run.progress import RichObserver
 from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
 from covetbench.run.suite import SuiteOverrides, apply_overrides, find_suite, load_suite
-from covetbench.stats import summarize
+from covetbench.run.validity import judge_configs, max_cv_of
 
 BASE_SUFFIX = "~base"
 BASELINE_DIR = "baseline"
@@ -79,7 +79,8 @@ def split_ab(combined: Mapping[str, Any], rev: str, sha: str | None) -> tuple[di
                 if is_twin(row["app"]) == base:
                     rows.append({**row, "app": row["app"].removesuffix(BASE_SUFFIX)})
             doc[section] = rows
-        doc["summary"] = [s.to_dict() for s in summarize(trial_records(doc))]
+        judged = judge_configs(trial_records(doc), max_cv=max_cv_of(meta))
+        doc["summary"] = [s.to_dict() for s in judged]
         sides.append(doc)
     return tuple(sides)
 

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from covetbench.records import FailureRecord, TrialRecord, VerifyRecord
+from covetbench.records import FailureRecord, TrialRecord, VerifyRecord, interval_note
 from covetbench.run.observer import RunObserver
 from covetbench.run.schedule import Plan
 
@@ -97,20 +97,29 @@ class RichObserver(RunObserver):
         self.progress.stop()
 
 
+def interval_cell(low: float, high: float, level: float | None, method: str) -> str:
+    """`19.3k-21.0k`, with the level where it is below 95 %: `19.3k-21.0k (min-max, 75 %)`."""
+    note = interval_note(level, method)
+    return f"{_rps(low)}-{_rps(high)}" + (f" ({note})" if note else "")
+
+
 def summary_table(summary: Iterable[Mapping[str, Any]], title: str = "Results") -> Table:
-    """Median requests/s with its 95 % interval, CV, p99 and flags, one row per configuration."""
+    """Median requests/s with its interval (and the interval's level below 95 %), CV, p99, clean
+    trials and every flag, trial and configuration flags alike: "ok" only when there is none."""
     table = Table(title=title, title_justify="left")
     table.add_column("configuration")
-    for column in ("req/s", "95% CI", "CV", "p99 ms", "ok"):
+    for column in ("req/s", "interval", "CV", "p99 ms", "clean"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("flags")
     for row in summary:
         latency = row.get("median_latency_ms") or {}
-        flags = row.get("flags") or []
+        flags = [*(row.get("flags") or [])]
+        flags += [f for f in row.get("config_flags") or [] if f not in flags]
+        deep = f" p{row['pipeline']}" if int(row.get("pipeline") or 1) > 1 else ""
         table.add_row(
-            f"{row['app']}@{row['server']} {row['scenario']} c{row['concurrency']}",
+            f"{row['app']}@{row['server']} {row['scenario']} c{row['concurrency']}{deep}",
             _rps(row["median_rps"]),
-            f"{_rps(row['ci95_low'])}-{_rps(row['ci95_high'])}",
+            interval_cell(row["ci_low"], row["ci_high"], row.get("ci_level"), row["ci_method"]),
             f"{100 * row['cv']:.0f}%",
             _ms(latency.get("p99")),
             f"{row['valid_trials']}/{row['trials']}",

@@ -16,7 +16,8 @@ pair run at the same time (its Date-refresh wait overlaps) and keeps each server
    busy through an idle wait (`idle_timeout_s`), the trial runs anyway and is not repeated, and
    later waits are cut to `BUSY_IDLE_TIMEOUT_S` until the machine is idle again: on a busy
    shared machine the run still ends in bounded time, its trials flagged `interference`;
-5. summarize, write the summary, render the report.
+5. summarize and judge each configuration (`validity.judge_configs`), write the summary, render
+   the report.
 
 Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is: the
 finished trials stay in `results.json` (with a summary of them), every server and generator
@@ -38,7 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from covetbench import stats
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
@@ -204,7 +204,7 @@ class Runner:
         writer = self.writer
         if writer is None:
             return
-        writer.finish(stats.summarize(writer.trials))
+        writer.finish(validity.judge_configs(writer.trials, max_cv=self.plan.suite.max_cv))
         try:  # before the report, which draws the trend from it
             history.record_run(self.options.out_dir)
         except (OSError, ValueError) as exc:

@@ -12,6 +12,7 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     duration = 3        # seconds per measured trial (whole seconds: wrk's unit)
     warmup = 1          # seconds of warmup per configuration (0: none)
     trials = 2
+    max_cv = 10         # % CV of the trials' requests/s above which a configuration is unstable
 
     [[variant]]
     name = "pipelined"
@@ -37,6 +38,7 @@ from typing import Any
 
 from covetbench.apps import scenarios_dir
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
+from covetbench.run.validity import MAX_CV
 
 #: keys a `[[variant]]` may set; it inherits the rest from the top level
 ENTRY_KEYS = ("apps", "servers", "scenarios", "concurrency", "pipeline", "loadgen")
@@ -50,6 +52,7 @@ SUITE_KEYS = (
     "threads",
     "timeout",
     "retries",
+    "max_cv",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -88,6 +91,13 @@ class Suite:
     timeout_s: float = 4.0
     #: how often a disturbed trial is repeated before it is kept flagged
     retries: int = 2
+    #: CV (in %) of a configuration's trials above which it is flagged `unstable`
+    max_cv_pct: float = MAX_CV * 100
+
+    @property
+    def max_cv(self) -> float:
+        """`max_cv_pct` as the fraction `validity.judge_configs` takes."""
+        return self.max_cv_pct / 100.0
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -105,9 +115,16 @@ def comma_list(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
     return parse
 
 
-def _override(description: str, parse: Callable[[str], Any], minimum: int | None = None) -> Any:
+def _override(
+    description: str,
+    parse: Callable[[str], Any],
+    minimum: int | None = None,
+    metavar: str | None = None,
+) -> Any:
     """A `SuiteOverrides` field: None by default, described for the command line."""
     metadata: dict[str, Any] = {"help": description, "parse": parse}
+    if metavar is not None:
+        metadata["metavar"] = metavar
     if minimum is not None:
         metadata["minimum"] = minimum
     return field(default=None, metadata=metadata)
@@ -118,8 +135,9 @@ class SuiteOverrides:
     """Command-line overrides of a suite; None leaves the suite's value.
 
     The `run` command derives its options from these fields (`metadata["help"]`, and
-    `metadata["parse"]` turning the option's text into the value); `metadata["minimum"]` is
-    the smallest value `apply_overrides` accepts.
+    `metadata["parse"]` turning the option's text into the value, `metadata["metavar"]` when
+    the field's name is not the right placeholder); `metadata["minimum"]` is the smallest value
+    `apply_overrides` accepts. `max_cv` is `--max-cv PCT`.
     """
 
     apps: list[str] | None = _override("apps to run (comma-separated)", comma_list(str))
@@ -137,6 +155,12 @@ class SuiteOverrides:
     threads: int | None = _override("load generator threads", int, minimum=1)
     retries: int | None = _override(
         "repeats of a disturbed trial before keeping it flagged", int, minimum=0
+    )
+    max_cv: float | None = _override(
+        "CV in %% of a configuration's trials above which it is flagged unstable",
+        float,
+        minimum=0,
+        metavar="PCT",
     )
 
 
@@ -338,6 +362,7 @@ def load_suite(path: Path) -> Suite:
         threads=threads,
         timeout_s=top.number("timeout", 0) or defaults.timeout_s,
         retries=defaults.retries if retries is None else retries,
+        max_cv_pct=top.number("max_cv", 0) or defaults.max_cv_pct,
     )
 
 
@@ -397,7 +422,8 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         value = getattr(overrides, key)
         values = value if isinstance(value, list) else [value]
         if value is not None and (not values or any(v < minimum for v in values)):
-            raise UsageError(f"--{key} must be >= {minimum}, got {value!r}")
+            option = key.replace("_", "-")
+            raise UsageError(f"--{option} must be >= {minimum}, got {value!r}")
     for key in ("apps", "servers", "scenarios"):
         if getattr(overrides, key) == []:
             raise UsageError(f"--{key} needs at least one name")
@@ -415,6 +441,7 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("workers", "workers"),
         ("threads", "threads"),
         ("retries", "retries"),
+        ("max_cv", "max_cv_pct"),
     ):
         value = getattr(overrides, key)
         if value is not None:

@@ -27,34 +27,44 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
     flags = judge(load_result, monitor_sample, concurrency=64, server_cores=1, loadgen_cores=1)
 
 Configuration flags judge the trials of one configuration together, as pure functions over the
-figures `covetbench.stats` computes (the caller attaches them to the summary):
+figures `covetbench.stats` computes; `judge_configs` builds the summaries with them in
+`config_flags` (the names and descriptions live in `covetbench.records`):
 
 - `unstable`: CV of the trials' requests/s above `max_cv` (default 10 %): the median of trials
   that far apart is one draw of a moving target (uvicorn raw here: 9.9k-21.8k, CV ~25 %).
 - `too_few_trials`: the median interval's actual level below 0.90 (n <= 4 with order
   statistics): the interval is [min, max] and holds the median less often than it seems.
 - `implausible`: a framework app's interval lies wholly above the `raw` app's on the same
-  server, scenario, load generator and concurrency. raw does the least work an app can do, so
-  a framework cannot be faster: the run measured noise, not the apps. A check the harness
-  makes about itself.
+  server, scenario, load generator, concurrency and pipeline depth. raw does the least work an
+  app can do, so a framework cannot be faster: the run measured noise, not the apps. A check
+  the harness makes about itself.
 - `tied`: "fastest" only when the leader's interval overlaps no other's, else the tied set.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+# the configuration flags are declared with the trial flags in records; re-exported here
+from covetbench.records import CONFIG_FLAG_DESCRIPTIONS as CONFIG_FLAG_DESCRIPTIONS
 from covetbench.records import (
     FLAG_ERRORS,
     FLAG_GENERATOR_BOUND,
     FLAG_INTERFERENCE,
     FLAG_LITTLES_LAW_MISMATCH,
     FLAG_SERVER_UNSATURATED,
+    ConfigKey,
+    ConfigSummary,
     LoadResult,
+    TrialRecord,
 )
-from covetbench.stats import cv
+from covetbench.records import FLAG_IMPLAUSIBLE as FLAG_IMPLAUSIBLE
+from covetbench.records import FLAG_TOO_FEW_TRIALS as FLAG_TOO_FEW_TRIALS
+from covetbench.records import FLAG_UNSTABLE as FLAG_UNSTABLE
+from covetbench.stats import CI_LEVEL, cv, group_by_key, summarize
 
 GENERATOR_BOUND_FRACTION = 0.90
 SERVER_SATURATED_FRACTION = 0.75
@@ -62,17 +72,6 @@ LITTLES_LAW_TOLERANCE = 0.20
 ERROR_RATE_LIMIT = 0.001
 INTERFERENCE_LIMIT_PCT = 5.0
 
-FLAG_UNSTABLE = "unstable"
-FLAG_TOO_FEW_TRIALS = "too_few_trials"
-FLAG_IMPLAUSIBLE = "implausible"
-#: what each configuration flag means, for the report (to join `records.FLAG_DESCRIPTIONS`)
-CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
-    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
-    "the median is one draw of a moving figure",
-    FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
-    FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
-    "intervals, which cannot be: the run measured noise, not the apps",
-}
 #: `--max-cv`: trials' coefficient of variation above which a configuration is unstable
 MAX_CV = 0.10
 #: interval level below which a configuration has too few trials to be read
@@ -256,32 +255,73 @@ class IntervalConfig(Protocol):
     def concurrency(self) -> int: ...
 
     @property
+    def pipeline(self) -> int: ...
+
+    @property
     def ci_low(self) -> float: ...
 
     @property
     def ci_high(self) -> float: ...
 
 
-def implausible(
-    configs: Sequence[IntervalConfig], floor_app: str = FLOOR_APP
-) -> set[tuple[str, str, str, str, int]]:
-    """Keys (app, server, scenario, loadgen, concurrency) of the configurations that outrun the
-    floor app measured under the same server, scenario, generator and concurrency.
+def _key(c: IntervalConfig) -> ConfigKey:
+    return ConfigKey(c.app, c.server, c.scenario, c.loadgen, c.concurrency, c.pipeline)
 
-    A pipelined scenario is a scenario of its own name, so pipeline depth is part of the match.
+
+def implausible(configs: Sequence[IntervalConfig], floor_app: str = FLOOR_APP) -> set[ConfigKey]:
+    """Keys of the configurations that outrun the floor app measured under the same key minus
+    the app: server, scenario, generator, concurrency and pipeline depth.
+
     Configurations without a floor to compare against are never flagged.
     """
-    floors = {
-        (c.server, c.scenario, c.loadgen, c.concurrency): (c.ci_low, c.ci_high)
-        for c in configs
-        if c.app == floor_app
-    }
-    found: set[tuple[str, str, str, str, int]] = set()
+    floors = {_key(c)[1:]: (c.ci_low, c.ci_high) for c in configs if c.app == floor_app}
+    found: set[ConfigKey] = set()
     for c in configs:
-        floor = floors.get((c.server, c.scenario, c.loadgen, c.concurrency))
+        floor = floors.get(_key(c)[1:])
         if c.app != floor_app and floor is not None and outruns((c.ci_low, c.ci_high), floor):
-            found.add((c.app, c.server, c.scenario, c.loadgen, c.concurrency))
+            found.add(_key(c))
     return found
+
+
+def config_flags(summary: ConfigSummary, rps: Sequence[float], max_cv: float = MAX_CV) -> list[str]:
+    """The flags one configuration earns on its own (not `implausible`, which compares)."""
+    flags = []
+    if unstable(rps, max_cv):
+        flags.append(FLAG_UNSTABLE)
+    if summary.ci_level is not None and too_few_trials(summary.ci_level):
+        flags.append(FLAG_TOO_FEW_TRIALS)
+    return flags
+
+
+def max_cv_of(meta: Mapping[str, Any]) -> float:
+    """The `--max-cv` a run used (its `meta.suite_config.max_cv_pct`), else `MAX_CV`: so a
+    summary rebuilt later from a run's trials is judged as the run judged it."""
+    suite = meta.get("suite_config")
+    pct = suite.get("max_cv_pct") if isinstance(suite, Mapping) else None
+    return float(pct) / 100.0 if isinstance(pct, int | float) and pct > 0 else MAX_CV
+
+
+def judge_configs(
+    trials: Sequence[TrialRecord],
+    max_cv: float = MAX_CV,
+    floor_app: str = FLOOR_APP,
+    level: float = CI_LEVEL,
+) -> list[ConfigSummary]:
+    """`stats.summarize(trials)` with every summary's `config_flags` judged: the one place
+    summaries are built for results.json, the report and the claims.
+
+        judge_configs(trials, max_cv=0.10)[0].config_flags   # -> ["unstable", "too_few_trials"]
+    """
+    groups = group_by_key(trials)
+    summaries = summarize(trials, level)
+    outrunning = implausible(summaries, floor_app)
+    judged = []
+    for s in summaries:
+        flags = config_flags(s, [t.rps for t in groups[s.key]], max_cv)
+        if s.key in outrunning:
+            flags.append(FLAG_IMPLAUSIBLE)
+        judged.append(dataclasses.replace(s, config_flags=flags))
+    return judged
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ def test_throughput_validated(tmp_path: Path) -> None:
         (
             [trial(1000.0, 0), trial(2000.0, 1), trial(3000.0, 2)],
             {"expected_rps": 2900.0},
-            "inside the figure's 95% interval",
+            "inside the figure's interval (min-max, 75 %)",
         ),
     ],
     ids=["no-match", "errors", "generator-bound", "within-ci"],
@@ -470,3 +470,21 @@ def test_production_ready_is_refuted_by_robustness_naming_the_checks() -> None:
     assert "could not run: rob.hold.stalled-body" in covet.evidence
     assert verdicts["production-robustness-covet-python"].verdict == VALIDATED
     assert verdicts["production-ready"].verdict == REFUTED
+
+
+def test_throughput_from_a_flagged_configuration_says_so(tmp_path: Path) -> None:
+    """covet outruns the raw floor on the same server: the claim is judged, and says it."""
+    covet = [trial(v, i) for i, v in enumerate([14_500.0, 14_900.0, 15_200.0, 14_800.0, 15_000.0])]
+    raw = [
+        trial(v, i, app="raw")
+        for i, v in enumerate([10_900.0, 11_200.0, 11_600.0, 11_000.0, 11_300.0])
+    ]
+    ev = Evidence.gather(results_dir(tmp_path, covet + raw))
+    v = judge_throughput(throughput_spec(14_000.0), ev)
+    assert v.verdict == VALIDATED
+    assert "flags: implausible" in v.evidence
+    assert "the best figure's configuration is flagged: implausible (" in v.evidence
+    clean = judge_throughput(
+        throughput_spec(14_000.0), Evidence.gather(results_dir(tmp_path / "clean", covet))
+    )
+    assert "is flagged" not in clean.evidence and "flags: none" in clean.evidence

@@ -19,6 +19,7 @@ from covetbench.gate.compare import (
 from covetbench.records import TrialRecord
 from covetbench.results.meta import collect_meta
 from covetbench.results.store import ResultsWriter
+from covetbench.run.validity import judge_configs
 from covetbench.verdicts import IMPROVEMENT, REGRESSION, UNCHANGED, UNDERPOWERED
 from tests.harness.factories import make_trial
 
@@ -97,6 +98,31 @@ def test_improvement() -> None:
     comp = compare_samples(KEY, sample(10_000, seed=3), sample(12_000, seed=4), GateConfig())
     assert comp.verdict == IMPROVEMENT
     assert comp.change_pct == pytest.approx(20, abs=3)
+
+
+def test_a_flagged_side_is_never_an_improvement() -> None:
+    base, cur = sample(10_000, seed=3), sample(12_000, seed=4)
+    comp = compare_samples(KEY, base, cur, GateConfig(), flags=["unstable"])
+    assert comp.verdict == UNCHANGED
+    assert "flagged (unstable): not an improvement" in comp.note
+    slower = compare_samples(KEY, base, sample(7_500, seed=4), GateConfig(), flags=["unstable"])
+    assert slower.verdict == REGRESSION, "a slower figure is still worth the alarm"
+
+
+def test_configuration_flags_of_either_summary_reach_the_gate(tmp_path: Path) -> None:
+    def run(path: Path, values: list[float]) -> Path:
+        writer = ResultsWriter(path, collect_meta("test", None, cwd=path.parent))
+        for i, rps in enumerate(values):
+            writer.add_trial(trial(rps, i))
+        writer.finish(judge_configs(writer.trials))
+        return path
+
+    steady = sample(10_000, seed=3)
+    shaky = [v * (1.3 if i % 2 else 0.9) for i, v in enumerate(sample(12_000, seed=4))]
+    outcome = compare_dirs(run(tmp_path / "a", steady), run(tmp_path / "b", shaky), GateConfig())
+    [comp] = outcome.comparisons
+    assert comp.flags == ["unstable"]
+    assert comp.verdict == UNCHANGED
 
 
 def test_underpowered() -> None:

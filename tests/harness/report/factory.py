@@ -15,12 +15,13 @@ from typing import Any
 from covetbench.records import (
     FLAG_GENERATOR_BOUND,
     FLAG_INTERFERENCE,
+    SCHEMA_VERSION,
     FailureRecord,
     TrialRecord,
     VerifyRecord,
 )
 from covetbench.results.store import validate_results
-from covetbench.stats import summarize
+from covetbench.run.validity import judge_configs
 
 EVIL_SERVER = "<script>window.__pwned=1</script>srv"
 EVIL_APP = '<img src=x onerror="window.__pwned=2">app'
@@ -136,12 +137,12 @@ def results(
     with_summary: bool = True,
 ) -> dict[str, Any]:
     data = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "meta": meta(),
         "verify": [v.to_dict() for v in verify or []],
         "failures": [f.to_dict() for f in failures or []],
         "runs": [t.to_dict() for t in runs],
-        "summary": [s.to_dict() for s in summarize(runs)] if with_summary else [],
+        "summary": [s.to_dict() for s in judge_configs(runs)] if with_summary else [],
     }
     validate_results(data)
     return data

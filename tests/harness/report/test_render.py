@@ -6,15 +6,18 @@ import argparse
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from covetbench.commands import report as report_command
 from covetbench.exceptions import ResultsError
-from covetbench.records import FailureRecord
+from covetbench.records import FailureRecord, TrialRecord
 from covetbench.report import render_report
 from covetbench.report.markdown import md
 from covetbench.report.palette import Palette
+from covetbench.results.store import load_results
+from tests.harness.factories import make_trial
 from tests.harness.report import factory
 
 
@@ -154,3 +157,109 @@ def test_degenerate_results_still_render(tmp_path: Path) -> None:
     factory.write(tmp_path / "zero", results=factory.results(runs))
     page = render_report(tmp_path / "zero").read_text(encoding="utf-8")
     assert "Throughput per scenario" in page and "latency percentiles" not in page
+
+
+# -- honest intervals, configuration flags, winners only when they win -----------------------
+
+
+def _run(*groups: tuple[str, str, list[float]]) -> list[TrialRecord]:
+    """Trials of app/server json c64 with the given requests/s."""
+    return [
+        make_trial(rps, i, app=app, server=server)
+        for app, server, values in groups
+        for i, rps in enumerate(values)
+    ]
+
+
+def _schema_1(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as a schema-1 writer wrote it: ci95_low/ci95_high, no level, method or flags."""
+    old = dict(data, schema_version=1)
+    old["summary"] = [
+        {
+            **{k: v for k, v in row.items() if not k.startswith("ci_") and k != "config_flags"},
+            "ci95_low": row["ci_low"],
+            "ci95_high": row["ci_high"],
+        }
+        for row in data["summary"]
+    ]
+    return old
+
+
+def test_schema_1_results_still_load_and_render(tmp_path: Path) -> None:
+    old = _schema_1(factory.full_results())
+    factory.write(tmp_path, results=old)
+    loaded = load_results(tmp_path)
+    assert loaded["schema_version"] == 2
+    row = loaded["summary"][0]
+    assert (row["ci_low"], row["ci_high"]) == (old["summary"][0]["ci95_low"],) + (
+        old["summary"][0]["ci95_high"],
+    )
+    assert (row["ci_level"], row["ci_method"], row["config_flags"]) == (None, "bootstrap", [])
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    assert "bootstrap, level unknown" in page
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "bootstrap, level unknown" in summary and "95" not in summary.split("### Against")[0]
+
+
+def test_two_trials_print_their_level_never_95(tmp_path: Path) -> None:
+    runs = factory.trials(["covet", "raw"], ["uvicorn"], ["json"], [64], n_trials=2)
+    factory.write(tmp_path, results=factory.results(runs))
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    # the page's note explaining the rule is the only place 95 % may appear
+    page = page.replace("its level printed where it is below 95 %", "")
+    for text in (page, summary):
+        assert "min-max, 50 %" in text
+        assert "95%" not in text and "95 %" not in text
+    assert "too\\_few\\_trials" in summary
+
+
+def test_unstable_configuration_is_not_ok_in_summary_md(tmp_path: Path) -> None:
+    shaky = [20_000.0, 24_000.0, 16_000.0, 21_000.0, 19_000.0]  # CV ~15 %
+    factory.write(tmp_path, results=factory.results(_run(("covet", "uvicorn", shaky))))
+    render_report(tmp_path)
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    [row] = [line for line in summary.splitlines() if line.startswith("| json |")]
+    assert "clean" not in row and "unstable" in row
+    assert "1 configuration(s) **unstable** (covet/uvicorn/json c64)" in summary
+
+
+def test_implausible_configuration_is_flagged_in_summary_md(tmp_path: Path) -> None:
+    runs = _run(
+        ("covet", "uvicorn", [14_500.0, 14_900.0, 15_200.0, 14_800.0, 15_000.0]),
+        ("raw", "uvicorn", [10_900.0, 11_200.0, 11_600.0, 11_000.0, 11_300.0]),
+    )
+    factory.write(tmp_path, results=factory.results(runs))
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "1 configuration(s) **implausible** (covet/uvicorn/json c64)" in summary
+    [row] = [line for line in summary.splitlines() if line.startswith("| json |")]
+    assert "clean" not in row, "the faster figure is flagged: the headline says so"
+    assert "implausible" in page
+
+
+def test_overlapping_intervals_are_tied_within_noise(tmp_path: Path) -> None:
+    runs = _run(
+        ("covet", "granian", [20_625.0, 19_800.0, 22_000.0, 20_500.0, 20_900.0]),
+        ("covet", "uvicorn", [20_300.0, 19_000.0, 21_500.0, 20_100.0, 20_400.0]),
+        ("covet", "hypercorn", [12_000.0, 11_900.0, 12_100.0, 12_050.0, 11_950.0]),
+    )
+    factory.write(tmp_path, results=factory.results(runs))
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    tied = "tied within noise: covet · granian, covet · uvicorn"
+    assert tied in page and tied in summary
+    assert "hypercorn" not in summary.split("tied within noise")[1].split("|")[0]
+    assert "Tied within noise: covet on granian, covet on uvicorn." in page  # the chart's alt
+
+
+def test_a_clear_winner_is_named_with_its_lead(tmp_path: Path) -> None:
+    runs = _run(
+        ("covet", "granian", [32_000.0, 31_000.0, 33_000.0, 32_500.0, 31_500.0]),
+        ("covet", "uvicorn", [25_000.0, 24_000.0, 26_000.0, 25_500.0, 24_500.0]),
+    )
+    factory.write(tmp_path, results=factory.results(runs))
+    render_report(tmp_path)
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "| json | covet · granian | 64 | 32,000 |" in summary
+    assert "| 28.0% | clean |" in summary

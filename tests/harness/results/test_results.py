@@ -10,6 +10,7 @@ import pytest
 from covetbench.exceptions import ResultsError
 from covetbench.records import (
     FLAG_DESCRIPTIONS,
+    SCHEMA_VERSION,
     ConfigSummary,
     FailureRecord,
     TrialRecord,
@@ -74,7 +75,14 @@ def test_collect_meta_shape(meta: dict[str, Any]) -> None:
     assert "wrk" in meta["versions"]["tools"]
     assert meta["ended_at"] is None
     validate_results(
-        {"schema_version": 1, "meta": meta, "verify": [], "failures": [], "runs": [], "summary": []}
+        {
+            "schema_version": SCHEMA_VERSION,
+            "meta": meta,
+            "verify": [],
+            "failures": [],
+            "runs": [],
+            "summary": [],
+        }
     )
 
 
@@ -109,6 +117,8 @@ def test_writer_persists_each_record(tmp_path: Path, meta: dict[str, Any]) -> No
         10_000.0,
         9_900.0,
         10_100.0,
+        0.5,
+        "min-max",
         0.01,
         {"p50": 6.0, "p90": 7.0, "p99": 9.0, "p999": 12.0, "max": 20.0, "mean": 6.4},
         ["errors"],
@@ -195,7 +205,7 @@ def test_schema_covers_every_record_field() -> None:
     for flag in FLAG_DESCRIPTIONS:
         validate_results(
             {
-                "schema_version": 1,
+                "schema_version": SCHEMA_VERSION,
                 "meta": collect_meta("x", None),
                 "verify": [],
                 "failures": [],

@@ -4,9 +4,13 @@ raw floor, and winners named only when their interval stands clear of every othe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from rich.console import Console
 
+from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
+from covetbench.run.progress import summary_table
 from covetbench.run.validity import (
     CONFIG_FLAG_DESCRIPTIONS,
     FLAG_IMPLAUSIBLE,
@@ -15,12 +19,15 @@ from covetbench.run.validity import (
     MAX_CV,
     Standing,
     implausible,
+    judge_configs,
+    max_cv_of,
     outruns,
     tied,
     too_few_trials,
     unstable,
 )
 from covetbench.stats import median, median_interval
+from tests.harness.factories import make_trial
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Config:
     concurrency: int
     ci_low: float
     ci_high: float
+    pipeline: int = 1
 
 
 def _alternating_trials(
@@ -103,14 +111,14 @@ def test_implausible_fires_when_a_framework_outruns_the_floor() -> None:
         Config("covet", "uvicorn", "json", "wrk", 256, 30_000.0, 31_000.0),
         Config("covet", "uvicorn", "plaintext", "wrk", 64, 30_000.0, 31_000.0),
     ]
-    assert implausible(configs) == {("covet", "uvicorn", "json", "wrk", 64)}
+    assert implausible(configs) == {ConfigKey("covet", "uvicorn", "json", "wrk", 64)}
 
 
 def test_implausible_needs_a_floor() -> None:
     configs = [Config("covet", "uvicorn", "json", "wrk", 64, 30_000.0, 31_000.0)]
     assert implausible(configs) == set()
     assert implausible([*configs, Config("raw", "uvicorn", "json", "wrk", 64, 1.0, 2.0)]) == {
-        ("covet", "uvicorn", "json", "wrk", 64)
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64)
     }
 
 
@@ -146,3 +154,74 @@ def test_flags_compose_on_real_summaries() -> None:
     assert median(trials) == 14_900.0
     assert unstable(trials) and too_few_trials(interval.level)
     assert interval.level == 0.5
+
+
+# -- wired into the summaries ----------------------------------------------------------------
+
+
+def _trials(rps: list[float], **overrides: Any) -> list[TrialRecord]:
+    return [make_trial(v, i, **overrides) for i, v in enumerate(rps)]
+
+
+def test_a_two_trial_summary_states_its_level_and_method() -> None:
+    [summary] = judge_configs(_trials([10_500.0, 19_300.0]))
+    assert (summary.ci_low, summary.ci_high) == (10_500.0, 19_300.0)
+    assert (summary.ci_level, summary.ci_method) == (0.5, "min-max")
+    assert summary.config_flags == [FLAG_UNSTABLE, FLAG_TOO_FEW_TRIALS]
+    assert not summary.ok
+    assert summary.interval_note == "min-max, 50 %"
+
+
+def test_a_steady_five_trial_summary_is_ok() -> None:
+    [summary] = judge_configs(_trials([20_000.0, 20_400.0, 19_800.0, 20_100.0, 19_900.0]))
+    assert summary.ci_level == 0.9375 and summary.ci_method == "min-max"
+    assert summary.config_flags == [] and summary.ok
+    assert summary.interval_note == "min-max, 93 %", "rounded down, never up to 95 %"
+
+
+def test_max_cv_decides_unstable() -> None:
+    rps = [20_000.0, 23_000.0, 17_000.0, 20_500.0, 19_500.0]  # CV ~11 %
+    [loose] = judge_configs(_trials(rps), max_cv=0.20)
+    [strict] = judge_configs(_trials(rps))
+    assert loose.config_flags == [] and strict.config_flags == [FLAG_UNSTABLE]
+
+
+def test_judge_configs_flags_the_framework_that_outruns_raw_on_its_own_key() -> None:
+    fast = [14_500.0, 14_900.0, 15_200.0, 14_800.0, 15_000.0]
+    floor = [10_900.0, 11_200.0, 11_600.0, 11_000.0, 11_300.0]
+    trials = _trials(fast) + _trials(floor, app="raw")
+    # on another server, or pipelined, the floor is another configuration: not comparable
+    trials += _trials(fast, server="granian") + _trials(fast, pipeline=16)
+    flagged = {s.key: s.config_flags for s in judge_configs(trials)}
+    assert flagged == {
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64): [FLAG_IMPLAUSIBLE],
+        ConfigKey("raw", "uvicorn", "json", "wrk", 64): [],
+        ConfigKey("covet", "granian", "json", "wrk", 64): [],
+        ConfigKey("covet", "uvicorn", "json", "wrk", 64, 16): [],
+    }
+
+
+def test_max_cv_of_reads_what_the_run_used() -> None:
+    assert max_cv_of({}) == MAX_CV
+    assert max_cv_of({"suite_config": {"max_cv_pct": 5.0}}) == pytest.approx(0.05)
+
+
+def _console_text(summary: list[ConfigSummary]) -> str:
+    console = Console(record=True, width=160)
+    console.print(summary_table([s.to_dict() for s in summary]))
+    return console.export_text()
+
+
+def test_console_table_shows_config_flags_and_the_level() -> None:
+    shaky = _trials([20_000.0, 24_000.0, 16_000.0, 21_000.0, 19_000.0])  # CV ~15 %
+    steady = _trials([20_000.0, 20_400.0, 19_800.0, 20_100.0, 19_900.0], server="granian")
+    text = _console_text(judge_configs(shaky + steady))
+    shaky_row = next(line for line in text.splitlines() if "covet@uvicorn" in line)
+    steady_row = next(line for line in text.splitlines() if "covet@granian" in line)
+    assert shaky_row.split("│")[-2].strip() == "unstable" and " ok " not in shaky_row
+    assert "15%" in shaky_row
+    assert steady_row.split("│")[-2].strip() == "ok"
+    assert "(min-max, 93 %)" in steady_row
+    assert "95" not in text, "no interval here reaches 95 %: none may be called so"
+    two = _console_text(judge_configs(_trials([10_500.0, 19_300.0])))
+    assert "10.5k-19.3k (min-max, 50 %)" in two and "too_few_trials" in two

@@ -151,3 +151,24 @@ def test_overrides_replace_values_in_every_matrix(write_suite: WriteSuite) -> No
     assert (changed.duration_s, changed.trials, changed.warmup_s) == (2, 3, 0)
     with pytest.raises(UsageError, match="--trials must be >= 1"):
         apply_overrides(suite, SuiteOverrides(trials=0))
+
+
+def test_max_cv_comes_from_the_suite_and_the_command_line(write_suite: WriteSuite) -> None:
+    import argparse
+
+    from covetbench.commands import run as run_command
+
+    suite = load_suite(write_suite(GOOD))
+    assert (suite.max_cv_pct, suite.max_cv) == (10.0, 0.10)
+    strict = load_suite(write_suite(GOOD.replace("trials = 1", "trials = 1\nmax_cv = 5")))
+    assert strict.max_cv == pytest.approx(0.05)
+    parser = argparse.ArgumentParser()
+    run_command.add_arguments(parser)
+    args = parser.parse_args(["quick", "--max-cv", "2.5"])
+    assert args.max_cv == 2.5
+    assert apply_overrides(suite, SuiteOverrides(max_cv=args.max_cv)).max_cv == pytest.approx(0.025)
+    assert "--max-cv PCT" in parser.format_help()
+    with pytest.raises(UsageError, match="--max-cv must be >= 0"):
+        apply_overrides(suite, SuiteOverrides(max_cv=-1.0))
+    with pytest.raises(SuiteError, match="max_cv"):
+        load_suite(write_suite(GOOD.replace("trials = 1", "trials = 1\nmax_cv = 0")))
