@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any
 from urllib.parse import unquote
 
 from covet.server.cycle import RequestCycle, error_response
@@ -30,35 +29,11 @@ from covet.server.flow_control import (
     feed_slice,
 )
 from covet.server.parsers.base import Headers, RequestInfo
+from covet.server.scope import ASGI_HTTP, METHOD_NAMES, address, split_target
 from covet.server.state import Connection, ServerState
 from covet.server.types import Receive, Scope, Send
 
 logger = logging.getLogger("covet.server")
-
-ASGI_HTTP = {"version": "3.0", "spec_version": "2.4"}
-_METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
-
-
-def _address(info: Any) -> tuple[str, int] | None:
-    if isinstance(info, tuple) and len(info) >= 2:
-        return (str(info[0]), int(info[1]))
-    return None
-
-
-def split_target(target: bytes) -> tuple[bytes, bytes]:
-    """Split a request target into (raw_path, query_string); reject unusable forms."""
-    if target[:1] != b"/":
-        if target == b"*":
-            return b"*", b""
-        scheme, sep, rest = target.partition(b"://")
-        if not sep or scheme.lower() not in (b"http", b"https"):
-            raise HTTPParseError(400, "invalid request target")
-        slash = rest.find(b"/")
-        target = rest[slash:] if slash >= 0 else b"/"
-        if target[:1] != b"/":
-            target = b"/"
-    raw_path, _, query = target.partition(b"?")
-    return raw_path, query
 
 
 async def _service_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,8 +81,8 @@ class HTTPProtocol(asyncio.Protocol, Connection):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.flow = FlowControl(self.transport)
-        self.client = _address(transport.get_extra_info("peername"))
-        self.server = _address(transport.get_extra_info("sockname"))
+        self.client = address(transport.get_extra_info("peername"))
+        self.server = address(transport.get_extra_info("sockname"))
         self.state.connections.add(self)
         self.deadline = self.state.now + self.state.config.timeout_header
 
@@ -250,7 +225,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             "server": self.server,
             "client": self.client,
             "scheme": "http",
-            "method": _METHODS.get(method) or method.decode("ascii"),
+            "method": METHOD_NAMES.get(method) or method.decode("ascii"),
             "root_path": root_path,
             "path": root_path + path if root_path else path,
             "raw_path": raw_path,

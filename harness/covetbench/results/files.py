@@ -19,6 +19,7 @@ REPORTS_DIR = Path("reports")
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
 CONFORMANCE_JSON = "conformance.json"
+JUNIT_XML = "junit.xml"
 CLAIMS_JSON = "claims.json"
 GATE_JSON = "gate.json"
 INSTRUCTIONS_JSON = "instructions.json"

@@ -179,6 +179,8 @@ class ServerAdapter(ABC):
     distribution: str
     #: ASGI lifespan support (daphne has none): conformance and verify use it
     supports_lifespan: bool = True
+    #: the command-line option that sets the ASGI root path (None: the server has none)
+    root_path_option: str | None = "--root-path"
 
     @abstractmethod
     def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:

@@ -15,6 +15,7 @@ class GranianServer(CLIServerAdapter):
     """
 
     name = "granian"
+    root_path_option = "--url-path-prefix"  # granian's word for the ASGI root path
     distribution = "granian"
     module = "granian"
     defaults: ClassVar[dict[str, Any]] = {

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
 from covet.server.parsers import available_parsers, get_parser_class
 from covet.server.parsers.base import Headers, ParserLimits, RequestInfo
-from covet.server.protocol import split_target
+from covet.server.scope import split_target
 from covet.server.types import Receive, Scope, Send
 from covetbench.conformance.differential import load_corpus
 from tests.covet.server.conftest import Conn

@@ -12,17 +12,6 @@ from covetbench.exceptions import ServerStartError
 from covetbench.net.rawclient import exchange, request_bytes
 from covetbench.servers.base import ServerOptions
 
-#: how each server is told its root path (granian calls it a URL path prefix)
-ROOT_PATH_ARGS = {
-    "uvicorn": ["--root-path", "/api"],
-    "uvicorn-h11": ["--root-path", "/api"],
-    "hypercorn": ["--root-path", "/api"],
-    "granian": ["--url-path-prefix", "/api"],
-    "daphne": ["--root-path", "/api"],
-    "covet": ["--root-path", "/api"],
-    "covet-python": ["--root-path", "/api"],
-}
-
 
 @probe("root_path", self_launch=True)
 def root_path(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
@@ -30,9 +19,10 @@ def root_path(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     would send it) and judge the scope with `expect`."""
     if ctx.adapter is None:
         return CheckResult(ERROR, "no adapter")
-    args = ROOT_PATH_ARGS.get(ctx.server)
-    if args is None:
-        return CheckResult(UNSUPPORTED, f"no known root-path option for {ctx.server}")
+    option = ctx.adapter.root_path_option
+    if option is None:
+        return CheckResult(UNSUPPORTED, f"{ctx.server} has no root-path option")
+    args = [option, "/api"]
     options = ServerOptions(extra={"args": args})
     try:
         with ctx.launch("probe", options, log_name="root-path") as running:
