@@ -1,10 +1,10 @@
 """Hostile clients and what they cost a server, measured from outside its process.
 
-Each attack is a plain function over a socket (no server knowledge), and `ServerTree` reads the
-server's process tree (RSS, CPU seconds) with psutil, so the robustness probes, the soak and
-the fuzzer can reuse both:
+Each attack is a plain function over a socket (no server knowledge); the server's cost is read
+from its process tree (`covetbench.processes.ProcessTree`: RSS, CPU seconds), so the robustness
+probes, the soak and the fuzzer can reuse both:
 
-    tree = ServerTree(running.pid)
+    tree = ProcessTree(running.pid)
     with RssSampler(tree) as rss, pipelined_flood("127.0.0.1", port, request, 300):
         rss.settle(3.0)
     rss.growth_mib
@@ -24,46 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 
-import psutil
-
 from covetbench.net.wsclient import OP_PING, OP_TEXT, RawWebSocket
+from covetbench.processes import ProcessTree
 
 MIB = 1024 * 1024
-
-
-class ServerTree:
-    """A server's main process and its descendants (workers), read fresh at every call."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-
-    def _members(self) -> list[psutil.Process]:
-        try:
-            root = psutil.Process(self.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
-
-    def rss(self) -> int:
-        """Resident bytes of the whole tree now."""
-        total = 0
-        for proc in self._members():
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                continue  # a worker exiting between listing and reading
-        return total
-
-    def cpu_s(self) -> float:
-        """User + system CPU seconds the tree has used so far (its workers included)."""
-        total = 0.0
-        for proc in self._members():
-            try:
-                times = proc.cpu_times()
-            except psutil.Error:
-                continue
-            total += times.user + times.system
-        return total
 
 
 @dataclass
@@ -71,7 +35,7 @@ class RssSampler:
     """Peak RSS of a tree while a block runs, sampled from a thread every `every_s` seconds;
     `baseline` is taken on entry, so `growth_mib` is what the block cost the server."""
 
-    tree: ServerTree
+    tree: ProcessTree
     every_s: float = 0.05
     baseline: int = 0
     peak: int = 0
@@ -85,7 +49,7 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            self.peak = max(self.peak, self.tree.rss())
+            self.peak = max(self.peak, self.tree.rss_bytes())
             self.samples += 1
 
     def settle(self, max_s: float, quiet_s: float = 1.0) -> None:
@@ -101,7 +65,7 @@ class RssSampler:
                 return
 
     def __enter__(self) -> RssSampler:
-        self.baseline = self.peak = self.tree.rss()
+        self.baseline = self.peak = self.tree.rss_bytes()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self._thread.start()
         return self
@@ -115,7 +79,7 @@ class RssSampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2.0)
-        self.peak = max(self.peak, self.tree.rss())
+        self.peak = max(self.peak, self.tree.rss_bytes())
 
 
 def _send_for(sock: socket.socket, data: bytes, max_s: float, stall_s: float = 1.0) -> int:

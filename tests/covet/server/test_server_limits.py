@@ -8,11 +8,8 @@ RSS bounded. The server runs the same `covet` the test process imported.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +17,10 @@ from pathlib import Path
 
 import pytest
 
-import covet
 from tests.covet.server.apps import BIG
-from tests.covet.server.test_server_socket import free_port, recv_until, wait_until
+from tests.covet.server.test_server_socket import recv_until
+from tests.covet.server.test_server_socket import serve as serve_app
 
-REPO = Path(__file__).resolve().parents[3]
-FRAMEWORK = Path(covet.__file__).resolve().parents[1]
 TIMEOUTS = ("--timeout-body", "2", "--timeout-keep-alive", "1", "--timeout-header", "2")
 PARSERS = ["python", "httptools"]
 MiB = 1024 * 1024
@@ -33,37 +28,9 @@ MiB = 1024 * 1024
 
 @contextmanager
 def serve(*options: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "covet", "serve", "tests.covet.server.apps:flow_app"]
-        + ["--port", str(port), "--no-access-log", *options],
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(FRAMEWORK), str(REPO)])),
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-
-        def ready() -> bool:
-            if proc.poll() is not None:
-                return True
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(ready)
-        assert proc.poll() is None, "the server did not start"
-        yield proc, port
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    """`covet serve` of the flow app with `options` (test_server_socket's launcher)."""
+    with serve_app("flow_app", *options) as served:
+        yield served.proc, served.port
 
 
 def connect(port: int) -> socket.socket:

@@ -24,7 +24,6 @@ from typing import Any
 
 from covetbench.conformance.attacks import (
     RssSampler,
-    ServerTree,
     held_open,
     ping_flood,
     pipelined_flood,
@@ -35,6 +34,7 @@ from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED, CheckRe
 from covetbench.conformance.probes import Probe, ProbeContext, new_token, probe
 from covetbench.exceptions import ServerStartError
 from covetbench.net.rawclient import exchange, request_bytes
+from covetbench.processes import ProcessTree
 from covetbench.servers.base import RunningServer, ServerOptions
 
 
@@ -126,7 +126,7 @@ def memory_flood(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
     limit = float(params.get("max_mib_per_connection", 8.0))
     with launched(ctx, params) as (live, running):
         _warm_up(live, params)
-        tree = ServerTree(running.pid)
+        tree = ProcessTree(running.pid)
         with RssSampler(tree) as rss:
             if params["attack"] == "ws-ping-flood":
                 size = int(float(params.get("megabytes", 30)) * 1024 * 1024)
@@ -201,7 +201,7 @@ def held_connection(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
 # -- CPU -------------------------------------------------------------------------------------
 
 
-def _request_cpu_ms(live: ProbeContext, tree: ServerTree, data: bytes) -> tuple[float, str]:
+def _request_cpu_ms(live: ProbeContext, tree: ProcessTree, data: bytes) -> tuple[float, str]:
     before = tree.cpu_s()
     ex = exchange(live.host, live.port, data, timeout=10.0, grace=0.2)
     time.sleep(0.1)  # a worker's last tick lands in its cpu_times
@@ -221,7 +221,7 @@ def header_cpu(ctx: ProbeContext, params: dict[str, Any]) -> CheckResult:
         attack = request_bytes("GET", "/echo", live.hostport, [("X-Pad", f"a{padding}b")])
         plain = request_bytes("GET", "/echo", live.hostport, [("X-Pad", "a" * (size + 2))])
         live.get("/echo")  # first-request allocations and imports are not the header's cost
-        tree = ServerTree(running.pid)
+        tree = ProcessTree(running.pid)
         control_ms, _ = _request_cpu_ms(live, tree, plain)
         cost_ms, summary = _request_cpu_ms(live, tree, attack)
     evidence = (
