@@ -126,8 +126,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
                 self._on_upgrade(exc.tail)
             return
         if self._held:
-            # Reading was paused but the transport delivered one more read: keep the order.
-            # (Bytes are only ever held while reading is paused.)
+            # Reading was paused (bytes are held only then) but one more read came: keep order.
             self._held += data
             return
         self._feed(data)

@@ -5,8 +5,7 @@ percentage against a stored number raises false alarms; a significance test alon
 differences too small to matter. A configuration (`TrialRecord.key`) is a **regression** only when
 all three hold:
 
-1. Mann-Whitney U, one-sided (current below baseline), gives p < alpha (default 0.01). Rank based,
-   no normality assumed; asv uses the same test.
+1. Mann-Whitney U, one-sided (current below baseline), p < alpha (default 0.01); rank based, as asv.
 2. The ratio of medians current/baseline is below 1 - threshold (default 5 %): the drop is large
    enough to matter.
 3. The 95 % bootstrap interval of that ratio lies entirely below 1: resampling agrees that there
@@ -32,9 +31,8 @@ trials are needed. Validity flags of either side, trial and configuration flags 
 comparison, and a flagged comparison is never an improvement (a regression still is: a slower
 figure under interference or noise stays worth a look).
 
-Exit codes: 0 pass, 1 at least one regression, 2 usage or data error (missing or invalid results,
-nothing comparable, underpowered comparisons).
-
+Exit codes (`ExitCode`): 0 pass, 1 a regression, 2 usage or data error (missing or invalid
+results, nothing comparable, underpowered).
     outcome = compare_dirs(Path("base"), Path("cur"), GateConfig(threshold_pct=5, alpha=0.01))
     outcome.exit_code   # 0 / 1 / 2
     write_outputs(outcome, Path("cur"))   # gate.json + summary.md
