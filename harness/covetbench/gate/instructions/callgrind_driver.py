@@ -130,7 +130,13 @@ async def _drive_app(args: argparse.Namespace, body: bytes) -> int:
 
 async def _drive_server(args: argparse.Namespace, body: bytes) -> int:
     # covet's own test seam, by import string: the harness never imports covet itself.
-    testing = importlib.import_module("covet.server.testing")
+    try:
+        testing = importlib.import_module("covet.server.testing")
+    except ModuleNotFoundError:
+        raise SystemExit(
+            "this covet has no covet.server.testing (older than 2026-12-01): "
+            "its server path cannot be counted by this driver; use --kinds app"
+        ) from None
     config_mod = importlib.import_module("covet.server.config")
 
     app = _load_app(args.app)
