@@ -141,6 +141,10 @@ def _still_running(pid: int, created: float) -> bool:
         return False
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.needs_wrk
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_cleanly_keeping_trials_and_reaping_everything(
@@ -153,7 +157,14 @@ def test_signal_stops_cleanly_keeping_trials_and_reaping_everything(
     argv += ["--no-report", "--quiet", "--out", str(out)]
     env = {**os.environ, "COVETBENCH_LOCK": str(tmp_path / "lock")}
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        # A shell without job control starts background jobs with SIGINT ignored, and the
+        # child would inherit that; the harness must see the signal as a terminal sends it.
+        preexec_fn=_default_sigint,
     )
     seen: set[tuple[int, float]] = set()
     groups: set[int] = set()
