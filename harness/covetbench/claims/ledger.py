@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from covetbench.exceptions import SuiteError
 from covetbench.results.files import CLAIMS_JSON
 from covetbench.results.meta import utc_now
 from covetbench.results.store import atomic_write
+from covetbench.tomlfile import read_toml
 
 KINDS = ("throughput", "conformance", "stdlib_only", "modules", "composite", "evidence")
 _REQUIRED = {
@@ -74,14 +74,7 @@ def _line_of(text: str, claim_id: str) -> int | None:
 
 def load_claims(path: Path) -> list[ClaimSpec]:
     """Parse the ledger; a wrong entry raises `SuiteError` naming the file, line and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SuiteError(str(path), None, None, f"cannot read: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SuiteError(str(path), None, None, str(exc)) from exc
+    text, data = read_toml(path)
     entries = data.get("claim")
     if not isinstance(entries, list) or not entries:
         raise SuiteError(str(path), None, "claim", "expected [[claim]] tables")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import tomllib
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import h11
 from covetbench.conformance.loader import expand_request
 from covetbench.exceptions import SuiteError
 from covetbench.net.rawclient import RawExchange, exchange
+from covetbench.tomlfile import read_toml
 
 #: a case's bytes are sent with this Host; no corpus case depends on the real port
 CORPUS_HOST = "corpus.test"
@@ -65,10 +65,7 @@ class Outcome:
 def load_corpus(path: Path, generated: int = 0, seed: int = 0) -> list[CorpusCase]:
     """The `[[case]]` tables of `path` (name, request, tags; `request` is latin-1 with
     `{repeat:C:N}`), then `generated` mutations of its `valid`-tagged cases."""
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SuiteError(str(path), None, None, f"corpus unreadable: {exc}") from None
+    _, data = read_toml(path)
     cases: list[CorpusCase] = []
     seen: set[str] = set()
     for entry in data.get("case", []):

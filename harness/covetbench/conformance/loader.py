@@ -19,13 +19,13 @@ character C.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from covetbench.conformance.matcher import JSON_OPS, OUTCOME_KEYS
 from covetbench.conformance.model import GROUPS, KINDS, LEVELS, ConformanceCheck
 from covetbench.exceptions import SuiteError
+from covetbench.tomlfile import read_toml
 
 CHECK_KEYS = frozenset(
     {
@@ -84,11 +84,7 @@ def _line_of(text: str, check_id: str) -> int | None:
 
 
 def load_file(path: Path) -> list[ConformanceCheck]:
-    text = path.read_text()
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SuiteError(str(path), None, None, f"invalid TOML: {exc}") from None
+    text, data = read_toml(path)
     defaults = {k: v for k, v in data.items() if k in DEFAULT_KEYS}
     unknown_top = set(data) - DEFAULT_KEYS - {"check"}
     if unknown_top:

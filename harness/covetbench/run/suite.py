@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import Any
 from covetbench.apps import scenarios_dir
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
 from covetbench.run.validity import MAX_CV
+from covetbench.tomlfile import read_toml
 
 #: keys a `[[variant]]` may set; it inherits the rest from the top level
 ENTRY_KEYS = ("apps", "servers", "scenarios", "concurrency", "pipeline", "loadgen")
@@ -302,16 +302,7 @@ class _Reader:
 def load_suite(path: Path) -> Suite:
     """Read and check a suite file (types and keys; names are checked by `check_names`)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SuiteError(str(path), None, None, f"cannot read: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = int(found.group(1)) if found else None
-        raise SuiteError(str(path), line, None, f"not valid TOML: {exc}") from None
+    text, data = read_toml(path)
     locator = _Locator(text)
     top = _Reader(path, locator, data, None)
     top.check_keys(SUITE_KEYS)
