@@ -220,6 +220,11 @@ class PythonParser:
                 raise HTTPParseError(400, "invalid header line")
             headers = [(name.lower(), value) for name, value in found]
         if connect:
+            # llhttp refuses a malformed or repeated Content-Length while it reads the lines,
+            # before covet sees the method: the same order here.
+            lengths = [v for n, v in headers if n == b"content-length"]
+            if len(lengths) > 1 or (lengths and not lengths[0].isdigit()):
+                raise HTTPParseError(400, "invalid content-length")
             reject_method(method)
         info = check_headers(headers, version, limits)
         self._owner.on_request(method, target, version, headers, info)
