@@ -16,6 +16,7 @@ server idles: call it from the thread that would otherwise wait, with no other b
     canary = run_canary(core=0)          # Canary(core=0, durations_s=(0.018, 0.017, 0.017), ...)
     canary.median_s
     host_slow([c.median_s for c in per_trial])   # -> [False, True, False, ...]
+    canary_summary(trials)               # results.json meta["canary"]: spread, correlation
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from covetbench.records import TrialRecord
+from covetbench.stats import group_by_key
 
 #: rounds of the workload: tens of ms of CPython 3.11 here (42-112 ms with the VM at load 6)
 DEFAULT_ROUNDS = 40_000
@@ -137,3 +142,31 @@ def _ranks(values: Sequence[float]) -> list[float]:
             ranks[order[k]] = (start + end) / 2 + 1
         start = end + 1
     return ranks
+
+
+def canary_summary(trials: Sequence[TrialRecord]) -> dict[str, Any] | None:
+    """The run's canary figures for `meta["canary"]` (None when no trial timed it).
+
+    `spread_pct` is how much slower the slowest canary ran than the fastest; `rank_correlation`
+    relates each trial's canary to its requests/s as a fraction of its configuration's median
+    (so the apps' different speeds do not count): near -1, the canary sees what moves the
+    figures; near 0 it does not. `slow_trials` counts the trials `host_slow` would flag.
+    """
+    timed = [t for t in trials if t.canary_ms is not None]
+    if not timed:
+        return None
+    canary = [float(t.canary_ms or 0.0) for t in timed]
+    medians = {
+        key: statistics.median(t.rps for t in group) for key, group in group_by_key(timed).items()
+    }
+    relative = [t.rps / medians[t.key] if medians[t.key] > 0 else 0.0 for t in timed]
+    return {
+        "median_ms": statistics.median(canary),
+        "min_ms": min(canary),
+        "max_ms": max(canary),
+        "spread_pct": (max(canary) / min(canary) - 1.0) * 100.0 if min(canary) > 0 else None,
+        "trials": len(timed),
+        "slow_trials": sum(host_slow(canary)),
+        "tolerance_pct": HOST_SLOW_TOLERANCE * 100.0,
+        "rank_correlation": rank_correlation(canary, relative),
+    }

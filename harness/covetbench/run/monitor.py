@@ -117,6 +117,11 @@ def wait_for_idle(
         before = after
 
 
+def idle_within(cpus: list[int], timeout_s: float) -> bool:
+    """`wait_for_idle` as the runner calls it: a timeout of 0 or less means do not wait."""
+    return timeout_s <= 0 or wait_for_idle(cpus, timeout_s=timeout_s)
+
+
 @dataclass
 class MonitorSample:
     """What one trial cost. CPU %: 100 = one core; RSS in MiB (max over the window)."""
