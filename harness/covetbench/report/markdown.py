@@ -17,9 +17,10 @@ from covetbench.records import ALL_FLAG_DESCRIPTIONS, RATIO_APP_VS_RAW
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
 from covetbench.report.model import config_flag_labels, facets, flag_counts
-from covetbench.report.ratios import ratio_sentence, stability_rows
+from covetbench.report.ratios import stability_rows
 from covetbench.report.tables import headline_rows
 from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
+from covetbench.run.ratios import ratio_sentence
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 

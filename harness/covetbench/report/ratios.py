@@ -8,7 +8,6 @@ with its interval against the 100 % line.
 Stability is a figure of its own: per server, the median coefficient of variation of its
 configurations' trials. A user picking a server cares how steady it is, not only how fast.
 
-    ratio_sentence(ratio)      # "covet keeps 96 % [91-101 %, min-max, 75 %] of raw on uvicorn ..."
     ratios_chart(ratios)       # Chart | None
     stability_rows(summaries)  # [{"Server": "uvicorn", "Median CV": "12.1 %", ...}]
 """
@@ -21,10 +20,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from covetbench.records import FLAG_UNSTABLE, RATIO_APP_VS_RAW, ConfigSummary, RatioRecord
+from covetbench.records import FLAG_UNSTABLE, ConfigSummary, RatioRecord
 from covetbench.report.palette import NEUTRAL_COLOUR
 from covetbench.report.svg import FULL_WIDTH, Chart, chart_style, to_svg
 from covetbench.report.tables import html_table
+from covetbench.run.ratios import interval_words, pct
 
 try:
     from matplotlib.figure import Figure
@@ -37,41 +37,13 @@ _CHART_ROWS = 40
 _FLAGGED_COLOUR = "#b35900"
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.0f} %"
-
-
-def interval_words(r: RatioRecord) -> str:
-    """`91-101 %`, with the level where it is below 95 %: `91-101 %, min-max, 75 %`."""
-    note = r.interval_note
-    return f"{r.ci_low * 100:.0f}-{r.ci_high * 100:.0f} %" + (f", {note}" if note else "")
-
-
-def ratio_sentence(r: RatioRecord) -> str:
-    """One ratio in words, e.g. `covet keeps 96 % [91-101 %] of raw on uvicorn (json c64,
-    5 rounds)`; flags follow in brackets."""
-    deep = f" p{r.pipeline}" if r.pipeline > 1 else ""
-    where = f"{r.scenario} c{r.concurrency}{deep}, {r.rounds} round{'s' * (r.rounds != 1)}"
-    if r.kind == RATIO_APP_VS_RAW:
-        text = (
-            f"{r.numerator} keeps {_pct(r.median)} [{interval_words(r)}] of {r.denominator} "
-            f"on {r.server} ({where})"
-        )
-    else:
-        text = (
-            f"{r.app} on {r.numerator} serves {_pct(r.median)} [{interval_words(r)}] of its "
-            f"requests/s on {r.denominator} ({where})"
-        )
-    return text + (f" — flagged: {', '.join(r.flags)}" if r.flags else "")
-
-
 def ratios_table(ratios: Sequence[RatioRecord]) -> Markup | None:
     if not ratios:
         return None
     rows = [
         {
             "Comparison": r.label,
-            "Ratio": _pct(r.median),
+            "Ratio": pct(r.median),
             "Interval": interval_words(r),
             "Rounds": str(r.rounds),
             "Flags": ", ".join(r.flags) or "ok",
@@ -102,7 +74,7 @@ def ratios_chart(ratios: Sequence[RatioRecord]) -> Chart | None:
         ax.set_xlabel("median of per-round ratios of requests/s (distribution-free interval)")
         ax.grid(axis="y", visible=False)
         alt = f"Paired ratios of requests per second for {len(rows)} comparisons. " + "; ".join(
-            f"{r.label}: {_pct(r.median)}" for r in rows[:8]
+            f"{r.label}: {pct(r.median)}" for r in rows[:8]
         )
         caption = (
             "Each ratio divides two trials of the same round (run back to back), so the host's "

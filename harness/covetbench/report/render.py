@@ -26,7 +26,7 @@ from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import config_flag_labels, facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
-from covetbench.report.ratios import ratio_sentence, ratios_chart, ratios_table, stability_table
+from covetbench.report.ratios import ratios_chart, ratios_table, stability_table
 from covetbench.report.tables import (
     baseline_table,
     configs_table,
@@ -47,6 +47,7 @@ from covetbench.results.files import (
 )
 from covetbench.results.history import history_path, load_history, trend_series
 from covetbench.results.store import atomic_write, trials_to_csv
+from covetbench.run.ratios import ratio_sentence
 from covetbench.stats import group_by_key
 from covetbench.verdicts import IMPROVEMENT, REFUTED
 

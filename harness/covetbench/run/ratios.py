@@ -15,6 +15,7 @@ Two kinds (`records.RATIO_*`):
   run has it, else the first server of the run) for the same app and load.
 
     ratios = paired_ratios(trials, summaries)     # -> [RatioRecord], app ratios first
+    ratio_sentence(ratios[0])  # "covet keeps 96 % [91-101 %] of raw on uvicorn (json c64, ...)"
 """
 
 from __future__ import annotations
@@ -119,6 +120,35 @@ def paired_ratios(
             if ratio is not None:
                 server_ratios.append(ratio)
     return app_ratios + server_ratios
+
+
+def pct(value: float) -> str:
+    """A ratio as a whole percentage: 0.957 -> `96 %`."""
+    return f"{value * 100:.0f} %"
+
+
+def interval_words(r: RatioRecord) -> str:
+    """`91-101 %`, with the level where it is below 95 %: `91-101 %, min-max, 75 %`."""
+    note = r.interval_note
+    return f"{r.ci_low * 100:.0f}-{r.ci_high * 100:.0f} %" + (f", {note}" if note else "")
+
+
+def ratio_sentence(r: RatioRecord) -> str:
+    """One ratio in words, e.g. `covet keeps 96 % [91-101 %] of raw on uvicorn (json c64,
+    5 rounds)`; flags follow in brackets."""
+    deep = f" p{r.pipeline}" if r.pipeline > 1 else ""
+    where = f"{r.scenario} c{r.concurrency}{deep}, {r.rounds} round{'s' * (r.rounds != 1)}"
+    if r.kind == RATIO_APP_VS_RAW:
+        text = (
+            f"{r.numerator} keeps {pct(r.median)} [{interval_words(r)}] of {r.denominator} "
+            f"on {r.server} ({where})"
+        )
+    else:
+        text = (
+            f"{r.app} on {r.numerator} serves {pct(r.median)} [{interval_words(r)}] of its "
+            f"requests/s on {r.denominator} ({where})"
+        )
+    return text + (f" — flagged: {', '.join(r.flags)}" if r.flags else "")
 
 
 def ratio_records(rows: Sequence[dict[str, object]]) -> list[RatioRecord]:
