@@ -219,6 +219,15 @@ class ResultsWriter:
         self._append("runs", trial.to_dict())
         self.trials.append(trial)
 
+    def flag_trials(self, flagged: Sequence[bool], flag: str) -> None:
+        """Add `flag` to the trials (in the order they were added) where `flagged` is True: for
+        flags judged over the whole run, such as `host_slow`."""
+        for trial, row, add in zip(self.trials, self._data["runs"], flagged, strict=True):
+            if add and flag not in trial.flags:
+                trial.flags.append(flag)
+                row["flags"] = list(trial.flags)
+        self._write()
+
     def add_verify(self, record: VerifyRecord) -> None:
         self._append("verify", record.to_dict())
 

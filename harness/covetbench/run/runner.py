@@ -1,8 +1,7 @@
 """The runner: launch every pair, verify it, warm it up, then measure interleaved rounds.
 
-Design (2 cores: server on one, generator on the other). Every pair's server is launched once
-and kept running, idle, until the end: an idle ASGI server uses no CPU, launching once lets
-every pair's verify run at the same time (the Date-refresh waits overlap) and keeps each warm.
+Every pair's server is launched once and kept running, idle, until the end (an idle ASGI
+server uses no CPU; the verifies overlap; each stays warm).
 
 1. launch each pair pinned to the server CPUs; one that does not start becomes a
    `FailureRecord` with its log tail, the others go on;
@@ -16,8 +15,8 @@ every pair's verify run at the same time (the Date-refresh waits overlap) and ke
    flagged; each kept trial goes to `results.json` at once. When the machine stays busy
    through an idle wait, the trial runs anyway and later waits are cut to
    `BUSY_IDLE_TIMEOUT_S` until it is idle again, so a busy machine still ends in bounded time;
-5. summarize and judge each configuration (`validity.judge_configs`), pair the trials of each
-   round into ratios (`run.ratios`), summarize the canary, write, render the report.
+5. flag `host_slow` trials where the canary tracked throughput, judge each configuration
+   (`validity.judge_configs`), pair each round's trials into ratios (`run.ratios`), render.
 
 Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is:
 the finished trials stay in `results.json` (with a summary of them), every server and
@@ -40,13 +39,13 @@ from typing import Any, Protocol
 
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
-from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord
+from covetbench.records import FLAG_HOST_SLOW, FLAG_INTERFERENCE, FailureRecord, TrialRecord
 from covetbench.results import history
 from covetbench.results.meta import collect_meta, utc_now
 from covetbench.results.store import ResultsWriter
 from covetbench.run import validity
 from covetbench.run.adaptive import RoundPlanner, run_rounds
-from covetbench.run.canary import canary_summary, run_canary
+from covetbench.run.canary import canary_ms, canary_summary, slow_trial_flags
 from covetbench.run.lock import LOCK_PATH, bench_lock, signals_deferred
 from covetbench.run.monitor import TrialMonitor, idle_within
 from covetbench.run.observer import RunObserver
@@ -209,6 +208,7 @@ class Runner:
         if writer is None:
             return
         suite = self.plan.suite
+        writer.flag_trials(slow_trial_flags(writer.trials), FLAG_HOST_SLOW)
         summaries = validity.judge_configs(
             writer.trials, max_cv=suite.max_cv, precision=suite.precision
         )
@@ -335,7 +335,7 @@ class Runner:
             again = f" (repeat {attempt})" if attempt else ""
             self.observer.step(f"round {round_no}: trial {trial} of {config.label}{again}")
             idle = self._wait_idle(cpus, config)
-            canary = self._canary()
+            canary = canary_ms(self.options.server_cpus) if self.options.canary else None
             monitor = self.monitor_factory(
                 running.pid, list(self.options.server_cpus), list(self.options.loadgen_cpus)
             )
@@ -391,17 +391,6 @@ class Runner:
             self.observer.advance(suite.duration_s)
             return record.rps
         return None
-
-    def _canary(self) -> float | None:
-        """The host canary on the server's first core, in ms (None when disabled or refused)."""
-        if not self.options.canary or not self.options.server_cpus:
-            return None
-        try:
-            return run_canary(core=self.options.server_cpus[0]).median_s * 1000.0
-        except (ValueError, OSError) as exc:
-            self.observer.note(f"host canary not run: {exc}")
-            self.options.canary = False
-            return None
 
     def _wait_idle(self, cpus: list[int], config: Config) -> bool:
         """Wait for idle cores; while the machine stays busy, wait less (a bounded run)."""

@@ -16,6 +16,7 @@ from covetbench.run.canary import (
     host_slow,
     rank_correlation,
     run_canary,
+    slow_trial_flags,
     workload,
 )
 
@@ -124,3 +125,29 @@ def _record(app: str, rps: float) -> TrialRecord:
         started_at="",
         ended_at="",
     )
+
+
+def test_host_slow_is_flagged_only_where_the_canary_tracked_throughput() -> None:
+    # 12 trials of one configuration: the slow-canary ones are the slow ones -> trusted
+    tracked = [
+        dataclasses.replace(_record("raw", rps), canary_ms=ms, trial=i)
+        for i, (rps, ms) in enumerate(
+            [(100.0, 20.0), (99.0, 20.5), (70.0, 30.0), (101.0, 19.8), (98.0, 21.0)] * 2
+            + [(60.0, 32.0), (102.0, 20.1)],
+            start=1,
+        )
+    ]
+    flags = slow_trial_flags(tracked)
+    assert summary_of(tracked)["trusted"] is True
+    assert flags == [t.canary_ms is not None and t.canary_ms > 22.0 for t in tracked]
+    assert sum(flags) == 3
+    # the same canary times against throughput they do not track -> recorded, not flagged
+    untracked = [dataclasses.replace(t, rps=100.0 + (i % 3)) for i, t in enumerate(tracked)]
+    assert summary_of(untracked)["trusted"] is False
+    assert slow_trial_flags(untracked) == [False] * len(untracked)
+
+
+def summary_of(trials: list[TrialRecord]) -> dict[str, object]:
+    summary = canary_summary(trials)
+    assert summary is not None
+    return summary
