@@ -276,12 +276,12 @@ class RatioRecord:
 
     @property
     def label(self) -> str:
-        """`covet/raw on uvicorn json c64` or `covet on granian/uvicorn json c64`."""
+        """`covet/raw on uvicorn json c64` or `app covet: granian/uvicorn json c64`."""
         deep = f" p{self.pipeline}" if self.pipeline > 1 else ""
         where = f"{self.scenario} c{self.concurrency}{deep}"
         if self.kind == RATIO_APP_VS_RAW:
             return f"{self.numerator}/{self.denominator} on {self.server} {where}"
-        return f"{self.app} on {self.numerator}/{self.denominator} {where}"
+        return f"app {self.app}: {self.numerator}/{self.denominator} {where}"
 
     @property
     def interval_note(self) -> str:

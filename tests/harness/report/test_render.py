@@ -263,3 +263,24 @@ def test_a_clear_winner_is_named_with_its_lead(tmp_path: Path) -> None:
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "| json | covet · granian | 64 | 32,000 |" in summary
     assert "| 28.0% | clean |" in summary
+
+
+# -- paired ratios and stability ----------------------------------------------------------------
+
+
+def test_paired_ratios_and_stability_are_in_the_page_and_summary(tmp_path: Path) -> None:
+    # the host drifts by 2x across rounds; covet does 90 % of raw in every round
+    host = [20_000.0, 10_000.0, 19_000.0, 11_000.0, 10_500.0]
+    runs = _run(("raw", "uvicorn", host), ("covet", "uvicorn", [0.9 * h for h in host]))
+    for trial in runs:
+        trial.round = trial.trial + 1
+    data = factory.results(runs)
+    assert "ratios" not in data, "computed by the report when results.json has none"
+    factory.write(tmp_path, results=data)
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    sentence = "covet keeps 90 % [90-90 %, min-max, 93 %] of raw on uvicorn (json c64, 5 rounds)"
+    assert sentence in page
+    assert sentence.replace("[", "\\[").replace("]", "\\]") in summary  # Markdown-escaped
+    assert 'id="ratios"' in page and "Paired ratios of requests per second" in page
+    assert "Stability per server" in page and "| uvicorn | 2 |" in summary

@@ -96,8 +96,8 @@ def test_server_ratios_use_the_reference_server_and_carry_flags() -> None:
     assert kinds == [
         (RATIO_APP_VS_RAW, "covet/raw on uvicorn json c64"),
         (RATIO_APP_VS_RAW, "covet/raw on granian json c64"),
-        (RATIO_SERVER_VS_REFERENCE, "raw on granian/uvicorn json c64"),
-        (RATIO_SERVER_VS_REFERENCE, "covet on granian/uvicorn json c64"),
+        (RATIO_SERVER_VS_REFERENCE, "app raw: granian/uvicorn json c64"),
+        (RATIO_SERVER_VS_REFERENCE, "app covet: granian/uvicorn json c64"),
     ]
     flagged = {r.label: r.flags for r in ratios}
     assert FLAG_ERRORS in flagged["covet/raw on granian json c64"]
