@@ -22,6 +22,8 @@ CONFORMANCE_JSON = "conformance.json"
 JUNIT_XML = "junit.xml"
 CLAIMS_JSON = "claims.json"
 GATE_JSON = "gate.json"
+#: the gate's digest: its own file, so a gate never overwrites a run's summary.md
+GATE_MD = "gate.md"
 INSTRUCTIONS_JSON = "instructions.json"
 SOAK_JSON = "soak.json"
 FUZZ_JSON = "fuzz.json"
