@@ -53,6 +53,16 @@ from covetbench.verdicts import (
 )
 
 
+#: how many configurations a headline names before "and N more"
+HEADLINE_NAMES = 5
+
+
+def _names(labels: list[str]) -> str:
+    shown = ", ".join(labels[:HEADLINE_NAMES])
+    rest = len(labels) - HEADLINE_NAMES
+    return shown + (f" and {rest} more" if rest > 0 else "")
+
+
 @dataclass
 class MissingConfig:
     """A baseline configuration the current run lacks or failed: a row of `gate.json["missing"]`."""
@@ -105,10 +115,10 @@ class GateOutcome:
         n = len(self.comparisons)
         failed = []
         if self.missing:
-            names = "; ".join(f"{m.key.label} ({m.reason})" for m in self.missing)
+            names = _names([f"{m.key.label} ({m.reason})" for m in self.missing])
             failed.append(f"{len(self.missing)} baseline configurations missing: {names}")
         if self.regressions:
-            names = ", ".join(c.key.label for c in self.regressions)
+            names = _names([c.key.label for c in self.regressions])
             failed.append(f"{len(self.regressions)} of {n} configurations regressed: {names}")
         if failed:
             return f"{FAIL}: " + "; ".join(failed)
@@ -121,7 +131,7 @@ class GateOutcome:
             return f"{ERROR}: {len(weak)} of {n} comparisons are underpowered: {weak[0].note}"
         flagged = self.with_verdict(GATE_INCONCLUSIVE)
         if flagged:
-            names = "; ".join(f"{c.key.label} ({', '.join(c.blocking_flags)})" for c in flagged)
+            names = _names([f"{c.key.label} ({', '.join(c.blocking_flags)})" for c in flagged])
             return f"{INCONCLUSIVE}: {len(flagged)} of {n} comparisons flagged: {names}"
         seen = [c.detectable_change_pct for c in self.comparisons]
         known = [d for d in seen if d is not None]
