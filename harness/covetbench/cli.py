@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "gate": "fail on a statistically significant throughput regression",
     "instructions": "deterministic gate: callgrind instructions per request vs a baseline",
     "claims": "check the project's published claims against measurements",
+    "export": "export a run as Bencher BMF, github-action-benchmark JSON or JUnit XML",
     "conform": "run the ASGI / HTTP / WebSocket conformance matrix",
     "soak": "drive a server for 1M requests and check its memory does not grow",
     "fuzz": "send malformed HTTP/1.1 and check the server survives it",
