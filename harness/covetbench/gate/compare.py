@@ -52,7 +52,6 @@ from covetbench.verdicts import (
     UNDERPOWERED,
 )
 
-
 #: how many configurations a headline names before "and N more"
 HEADLINE_NAMES = 5
 

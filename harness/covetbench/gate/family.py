@@ -29,7 +29,7 @@ from covetbench.gate.rule import Comparison, GateConfig, judge, p_floor
 def holm_adjust(p_values: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values, in the input's order.
 
-        holm_adjust([0.004, 0.5, 0.3, 0.2])   # -> [0.016, 0.6, 0.6, 0.6]
+    holm_adjust([0.004, 0.5, 0.3, 0.2])   # -> [0.016, 0.6, 0.6, 0.6]
     """
     m = len(p_values)
     order = sorted(range(m), key=lambda i: p_values[i])

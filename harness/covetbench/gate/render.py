@@ -151,7 +151,7 @@ def render_markdown(outcome: GateOutcome) -> str:
         f"entirely below 1. A comparison flagged {', '.join(sorted(BLOCKING_FLAGS))} is "
         f"inconclusive (exit 2) unless its whole interval lies below -{cfg.threshold_pct:g}% "
         "with the same significance; a baseline configuration missing, failed or unverified "
-        f"in the current run fails (exit 1). \"detects\": the {METHOD}. "
+        f'in the current run fails (exit 1). "detects": the {METHOD}. '
         f"Exit code {outcome.exit_code}."
     )
     return "\n".join(lines) + "\n"

@@ -37,5 +37,5 @@ def test_combine_codes(wall: int, instructions: int, expected: int) -> None:
 
 def test_ci_gate_writes_gate_md_to_the_step_summary() -> None:
     text = CI_GATE.read_text(encoding="utf-8")
-    assert '"$out/gate.md"' in text and "summary.md\" >>" not in text
-    assert "covet-bench instructions --baseline-rev \"$base\"" in text
+    assert '"$out/gate.md"' in text and 'summary.md" >>' not in text
+    assert 'covet-bench instructions --baseline-rev "$base"' in text
