@@ -115,7 +115,8 @@ class GateOutcome:
         failed = []
         if self.missing:
             names = _names([f"{m.key.label} ({m.reason})" for m in self.missing])
-            failed.append(f"{len(self.missing)} baseline configurations missing: {names}")
+            many = "s" if len(self.missing) > 1 else ""
+            failed.append(f"{len(self.missing)} baseline configuration{many} missing: {names}")
         if self.regressions:
             names = _names([c.key.label for c in self.regressions])
             failed.append(f"{len(self.regressions)} of {n} configurations regressed: {names}")
