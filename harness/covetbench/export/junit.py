@@ -1,4 +1,4 @@
-"""JUnit XML of a run: one testcase per configuration and per claim, for CI test reporters.
+"""JUnit XML of a run: one testcase per configuration, claim and gate comparison, for CI reporters.
 
 - configuration suite: a measured configuration passes (its figures as properties); one
   carrying a flag of `BLOCKING_FLAGS` is skipped with the flags' meaning (its figure cannot be
@@ -6,6 +6,8 @@
   (`FailureRecord`: launch, verify, load, skip) is a failure with the reason and log tail.
 - claims suite (when claims.json is present): VALIDATED passes, REFUTED fails with the evidence,
   any other verdict (INCONCLUSIVE, NOT REPRODUCED...) is skipped with the verdict and evidence.
+- gate suite (when gate.json is present): a regression or a missing configuration fails, an
+  inconclusive or underpowered comparison is skipped, the rest pass.
 
     tree = junit_tree(load_run(Path("reports/x")))
 """
@@ -17,7 +19,14 @@ from typing import Any
 
 from covetbench.export.source import RunRecords
 from covetbench.records import ALL_FLAG_DESCRIPTIONS, ConfigSummary
-from covetbench.verdicts import REFUTED, VALIDATED
+from covetbench.verdicts import (
+    GATE_INCONCLUSIVE,
+    MISSING,
+    REFUTED,
+    REGRESSION,
+    UNDERPOWERED,
+    VALIDATED,
+)
 
 #: the longest message attribute written (CI reporters show it on one line)
 MESSAGE_CHARS = 300
@@ -83,6 +92,30 @@ def _claim_case(suite: ET.Element, claim: dict[str, Any]) -> str | None:
     return "skipped"
 
 
+def _gate_case(suite: ET.Element, row: dict[str, Any]) -> str | None:
+    deep = f" p{row['pipeline']}" if (row.get("pipeline") or 1) > 1 else ""
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"gate.{row.get('app')}.{row.get('server')}",
+        name=f"{row.get('scenario')} {row.get('loadgen')} c{row.get('concurrency')}{deep}",
+    )
+    verdict = str(row["verdict"])
+    change = row.get("change_pct")
+    detail = str(row.get("note") or row.get("reason") or "")
+    if isinstance(change, int | float):
+        detail = f"{change:+.1f}%" + (f"; {detail}" if detail else "")
+    message = f"{verdict}: {detail}"[:MESSAGE_CHARS]
+    if verdict in (REGRESSION, MISSING):
+        ET.SubElement(case, "failure", message=message, type=verdict)
+        return "failures"
+    if verdict in (GATE_INCONCLUSIVE, UNDERPOWERED):
+        ET.SubElement(case, "skipped", message=message)
+        return "skipped"
+    ET.SubElement(case, "system-out").text = message
+    return None
+
+
 def junit_tree(run: RunRecords) -> ET.ElementTree[ET.Element]:
     """The JUnit XML of one run directory's records."""
     root = ET.Element("testsuites", name=f"covet-bench {run.directory.name}")
@@ -112,6 +145,14 @@ def junit_tree(run: RunRecords) -> ET.ElementTree[ET.Element]:
         for claim in run.claims:
             counts["tests"] += 1
             outcome = _claim_case(suite, claim)
+            if outcome:
+                counts[outcome] += 1
+        _close(suite, counts)
+    if run.gate_rows is not None:
+        suite, counts = _suite(root, "gate")
+        for row in run.gate_rows:
+            counts["tests"] += 1
+            outcome = _gate_case(suite, row)
             if outcome:
                 counts[outcome] += 1
         _close(suite, counts)

@@ -22,7 +22,7 @@ from typing import Any
 from covetbench.exceptions import ResultsError
 from covetbench.gate.rule import BLOCKING_FLAGS
 from covetbench.records import ConfigSummary, FailureRecord
-from covetbench.results.files import CLAIMS_JSON, RESULTS_JSON
+from covetbench.results.files import CLAIMS_JSON, GATE_JSON, RESULTS_JSON
 from covetbench.results.store import load_results, trial_records
 from covetbench.run.validity import judge_configs, max_cv_of
 
@@ -36,6 +36,8 @@ class RunRecords:
     failures: list[FailureRecord] = field(default_factory=list)
     #: rows of claims.json["claims"], or None when the directory has no claims.json
     claims: list[dict[str, Any]] | None = None
+    #: gate.json's rows (comparisons, then missing configurations), or None without gate.json
+    gate_rows: list[dict[str, Any]] | None = None
     git_commit: str | None = None
 
     def blocking_flags(self, summary: ConfigSummary) -> list[str]:
@@ -78,14 +80,29 @@ def load_claims(path: Path) -> list[dict[str, Any]]:
     return claims
 
 
+def load_gate_rows(path: Path) -> list[dict[str, Any]]:
+    """gate.json's comparison and missing rows; ResultsError naming the file when malformed."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: cannot read: {exc}") from exc
+    rows = [*(doc.get("comparisons") or []), *(doc.get("missing") or [])]
+    if not all(isinstance(r, dict) and isinstance(r.get("verdict"), str) for r in rows):
+        raise ResultsError(f"{path}: every comparison needs a 'verdict'")
+    return rows
+
+
 def load_run(directory: Path, need_results: bool = True) -> RunRecords:
     """The records of `directory`; ResultsError when results.json is missing or invalid (or,
-    with `need_results=False`, when neither results.json nor claims.json is there)."""
+    with `need_results=False`, when none of results.json, claims.json, gate.json is there)."""
     run = RunRecords(directory)
     claims_path = directory / CLAIMS_JSON
     if claims_path.is_file():
         run.claims = load_claims(claims_path)
-    if not need_results and run.claims is not None and not (directory / RESULTS_JSON).exists():
+    if (directory / GATE_JSON).is_file():
+        run.gate_rows = load_gate_rows(directory / GATE_JSON)
+    other = run.claims is not None or run.gate_rows is not None
+    if not need_results and other and not (directory / RESULTS_JSON).exists():
         return run
     doc = load_results(directory)
     run.git_commit = doc["meta"].get("git_commit")

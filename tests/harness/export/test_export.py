@@ -164,3 +164,28 @@ def test_junit_of_claims_alone_and_errors(
     (only / "claims.json").write_text('{"claims": [{"id": 1}]}')
     assert export(only, "--format", "junit") == 2
     assert "claims.json: expected" in capsys.readouterr().err
+
+
+def test_junit_carries_the_gate_verdicts(tmp_path: Path) -> None:
+    from covetbench.gate.compare import compare_dirs
+    from covetbench.gate.render import write_outputs
+    from covetbench.gate.rule import GateConfig
+
+    base = tmp_path / "base"
+    writer = ResultsWriter(base, collect_meta("test", None, cwd=tmp_path))
+    for i, rps in enumerate([1000.0, 1010, 990, 1005, 995, 1002, 998, 1001]):
+        writer.add_trial(make_trial(rps, i))
+        writer.add_trial(make_trial(rps, i, server="daphne"))
+    cur = tmp_path / "cur"
+    writer = ResultsWriter(cur, collect_meta("test", None, cwd=tmp_path))
+    for i, rps in enumerate([1000.0, 1010, 990, 1005, 995, 1002, 998, 1001]):
+        writer.add_trial(make_trial(rps * 0.8, i))
+    write_outputs(compare_dirs(base, cur, GateConfig()), cur)
+    assert export(cur, "--format", "junit") == 0
+    xml = JUnitXml.fromfile(str(cur / "junit-run.xml"))
+    [gate] = [s for s in xml if isinstance(s, TestSuite) and s.name == "gate"]
+    cases = {f"{c.classname} {c.name}": c for c in gate}
+    [regressed] = cases["gate.covet.uvicorn json wrk c64"].result
+    assert isinstance(regressed, Failure) and (regressed.message or "").startswith("regression")
+    [gone] = cases["gate.covet.daphne json wrk c64"].result
+    assert isinstance(gone, Failure) and gone.message == "missing: not in the current run"
