@@ -5,8 +5,8 @@ calibrated 10 % and 25 % slowdowns, in the cross-run and the interleaved (A/B) m
     .venv/bin/python benchmarks/method/gate_error_rates.py --dry-run --base-rps 20000   # plan only
     .venv/bin/python benchmarks/method/gate_error_rates.py --judge-only --out DIR     # re-table
 
-Every `covet-bench run` inside takes /tmp/covet-bench.lock itself (no outer flock). About 6
-minutes a repetition at the defaults (8 trials of 3 s a side), so an hour for 10.
+Every `covet-bench run` inside takes /tmp/covet-bench.lock itself (no outer flock). About 6-7
+minutes a repetition at the defaults (8 trials of 3 s a side), so over an hour for 10.
 
 The apps (`slowapps.py`, raw ASGI's endpoints on uvicorn, plaintext, 64 connections): `base`,
 `copy` (byte-identical: any verdict but unchanged is a false alarm), `slow10` and `slow25` (a
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     parser.add_argument("--base-rps", type=float, help="skip calibration: base's req/s here")
     args = parser.parse_args(argv)
-    root: Path = args.out
+    root: Path = args.out.resolve()  # the runs execute in this script's directory
     if not args.judge_only:
         root.mkdir(parents=True, exist_ok=True)
         base_rps = args.base_rps
