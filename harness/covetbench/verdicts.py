@@ -1,7 +1,8 @@
 """Every verdict word the harness writes, and the one tone each is shown in.
 
 Three readers judge, each with its own words: the gates (`regression`, `improvement`,
-`unchanged`, `underpowered`, lower case in `gate.json` and `instructions.json`), the claims
+`unchanged`, `underpowered`, `inconclusive`, `missing`, lower case in `gate.json` and
+`instructions.json`; `covetbench.gate.rule` says when each applies), the claims
 ledger (`VALIDATED`, `REFUTED`, `INCONCLUSIVE` in `claims.json`) and the conformance matrix
 (`PASS`, `FAIL`, `UNSUPPORTED`, `ERROR`, declared with its records in
 `covetbench.conformance.model`). The report's cell colours, the charts and the terminal tables
@@ -12,13 +13,22 @@ all take a word's tone from `TONES`, so a word cannot be green in one place and 
 
 from __future__ import annotations
 
-from covetbench.conformance.model import ERROR, FAIL, PASS, UNSUPPORTED
+# re-exported: the gates' headlines say PASS / FAIL / ERROR too
+from covetbench.conformance.model import ERROR as ERROR
+from covetbench.conformance.model import FAIL as FAIL
+from covetbench.conformance.model import PASS as PASS
+from covetbench.conformance.model import UNSUPPORTED as UNSUPPORTED
 
 REGRESSION = "regression"
 IMPROVEMENT = "improvement"
 UNCHANGED = "unchanged"
 UNDERPOWERED = "underpowered"
-GATE_VERDICTS = (REGRESSION, IMPROVEMENT, UNCHANGED, UNDERPOWERED)
+#: a flagged comparison (errors, generator_bound, unstable, implausible) that is not a regression
+#: beyond doubt: it can neither pass nor improve (exit 2)
+GATE_INCONCLUSIVE = "inconclusive"
+#: a baseline configuration the current run lacks, failed or did not verify (exit 1)
+MISSING = "missing"
+GATE_VERDICTS = (REGRESSION, IMPROVEMENT, UNCHANGED, UNDERPOWERED, GATE_INCONCLUSIVE, MISSING)
 
 VALIDATED = "VALIDATED"
 REFUTED = "REFUTED"
@@ -35,8 +45,10 @@ TONES: dict[str, str] = {
     FAIL: BAD,
     REFUTED: BAD,
     REGRESSION: BAD,
+    MISSING: BAD,
     INCONCLUSIVE: WARN,
     UNDERPOWERED: WARN,
+    GATE_INCONCLUSIVE: WARN,
     ERROR: BROKEN,
     UNSUPPORTED: MUTED,
     UNCHANGED: NEUTRAL,

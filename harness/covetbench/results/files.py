@@ -22,7 +22,13 @@ CONFORMANCE_JSON = "conformance.json"
 JUNIT_XML = "junit.xml"
 CLAIMS_JSON = "claims.json"
 GATE_JSON = "gate.json"
+#: the gate's digest: its own file, so a gate never overwrites a run's summary.md
+GATE_MD = "gate.md"
 INSTRUCTIONS_JSON = "instructions.json"
+#: `covet-bench export` defaults, one per format
+BMF_JSON = "bmf.json"
+GITHUB_ACTION_BENCHMARK_JSON = "github-action-benchmark.json"
+EXPORT_JUNIT_XML = "junit-run.xml"
 SOAK_JSON = "soak.json"
 FUZZ_JSON = "fuzz.json"
 REPORT_HTML = "report.html"

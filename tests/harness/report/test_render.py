@@ -79,8 +79,9 @@ def test_unfinished_run_is_summarized_from_its_trials(tmp_path: Path) -> None:
 
 
 def test_baseline_directory_is_compared(tmp_path: Path) -> None:
-    base = factory.write(tmp_path / "base", results=factory.full_results(n_trials=5))
-    slower = factory.full_results(slowdown=1.25, seed=8, n_trials=5)
+    # 8 trials a side: the gate's Holm correction over 72 configurations needs p < 0.01 / 72
+    base = factory.write(tmp_path / "base", results=factory.full_results(n_trials=8))
+    slower = factory.full_results(slowdown=1.25, seed=8, n_trials=8)
     cur = factory.write(tmp_path / "cur", results=slower)
     page = render_report(cur, baseline=base).read_text(encoding="utf-8")
     assert "Comparison with the baseline" in page
