@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from typing import Any, Protocol
 
 from locust import FastHttpUser, task
-from locust.contrib.fasthttp import ResponseContextManager
 
 PLAINTEXT = "Hello, World!"
 MESSAGE = {"message": "Hello, World!"}
@@ -31,7 +30,19 @@ ECHO_BODY = json.dumps(ECHO, separators=(",", ":"))
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def answered(response: ResponseContextManager) -> bool:
+class Answer(Protocol):
+    """What a step reads of locust's `ResponseContextManager` (`catch_response=True`)."""
+
+    status_code: int
+    content: bytes | None
+    text: str | None
+
+    def success(self) -> None: ...
+
+    def failure(self, exc: str) -> None: ...
+
+
+def answered(response: Answer) -> bool:
     """True for a 2xx answer. Another status fails the step as "status N"; no answer at all
     (status 0) is left to locust, which records the socket error itself."""
     code = response.status_code
@@ -43,7 +54,7 @@ def answered(response: ResponseContextManager) -> bool:
     return True
 
 
-def expect_json(response: ResponseContextManager, expected: Any) -> None:
+def expect_json(response: Answer, expected: Any) -> None:
     """Succeed when the 2xx answer's body is `expected` as JSON, else fail as "body: ..."."""
     if not answered(response):
         return

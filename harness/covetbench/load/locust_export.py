@@ -29,12 +29,10 @@ from covetbench.load.locust_stats import FINAL_FAILURES_SUFFIX
 _environment: list[Environment] = []
 
 
-@events.init.add_listener
 def _remember(environment: Environment, **_: Any) -> None:
     _environment.append(environment)
 
 
-@events.quit.add_listener
 def _write_final(**_: Any) -> None:
     if not _environment:
         return
@@ -45,3 +43,8 @@ def _write_final(**_: Any) -> None:
     writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
     with open(prefix + FINAL_FAILURES_SUFFIX, "w", newline="", encoding="utf-8") as fh:
         writer.failures_csv(csv.writer(fh))
+
+
+# locust's `add_listener` carries no annotations
+events.init.add_listener(_remember)  # type: ignore[no-untyped-call]
+events.quit.add_listener(_write_final)  # type: ignore[no-untyped-call]
