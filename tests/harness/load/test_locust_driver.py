@@ -22,7 +22,13 @@ from covetbench.records import FLAG_GENERATOR_BOUND
 from covetbench.results.store import load_results
 from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
-from covetbench.run.suite import Suite, SuiteEntry
+from covetbench.run.suite import (
+    Suite,
+    SuiteEntry,
+    SuiteOverrides,
+    apply_overrides,
+    load_suite,
+)
 from covetbench.scenarios import JOURNEY_STEPS, SCENARIOS, get_scenario
 from tests.harness.conftest import LaunchServer
 
@@ -110,6 +116,23 @@ def test_cpu_sampler_interpolates_between_samples() -> None:
     sampler.samples = [(10.0, 1.0), (11.0, 2.0), (12.0, 2.5)]
     assert sampler.between(10.5, 11.5) == pytest.approx(0.75)
     assert sampler.between(9.0, 11.0) is None  # before the first sample: unknown
+
+
+def test_suite_and_command_line_carry_the_locust_options(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text("")
+    suite_file = tmp_path / "s.toml"
+    suite_file.write_text(
+        'servers = ["covet"]\nscenarios = ["journey"]\nconcurrency = [8]\n'
+        'loadgen = "locust"\nlocustfile = "mine.py"\nlocust_workers = 2\n'
+    )
+    suite = load_suite(suite_file)
+    assert suite.locustfile == str(tmp_path / "mine.py")  # relative to the suite file
+    assert (suite.locust_workers, suite.entries[0].loadgen) == (2, "locust")
+    assert suite.to_dict()["locust_workers"] == 2  # recorded in meta.suite_config
+    changed = apply_overrides(suite, SuiteOverrides(locust_workers=0, locustfile="other.py"))
+    assert (changed.locust_workers, changed.locustfile) == (0, "other.py")
+    with pytest.raises(UsageError, match="--locust-workers must be >= 0"):
+        apply_overrides(suite, SuiteOverrides(locust_workers=-1))
 
 
 def _suite(loadgen: str, scenarios: tuple[str, ...], **fields: object) -> Suite:
