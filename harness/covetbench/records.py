@@ -24,6 +24,7 @@ FLAG_SERVER_UNSATURATED = "server_unsaturated"
 FLAG_LITTLES_LAW_MISMATCH = "littles_law_mismatch"
 FLAG_ERRORS = "errors"
 FLAG_INTERFERENCE = "interference"
+FLAG_HOST_SLOW = "host_slow"
 FLAG_DESCRIPTIONS: dict[str, str] = {
     FLAG_GENERATOR_BOUND: "the load generator used >= 90% of its cores: the figure measures the "
     "generator, not the server",
@@ -33,6 +34,9 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     "20%: connections were not all established or latency is misreported",
     FLAG_ERRORS: "more than 0.1% of requests failed",
     FLAG_INTERFERENCE: "another process used more than 5% of a core during the trial",
+    FLAG_HOST_SLOW: "the host canary (a fixed piece of CPU work timed on the server's core "
+    "before the trial) ran more than 10% slower than the run's median: the host, not the "
+    "server, was slow",
 }
 
 #: Flags a whole configuration can carry, judged over its trials when summaries are built
@@ -41,8 +45,9 @@ FLAG_UNSTABLE = "unstable"
 FLAG_TOO_FEW_TRIALS = "too_few_trials"
 FLAG_IMPLAUSIBLE = "implausible"
 CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
-    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
-    "the median is one draw of a moving figure",
+    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%), "
+    "or adaptive trials (--precision) ran out of budget before the median's interval was that "
+    "narrow: the median is one draw of a moving figure",
     FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
     FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
     "intervals, which cannot be: the run measured noise, not the apps",
@@ -215,6 +220,28 @@ class TrialRecord:
     raw_output_file: str | None = None
     #: `LoadResult.latency_method`: which kind of percentiles `latency_ms` holds
     latency_method: str | None = None
+    #: the interleaved round the trial ran in (trials of one round ran back to back, which is
+    #: what pairs them for `ratios`); None in files written before rounds were recorded
+    round: int | None = None
+    #: the host canary's median time before this trial (`covetbench.run.canary`), ms
+    canary_ms: float | None = None
+
+    @classmethod
+    def from_load(
+        cls, key: ConfigKey, trial: int, load: LoadResult, **measured: Any
+    ) -> TrialRecord:
+        """The record of one kept trial of configuration `key`: the generator's figures from
+        `load`, everything else (the monitor's figures, flags, times, files) by keyword."""
+        return cls(
+            **key._asdict(),
+            trial=trial,
+            rps=load.rps,
+            requests=load.requests,
+            duration_s=load.duration_s,
+            latency_ms=asdict(load.latency_ms),
+            errors=asdict(load.errors),
+            **measured,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -224,6 +251,60 @@ class TrialRecord:
         return ConfigKey(
             self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
         )
+
+
+#: `RatioRecord.kind`: each app against the `raw` floor on the same server, and each server
+#: against the reference server for the same app
+RATIO_APP_VS_RAW = "app_vs_raw"
+RATIO_SERVER_VS_REFERENCE = "server_vs_reference"
+#: a ratio whose interval is below a 90 % level: too few shared rounds to say much
+FLAG_TOO_FEW_ROUNDS = "too_few_rounds"
+
+
+@dataclass
+class RatioRecord:
+    """A paired comparison of two configurations: a row of `results.json["ratios"]`.
+
+    `median` is the median over rounds of numerator rps / denominator rps, both measured in the
+    same round (back to back, so the host's drift cancels); `ci_*` its distribution-free
+    interval (`covetbench.stats.paired_ratio`) with the level it actually has. `numerator` and
+    `denominator` are what differs (app names for `app_vs_raw`, server names for
+    `server_vs_reference`); `server` and `app` say what is shared. `flags` are both sides'
+    trial and configuration flags, plus `too_few_rounds`.
+    """
+
+    kind: str
+    numerator: str
+    denominator: str
+    server: str
+    app: str
+    scenario: str
+    loadgen: str
+    concurrency: int
+    pipeline: int
+    median: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    ci_method: str
+    rounds: int
+    flags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        """`covet/raw on uvicorn json c64` or `covet on granian/uvicorn json c64`."""
+        deep = f" p{self.pipeline}" if self.pipeline > 1 else ""
+        where = f"{self.scenario} c{self.concurrency}{deep}"
+        if self.kind == RATIO_APP_VS_RAW:
+            return f"{self.numerator}/{self.denominator} on {self.server} {where}"
+        return f"{self.app} on {self.numerator}/{self.denominator} {where}"
+
+    @property
+    def interval_note(self) -> str:
+        return interval_note(self.ci_level, self.ci_method)
 
 
 @dataclass

@@ -20,9 +20,11 @@ from rich.console import Console
 from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
 from covetbench.exceptions import ExitCode, UsageError
 from covetbench.load import loadgen_names
+from covetbench.records import RATIO_APP_VS_RAW
 from covetbench.results.files import run_dir
 from covetbench.results.store import load_results
 from covetbench.run.progress import RichObserver, summary_table
+from covetbench.run.ratios import ratio_records, ratio_sentence
 from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
 from covetbench.run.suite import (
@@ -80,6 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="longest wait for idle CPUs before each trial (default %(default)s; 0: no wait)",
     )
     parser.add_argument("--no-report", action="store_true", help="do not render report.html")
+    parser.add_argument(
+        "--no-canary",
+        action="store_true",
+        help="do not time the host canary on the server's core before each trial",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
 
 
@@ -118,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             command=["covet-bench", *sys.argv[1:]],
             report=not args.no_report,
             idle_timeout_s=args.idle_timeout,
+            canary=not args.no_canary,
         ),
         RichObserver(console, verbose=not args.quiet),
     )
@@ -129,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         raise
     data = load_results(out)
     console.print(summary_table(data["summary"], title=f"Results: {suite.name}"))
+    for ratio in ratio_records(data.get("ratios") or []):
+        if ratio.kind == RATIO_APP_VS_RAW:
+            console.print(ratio_sentence(ratio), markup=False, highlight=False)
     failures = data["failures"]
     if failures:
         console.print(f"[yellow]{len(failures)} configurations not measured[/] (see results.json)")

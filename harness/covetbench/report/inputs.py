@@ -20,9 +20,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from covetbench.exceptions import ResultsError
-from covetbench.records import ConfigSummary, FailureRecord, TrialRecord, VerifyRecord
+from covetbench.records import (
+    ConfigSummary,
+    FailureRecord,
+    RatioRecord,
+    TrialRecord,
+    VerifyRecord,
+)
 from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON, GATE_JSON, RESULTS_JSON
 from covetbench.results.store import load_results, trial_records
+from covetbench.run.ratios import paired_ratios, ratio_records
 from covetbench.run.validity import judge_configs, max_cv_of
 
 #: What produces each input, shown next to a missing one.
@@ -44,6 +51,8 @@ class ReportInputs:
     meta: dict[str, Any] = field(default_factory=dict)
     trials: list[TrialRecord] = field(default_factory=list)
     summaries: list[ConfigSummary] = field(default_factory=list)
+    #: paired ratios (`run.ratios`): from results.json, or computed from the trials
+    ratios: list[RatioRecord] = field(default_factory=list)
     verify: list[VerifyRecord] = field(default_factory=list)
     failures: list[FailureRecord] = field(default_factory=list)
     conformance: dict[str, Any] | None = None
@@ -102,6 +111,8 @@ def _load_results_into(inputs: ReportInputs, directory: Path, *, baseline: bool)
     inputs.meta = dict(data["meta"])
     inputs.trials = trials
     inputs.summaries = summaries
+    rows = data.get("ratios")
+    inputs.ratios = ratio_records(rows) if rows else paired_ratios(trials, summaries)
     inputs.verify = [_record(VerifyRecord, v) for v in data["verify"]]
     inputs.failures = [_record(FailureRecord, f) for f in data["failures"]]
 

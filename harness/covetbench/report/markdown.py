@@ -1,6 +1,7 @@
 """`summary.md`: the report's digest for CI step summaries and pull-request comments.
 
-Short on purpose: the headline table, regressions, claims, validity (trial flags, and each
+Short on purpose: the headline table, the paired ratios and each server's stability,
+regressions, claims, validity (trial flags, and each
 configuration flag with the configurations that carry it) and conformance in a few lines each,
 pointing at `report.html` for the rest. Every value from the inputs is escaped for
 Markdown and HTML, since GitHub renders both in comments.
@@ -12,12 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from covetbench.records import ALL_FLAG_DESCRIPTIONS
+from covetbench.records import ALL_FLAG_DESCRIPTIONS, RATIO_APP_VS_RAW
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
 from covetbench.report.model import config_flag_labels, facets, flag_counts
+from covetbench.report.ratios import stability_rows
 from covetbench.report.tables import headline_rows
 from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
+from covetbench.run.ratios import ratio_sentence
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
@@ -66,6 +69,18 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
         ]
         out += ["### Fastest per scenario", ""]
         out += _table([*keys, "Validity"], [[r[k] for k in keys] + [r["Validity"]] for r in rows])
+        out.append("")
+
+    sentences = [ratio_sentence(r) for r in inputs.ratios if r.kind == RATIO_APP_VS_RAW]
+    if sentences:
+        out += ["### Paired ratios (trials of the same round)", ""]
+        out += [f"- {md(line)}" for line in sentences]
+        out.append("")
+    stability = stability_rows(inputs.summaries)
+    if stability:
+        out += ["### Stability per server (median CV of its configurations)", ""]
+        keys = list(stability[0])
+        out += _table(keys, [[row[k] for k in keys] for row in stability])
         out.append("")
 
     if baseline is not None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covetbench.records import ALL_FLAG_DESCRIPTIONS
+from covetbench.records import ALL_FLAG_DESCRIPTIONS, RATIO_APP_VS_RAW
 from covetbench.report.charts import latency_chart, resources_chart, scaling_chart, throughput_chart
 from covetbench.report.compare import BaselineView, baseline_view
 from covetbench.report.comparison_charts import baseline_chart, trend_chart
@@ -26,6 +26,7 @@ from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
 from covetbench.report.model import config_flag_labels, facets, flag_counts, is_flagged
 from covetbench.report.palette import Palette
+from covetbench.report.ratios import ratios_chart, ratios_table, stability_table
 from covetbench.report.tables import (
     baseline_table,
     configs_table,
@@ -46,6 +47,7 @@ from covetbench.results.files import (
 )
 from covetbench.results.history import history_path, load_history, trend_series
 from covetbench.results.store import atomic_write, trials_to_csv
+from covetbench.run.ratios import ratio_sentence
 from covetbench.stats import group_by_key
 from covetbench.verdicts import IMPROVEMENT, REFUTED
 
@@ -317,6 +319,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
     nav = [("headline", "Headline")]
     sections = [
         ("throughput", "Throughput", bool(views)),
+        ("ratios", "Ratios", bool(inputs.ratios)),
         ("latency", "Latency", bool(views)),
         ("scaling", "Scaling", any(len(f.levels) > 1 for f in views)),
         ("resources", "Resources", bool(views and inputs.trials)),
@@ -348,6 +351,11 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "scaling_charts": [c for f in views if (c := scaling_chart(f, palette))],
         "resources_charts": [c for f in views if (c := resources_chart(f, trials, palette))],
         "configs_table": configs_table(inputs.summaries, trials) if views else None,
+        "ratios_chart": ratios_chart(inputs.ratios),
+        "ratios_table": ratios_table(inputs.ratios),
+        "ratio_sentences": [ratio_sentence(r) for r in inputs.ratios if r.kind == RATIO_APP_VS_RAW],
+        "stability_table": stability_table(inputs.summaries),
+        "canary": meta.get("canary"),
         "has_results": inputs.has_results,
         "flags_table": flags_table(inputs.trials, inputs.summaries),
         "flag_definitions": ALL_FLAG_DESCRIPTIONS,

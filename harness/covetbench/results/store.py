@@ -31,6 +31,7 @@ from covetbench.records import (
     SCHEMA_VERSION,
     ConfigSummary,
     FailureRecord,
+    RatioRecord,
     TrialRecord,
     VerifyRecord,
 )
@@ -218,21 +219,39 @@ class ResultsWriter:
         self._append("runs", trial.to_dict())
         self.trials.append(trial)
 
+    def flag_trials(self, flagged: Sequence[bool], flag: str) -> None:
+        """Add `flag` to the trials (in the order they were added) where `flagged` is True: for
+        flags judged over the whole run, such as `host_slow`."""
+        for trial, row, add in zip(self.trials, self._data["runs"], flagged, strict=True):
+            if add and flag not in trial.flags:
+                trial.flags.append(flag)
+                row["flags"] = list(trial.flags)
+        self._write()
+
     def add_verify(self, record: VerifyRecord) -> None:
         self._append("verify", record.to_dict())
 
     def add_failure(self, record: FailureRecord) -> None:
         self._append("failures", record.to_dict())
 
-    def finish(self, summary: Sequence[ConfigSummary]) -> None:
-        """Store the per-configuration statistics and the end time; may be called again."""
-        previous = (self._data["summary"], self._data["meta"].get("ended_at"))
-        self._data["summary"] = [s.to_dict() for s in summary]
-        self._data["meta"]["ended_at"] = utc_now()
+    def finish(
+        self,
+        summary: Sequence[ConfigSummary],
+        ratios: Sequence[RatioRecord] = (),
+        canary: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store the per-configuration statistics, the paired ratios, the canary's summary
+        and the end time; may be called again."""
+        data, meta = self._data, self._data["meta"]
+        previous = (data["summary"], data.get("ratios"), meta.get("ended_at"), meta.get("canary"))
+        data["summary"] = [s.to_dict() for s in summary]
+        data["ratios"] = [r.to_dict() for r in ratios]
+        meta["ended_at"] = utc_now()
+        meta["canary"] = dict(canary) if canary is not None else None
         try:
             self._write()
         except ResultsError:
-            self._data["summary"], self._data["meta"]["ended_at"] = previous
+            data["summary"], data["ratios"], meta["ended_at"], meta["canary"] = previous
             raise
 
     def _append(self, section: str, record: dict[str, Any]) -> None:

@@ -247,6 +247,25 @@ def too_few_trials(ci_level: float, min_level: float = MIN_CI_LEVEL) -> bool:
     return ci_level < min_level
 
 
+def within_precision(
+    centre: float,
+    interval: tuple[float, float],
+    level: float | None,
+    target: float,
+    min_level: float = MIN_CI_LEVEL,
+) -> bool:
+    """Is an interval of a median at least `min_level` sure and at most +-`target` of it wide?"""
+    if level is None or level < min_level or centre <= 0:
+        return False
+    return (interval[1] - interval[0]) / 2.0 <= target * centre
+
+
+def precise(summary: ConfigSummary, target: float) -> bool:
+    """`within_precision` of a configuration's median interval."""
+    interval = (summary.ci_low, summary.ci_high)
+    return within_precision(summary.median_rps, interval, summary.ci_level, target)
+
+
 def outruns(framework: tuple[float, float], floor: tuple[float, float]) -> bool:
     """True when interval `framework` (low, high) lies wholly above `floor`'s."""
     return framework[0] > floor[1]
@@ -322,9 +341,12 @@ def judge_configs(
     max_cv: float = MAX_CV,
     floor_app: str = FLOOR_APP,
     level: float = CI_LEVEL,
+    precision: float | None = None,
 ) -> list[ConfigSummary]:
     """`stats.summarize(trials)` with every summary's `config_flags` judged: the one place
-    summaries are built for results.json, the report and the claims.
+    summaries are built for results.json, the report and the claims. With a `precision`
+    target (adaptive trials), a configuration whose median interval is wider than it, or
+    below a `MIN_CI_LEVEL` level, is `unstable` too.
 
         judge_configs(trials, max_cv=0.10)[0].config_flags   # -> ["unstable", "too_few_trials"]
     """
@@ -333,7 +355,10 @@ def judge_configs(
     outrunning = implausible(summaries, floor_app)
     judged = []
     for s in summaries:
-        flags = config_flags(s, [t.rps for t in groups[s.key]], max_cv)
+        rps = [t.rps for t in groups[s.key]]
+        flags = config_flags(s, rps, max_cv)
+        if precision is not None and FLAG_UNSTABLE not in flags and not precise(s, precision):
+            flags.insert(0, FLAG_UNSTABLE)
         if s.key in outrunning:
             flags.append(FLAG_IMPLAUSIBLE)
         judged.append(dataclasses.replace(s, config_flags=flags))
