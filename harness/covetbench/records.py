@@ -142,10 +142,17 @@ class ErrorCounts:
     read: int = 0
     write: int = 0
     timeout: int = 0
+    #: answered, but rejected by a scripted check (a locustfile's body check) or of no kind above
+    other: int = 0
+
+    @property
+    def socket(self) -> int:
+        """Attempts that got no answer at all (connect, read, write, timeout)."""
+        return self.connect + self.read + self.write + self.timeout
 
     @property
     def total(self) -> int:
-        return self.non2xx + self.connect + self.read + self.write + self.timeout
+        return self.non2xx + self.socket + self.other
 
 
 @dataclass
@@ -169,6 +176,16 @@ class LoadResult:
     command: list[str] = field(default_factory=list)
     #: CPU seconds (user + system) the generator itself used, e.g. from `os.wait4`
     cpu_s: float | None = None
+    #: how the percentiles were made, when a generator says (e.g. "locust-rounded": locust's
+    #: two-significant-digit buckets); None: not stated
+    latency_method: str | None = None
+    #: cores the generator can keep busy at once (locust: its worker processes, each one
+    #: single-threaded); None: one per generator thread. `validity.generator_cores` caps with it
+    parallelism: int | None = None
+    #: the generator's CPU % (100 = one core) over its own measured window, where its processes
+    #: live well beyond it (locust: start-up, workers connecting, shutdown: ~4 s around a 2 s
+    #: run with 2 workers); None: `cpu_s` over the trial tells it
+    window_cpu_pct: float | None = None
 
 
 @dataclass
@@ -201,6 +218,8 @@ class TrialRecord:
     server_cpus: list[int] = field(default_factory=list)
     loadgen_cpus: list[int] = field(default_factory=list)
     raw_output_file: str | None = None
+    #: `LoadResult.latency_method`: which kind of percentiles `latency_ms` holds
+    latency_method: str | None = None
     #: the interleaved round the trial ran in (trials of one round ran back to back, which is
     #: what pairs them for `ratios`); None in files written before rounds were recorded
     round: int | None = None

@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         **{f.name: getattr(args, f.name) for f in dataclasses.fields(SuiteOverrides)}
     )
     suite = apply_overrides(suite, overrides)
+    if suite.locustfile and not Path(suite.locustfile).is_file():
+        raise UsageError(f"locustfile {suite.locustfile!r}: no such file")
     server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
     loadgen_cpus = parse_cpus(args.loadgen_cpus, "--loadgen-cpus")
     plan = build_plan(suite, extra)

@@ -1,7 +1,7 @@
 """The load driver contract: every generator takes a `LoadRequest` and returns a `LoadResult`.
 
 A driver knows one generator's command line, how to tell whether it is installed, its version
-and how to install it. wrk is the one shipped today; closed-loop Python generators (locust) and
+and how to install it. wrk and locust (scripted journeys, `locust_driver`) are shipped;
 open-loop ones (wrk2-style, HdrHistogram) slot in by subclassing `LoadDriver` and registering
 in `covetbench.load.LOAD_DRIVERS`:
 
@@ -52,6 +52,8 @@ class LoadRequest:
     `cpus` pins the generator (None: unpinned); `pipeline` > 1 sends that many requests per
     write; `timeout_s` is the per-request timeout after which a request counts as a timeout.
     `workdir`, when given, keeps the generator's helper files (scripts) for inspection.
+    `locustfile` (locust only) replaces the scenario's own locustfile; `locust_workers` N > 0
+    runs a locust master and N workers instead of one process.
     """
 
     url: str
@@ -63,6 +65,8 @@ class LoadRequest:
     pipeline: int = 1
     timeout_s: float = DEFAULT_TIMEOUT_S
     workdir: Path | None = None
+    locustfile: Path | None = None
+    locust_workers: int = 0
 
 
 class LoadDriver(ABC):

@@ -305,6 +305,8 @@ class Runner:
             cpus=list(self.options.loadgen_cpus),
             pipeline=config.pipeline,
             timeout_s=self.plan.suite.timeout_s,
+            locustfile=Path(self.plan.suite.locustfile) if self.plan.suite.locustfile else None,
+            locust_workers=self.plan.suite.locust_workers,
         )
 
     def _load(self, config: Config, duration_s: int) -> LoadResult | None:
@@ -352,7 +354,9 @@ class Runner:
                 sample,
                 concurrency=config.concurrency,
                 server_cores=min(len(self.options.server_cpus), suite.workers),
-                loadgen_cores=generator_cores(sample, self.options.loadgen_cpus, threads),
+                loadgen_cores=generator_cores(
+                    sample, self.options.loadgen_cpus, result.parallelism or threads
+                ),
                 pipeline=config.pipeline,
             )
             # Repeat a trial a passing disturbance spoiled; when the machine stayed busy
@@ -373,7 +377,7 @@ class Runner:
                 result,
                 error_rate=validity.error_rate(result),
                 server_cpu_pct=sample.server_cpu_pct,
-                loadgen_cpu_pct=sample.loadgen_cpu_pct,
+                loadgen_cpu_pct=validity.generator_cpu_pct(result, sample),
                 server_rss_mb=sample.server_rss_mb,
                 interference_pct=sample.interference_pct,
                 flags=flags,
@@ -383,6 +387,7 @@ class Runner:
                 server_cpus=list(self.options.server_cpus),
                 loadgen_cpus=list(self.options.loadgen_cpus),
                 raw_output_file=str(raw.relative_to(writer.out_dir)),
+                latency_method=result.latency_method,
                 round=round_no,
                 canary_ms=canary,
             )

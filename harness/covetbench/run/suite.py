@@ -13,6 +13,8 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     warmup = 1          # seconds of warmup per configuration (0: none)
     trials = 2
     max_cv = 10         # % CV of the trials' requests/s above which a configuration is unstable
+    locust_workers = 0  # loadgen "locust": 0 one process, N a master and N workers
+    locustfile = "x.py" # loadgen "locust": run this file instead of each scenario's own
     precision = 5       # adaptive: add rounds until each median's interval is within +-5 %
     max_trials = 9      # ... at most this many trials per configuration
     time_budget = 270   # ... and the whole run within this many seconds
@@ -56,6 +58,8 @@ SUITE_KEYS = (
     "timeout",
     "retries",
     "max_cv",
+    "locustfile",
+    "locust_workers",
     "precision",
     "max_trials",
     "time_budget",
@@ -99,6 +103,10 @@ class Suite:
     retries: int = 2
     #: CV (in %) of a configuration's trials above which it is flagged `unstable`
     max_cv_pct: float = MAX_CV * 100
+    #: loadgen "locust": a locustfile replacing each scenario's own (None: the scenario's)
+    locustfile: str | None = None
+    #: loadgen "locust": 0 runs one locust process, N a master and N workers
+    locust_workers: int = 0
     #: adaptive trials: the relative half-width (in %) of each median's interval to reach,
     #: `trials` being the minimum (`covetbench.run.adaptive`); None: exactly `trials` rounds
     precision_pct: float | None = None
@@ -188,6 +196,17 @@ class SuiteOverrides:
         minimum=0,
         metavar="PCT",
     )
+    locustfile: str | None = _override(
+        "locustfile for --loadgen locust, replacing each scenario's own (scenarios/locustfiles/)",
+        str,
+        metavar="PATH",
+    )
+    locust_workers: int | None = _override(
+        "locust worker processes: 0 one process, N a master and N workers on the load CPUs",
+        int,
+        minimum=0,
+        metavar="N",
+    )
     precision: float | None = _override(
         "adaptive trials: add interleaved rounds until each configuration's median interval "
         "is within +-PCT %% (--trials is then the minimum)",
@@ -270,6 +289,9 @@ def load_suite(path: Path) -> Suite:
     threads = top.integer("threads", 1)
     warmup = top.integer("warmup", 0)
     retries = top.integer("retries", 0)
+    locustfile = top.text("locustfile")
+    if locustfile is not None and not Path(locustfile).is_absolute():
+        locustfile = str((path.parent / locustfile).resolve())  # relative to the suite file
     return Suite(
         name=path.stem,
         path=path,
@@ -283,6 +305,8 @@ def load_suite(path: Path) -> Suite:
         timeout_s=top.number("timeout", 0) or defaults.timeout_s,
         retries=defaults.retries if retries is None else retries,
         max_cv_pct=top.number("max_cv", 0) or defaults.max_cv_pct,
+        locustfile=locustfile,
+        locust_workers=top.integer("locust_workers", 0) or 0,
         precision_pct=top.number("precision", 0),
         max_trials=top.integer("max_trials", 1),
         time_budget_s=top.number("time_budget", 0),
@@ -365,6 +389,8 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("threads", "threads"),
         ("retries", "retries"),
         ("max_cv", "max_cv_pct"),
+        ("locustfile", "locustfile"),
+        ("locust_workers", "locust_workers"),
         ("precision", "precision_pct"),
         ("max_trials", "max_trials"),
         ("time_budget", "time_budget_s"),

@@ -6,6 +6,12 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
 
 - `generator_bound`: generator CPU >= 90 % of its cores (100 % = one core). The figure the field
   uses (TFB #5207, locust's own warning): above it the generator, not the server, sets the pace.
+  Its cores are the pinned ones it can keep busy at once: one per wrk thread, one per locust
+  worker process (`LoadResult.parallelism`); its CPU is the whole generator's (for locust the
+  master's and every worker's, summed) over its own measured window when the driver gives one
+  (`LoadResult.window_cpu_pct`: locust's processes live seconds beyond the requests), so a
+  saturated locust is never read as the server's speed (FastHttpUser: ~16k requests/s per core
+  at best).
 - `server_unsaturated`: server CPU < 75 % of the cores it can use, while the generator is not
   bound. A saturated single-worker Python server sits at 95-100 % of a core; part of its network
   work runs in softirq context that may be charged elsewhere and psutil's sampling has a few
@@ -98,12 +104,13 @@ class MonitorSampleLike(Protocol):
 def generator_cores(sample: MonitorSampleLike, cpus: Sequence[int], threads: int) -> float:
     """The CPU the generator could actually get, in cores, for `validity.judge`.
 
-    Nominally its pinned cores, at most one per thread. Whatever other processes took on those
-    cores during the trial was not available to it: a generator squeezed onto half a core by a
-    neighbour and using all of that half is as bound as one using a whole core, and its figure
-    measures the squeeze, not the server. So the share others took is subtracted (per-core busy
-    time minus the generator's own CPU); the judge then flags `generator_bound` when the
-    generator used >= 90 % of what was left.
+    Nominally its pinned cores, at most one per thread (`threads`: the generator's parallelism,
+    e.g. `LoadResult.parallelism`, locust's worker processes). Whatever other processes took on
+    those cores during the trial was not available to it: a generator squeezed onto half a core
+    by a neighbour and using all of that half is as bound as one using a whole core, and its
+    figure measures the squeeze, not the server. So the share others took is subtracted
+    (per-core busy time minus the generator's own CPU); the judge then flags `generator_bound`
+    when the generator used >= 90 % of what was left.
     """
     nominal = float(max(1, min(len(cpus), threads)))
     per_core: dict[int, float] = getattr(sample, "per_core_busy_pct", None) or {}
@@ -123,12 +130,20 @@ class Finding:
 
 
 def error_rate(load: LoadResult) -> float:
-    """Failed requests (non-2xx + socket errors) over attempts; 1.0 when nothing completed."""
-    socket_errors = load.errors.total - load.errors.non2xx
-    attempts = load.requests + socket_errors
+    """Failed requests (non-2xx, socket errors, rejected answers) over attempts (answers plus
+    socket errors); 1.0 when nothing completed."""
+    attempts = load.requests + load.errors.socket
     if load.requests == 0:
         return 1.0
     return load.errors.total / attempts
+
+
+def generator_cpu_pct(load: LoadResult, sample: MonitorSampleLike) -> float:
+    """The generator's CPU % that `generator_bound` judges: over its own measured window when
+    the driver measured one (`LoadResult.window_cpu_pct`), else over the trial's."""
+    if load.window_cpu_pct is not None:
+        return load.window_cpu_pct
+    return sample.loadgen_cpu_pct
 
 
 def littles_law_concurrency(load: LoadResult) -> float | None:
@@ -150,12 +165,13 @@ def findings(
     """Every validity flag this trial earns, with the figures behind it."""
     found: list[Finding] = []
     generator_cap = 100.0 * loadgen_cores
-    bound = sample.loadgen_cpu_pct >= GENERATOR_BOUND_FRACTION * generator_cap
+    generator_pct = generator_cpu_pct(load, sample)
+    bound = generator_pct >= GENERATOR_BOUND_FRACTION * generator_cap
     if bound:
         found.append(
             Finding(
                 FLAG_GENERATOR_BOUND,
-                f"generator CPU {sample.loadgen_cpu_pct:.0f}% of {generator_cap:.0f}% available",
+                f"generator CPU {generator_pct:.0f}% of {generator_cap:.0f}% available",
             )
         )
 
