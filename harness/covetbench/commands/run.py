@@ -11,13 +11,19 @@ Options that change the suite come from `SuiteOverrides` (one option per field).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
+from covetbench.commands._common import (
+    add_app_option,
+    add_suite_overrides,
+    app_names,
+    extra_apps,
+    parse_cpus,
+    suite_overrides,
+)
 from covetbench.exceptions import ExitCode, UsageError
 from covetbench.load import loadgen_names
 from covetbench.records import RATIO_APP_VS_RAW
@@ -28,7 +34,6 @@ from covetbench.run.ratios import ratio_records, ratio_sentence
 from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
 from covetbench.run.suite import (
-    SuiteOverrides,
     apply_overrides,
     check_names,
     find_suite,
@@ -45,15 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="quick",
         help="suite name (scenarios/suites/NAME.toml) or path to a .toml file (default: quick)",
     )
-    for spec in dataclasses.fields(SuiteOverrides):
-        parser.add_argument(
-            "--" + spec.name.replace("_", "-"),
-            dest=spec.name,
-            type=spec.metadata["parse"],
-            default=None,
-            metavar=spec.metadata.get("metavar", spec.name.upper()),
-            help=spec.metadata["help"] + " (default: the suite's)",
-        )
+    add_suite_overrides(parser)
     add_app_option(parser)
     parser.add_argument(
         "--server-cpus",
@@ -101,10 +98,7 @@ def run(args: argparse.Namespace) -> int:
         scenarios=scenario_names(),
         loadgens=loadgen_names(),
     )
-    overrides = SuiteOverrides(
-        **{f.name: getattr(args, f.name) for f in dataclasses.fields(SuiteOverrides)}
-    )
-    suite = apply_overrides(suite, overrides)
+    suite = apply_overrides(suite, suite_overrides(args))
     if suite.locustfile and not Path(suite.locustfile).is_file():
         raise UsageError(f"locustfile {suite.locustfile!r}: no such file")
     server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
