@@ -116,6 +116,19 @@ class ConfigKey(NamedTuple):
 KEY_FIELDS: tuple[str, ...] = ConfigKey._fields
 
 
+#: How a trial's latency percentiles were measured (`LoadResult.latency_method`, the record's
+#: `latency_method`); the report prints the description next to every latency figure.
+LATENCY_WRK_BACKFILLED = "wrk-backfilled"
+LATENCY_OPEN_LOOP = "open-loop-intended-start"
+LATENCY_METHODS: dict[str, str] = {
+    LATENCY_WRK_BACKFILLED: "wrk's own percentiles: closed loop, back-filled with synthetic "
+    "samples at the mean interval (wrk 4's coordinated-omission 'correction', not wrk2's)",
+    LATENCY_OPEN_LOOP: "open loop, from each request's intended start on a fixed schedule "
+    "(HdrHistogram; coordinated omission corrected); the service-time percentiles are kept "
+    "beside them as latency_uncorrected_ms",
+}
+
+
 @dataclass
 class LatencyMs:
     """Latency percentiles in milliseconds; None where the generator could not tell."""
@@ -164,6 +177,29 @@ class LoadResult:
     command: list[str] = field(default_factory=list)
     #: CPU seconds (user + system) the generator itself used, e.g. from `os.wait4`
     cpu_s: float | None = None
+    #: how `latency_ms` was measured (a key of `LATENCY_METHODS`)
+    latency_method: str | None = None
+    #: open loop: service-time percentiles (from the actual send), beside the corrected ones
+    latency_uncorrected_ms: LatencyMs | None = None
+    #: open loop: the rate asked for (req/s) and the requests its schedule held in the window
+    offered_rps: float | None = None
+    intended_requests: int | None = None
+    #: open loop: requests sent later than the stated tolerance after their due time, or never
+    late_sends: int | None = None
+    #: open loop: the generator's own timers firing late (its clock, not the server, behind)
+    late_wakeups: int | None = None
+
+    def trial_fields(self) -> dict[str, Any]:
+        """What a `TrialRecord` keeps of this result beyond the fields every generator fills."""
+        uncorrected = self.latency_uncorrected_ms
+        return {
+            "latency_method": self.latency_method,
+            "latency_uncorrected_ms": None if uncorrected is None else asdict(uncorrected),
+            "offered_rps": self.offered_rps,
+            "intended_requests": self.intended_requests,
+            "late_sends": self.late_sends,
+            "late_wakeups": self.late_wakeups,
+        }
 
 
 @dataclass
@@ -196,6 +232,15 @@ class TrialRecord:
     server_cpus: list[int] = field(default_factory=list)
     loadgen_cpus: list[int] = field(default_factory=list)
     raw_output_file: str | None = None
+    #: `LoadResult.trial_fields()`: how latency was measured and the open loop's schedule
+    latency_method: str | None = None
+    latency_uncorrected_ms: dict[str, float | None] | None = None
+    offered_rps: float | None = None
+    intended_requests: int | None = None
+    late_sends: int | None = None
+    late_wakeups: int | None = None
+    #: `--inject-stall`: what was done to the server during the trial (`run.stall`)
+    stall: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,6 +15,7 @@ from covetbench.load.base import (
     LoadRequest,
     RequestShape,
 )
+from covetbench.load.open_loop import OpenLoopDriver
 from covetbench.load.wrk import WrkDriver
 from covetbench.records import LoadResult
 
@@ -24,6 +25,7 @@ __all__ = [
     "LoadDriver",
     "LoadRequest",
     "LoadResult",
+    "OpenLoopDriver",
     "RequestShape",
     "WrkDriver",
     "get_loadgen",
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 #: every load generator by name; a new driver registers here
-LOAD_DRIVERS: dict[str, LoadDriver] = {"wrk": WrkDriver()}
+LOAD_DRIVERS: dict[str, LoadDriver] = {"wrk": WrkDriver(), "open": OpenLoopDriver()}
 
 
 def loadgen_names() -> list[str]:

@@ -52,6 +52,7 @@ class LoadRequest:
     `cpus` pins the generator (None: unpinned); `pipeline` > 1 sends that many requests per
     write; `timeout_s` is the per-request timeout after which a request counts as a timeout.
     `workdir`, when given, keeps the generator's helper files (scripts) for inspection.
+    `rate` is the open-loop generator's offered load in requests/s (closed loops ignore it).
     """
 
     url: str
@@ -63,6 +64,7 @@ class LoadRequest:
     pipeline: int = 1
     timeout_s: float = DEFAULT_TIMEOUT_S
     workdir: Path | None = None
+    rate: float | None = None
 
 
 class LoadDriver(ABC):

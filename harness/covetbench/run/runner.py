@@ -49,6 +49,7 @@ from covetbench.run import validity
 from covetbench.run.lock import LOCK_PATH, bench_lock, signals_deferred
 from covetbench.run.observer import RunObserver
 from covetbench.run.schedule import Config, Pair, Plan
+from covetbench.run.stall import StallInjector
 from covetbench.run.validity import MonitorSampleLike, generator_cores
 from covetbench.servers import RunningServer, ServerOptions, get_server
 from covetbench.verify import verify_server
@@ -293,6 +294,7 @@ class Runner:
             cpus=list(self.options.loadgen_cpus),
             pipeline=config.pipeline,
             timeout_s=self.plan.suite.timeout_s,
+            rate=self.plan.suite.rate,
         )
 
     def _load(self, config: Config, duration_s: int) -> LoadResult | None:
@@ -327,7 +329,8 @@ class Runner:
             )
             started = utc_now()
             monitor.start()
-            result = self._load(config, suite.duration_s)
+            with StallInjector(suite.inject_stall, running.pid) as stall:
+                result = self._load(config, suite.duration_s)
             if result is None:
                 return
             sample = monitor.stop(result.cpu_s or 0.0)
@@ -378,6 +381,8 @@ class Runner:
                 server_cpus=list(self.options.server_cpus),
                 loadgen_cpus=list(self.options.loadgen_cpus),
                 raw_output_file=str(raw.relative_to(writer.out_dir)),
+                stall=stall.record(),
+                **result.trial_fields(),
             )
             writer.add_trial(record)
             self.observer.trial(record)

@@ -13,6 +13,8 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     warmup = 1          # seconds of warmup per configuration (0: none)
     trials = 2
     max_cv = 10         # % CV of the trials' requests/s above which a configuration is unstable
+    rate = 2000         # open loop (loadgen = "open"): offered requests/s
+    inject_stall = "1@3"  # stop the server for 1 s, 3 s into every trial (run.stall)
 
     [[variant]]
     name = "pipelined"
@@ -37,6 +39,7 @@ from typing import Any
 
 from covetbench.apps import scenarios_dir
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
+from covetbench.run.stall import StallSpec
 from covetbench.run.validity import MAX_CV
 from covetbench.tomlfile import read_toml
 
@@ -53,6 +56,8 @@ SUITE_KEYS = (
     "timeout",
     "retries",
     "max_cv",
+    "rate",
+    "inject_stall",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -93,6 +98,10 @@ class Suite:
     retries: int = 2
     #: CV (in %) of a configuration's trials above which it is flagged `unstable`
     max_cv_pct: float = MAX_CV * 100
+    #: open loop: offered requests/s (`LoadRequest.rate`); None for closed loops
+    rate: float | None = None
+    #: stop the server's process tree during every measured trial (`run.stall`)
+    inject_stall: StallSpec | None = None
 
     @property
     def max_cv(self) -> float:
@@ -161,6 +170,15 @@ class SuiteOverrides:
         float,
         minimum=0,
         metavar="PCT",
+    )
+    rate: float | None = _override(
+        "open-loop offered load in requests/s (--loadgen open)", float, minimum=0, metavar="R"
+    )
+    inject_stall: StallSpec | None = _override(
+        "SIGSTOP the server's process tree for SECONDS, AT seconds into every trial "
+        "(the latency method's self-test)",
+        StallSpec.parse,
+        metavar="SECONDS@AT",
     )
 
 
@@ -341,6 +359,11 @@ def load_suite(path: Path) -> Suite:
     threads = top.integer("threads", 1)
     warmup = top.integer("warmup", 0)
     retries = top.integer("retries", 0)
+    stall = top.text("inject_stall")
+    try:
+        inject_stall = StallSpec.parse(stall) if stall else None
+    except UsageError as exc:
+        raise top.fail("inject_stall", str(exc)) from None
     return Suite(
         name=path.stem,
         path=path,
@@ -354,6 +377,8 @@ def load_suite(path: Path) -> Suite:
         timeout_s=top.number("timeout", 0) or defaults.timeout_s,
         retries=defaults.retries if retries is None else retries,
         max_cv_pct=top.number("max_cv", 0) or defaults.max_cv_pct,
+        rate=top.number("rate", 0),
+        inject_stall=inject_stall,
     )
 
 
@@ -433,6 +458,8 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("threads", "threads"),
         ("retries", "retries"),
         ("max_cv", "max_cv_pct"),
+        ("rate", "rate"),
+        ("inject_stall", "inject_stall"),
     ):
         value = getattr(overrides, key)
         if value is not None:
