@@ -41,7 +41,6 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import covetbench
-
 from covetbench.exceptions import LoadGeneratorError
 from covetbench.load import hdr
 from covetbench.load.base import LoadDriver, LoadRequest, RequestShape
@@ -206,7 +205,6 @@ def _run_processes(
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
-
 
     return outcomes, cpu_s
 

@@ -39,9 +39,7 @@ from typing import Any, TextIO, cast
 
 from covetbench.load import hdr
 
-MISSING_HINT = (
-    "the open-loop generator needs uvloop and httptools: pip install 'covetpy[bench]'"
-)
+MISSING_HINT = "the open-loop generator needs uvloop and httptools: pip install 'covetpy[bench]'"
 #: how often in-flight requests are checked against the timeout (one timer, not one per request)
 _TIMEOUT_SWEEP_S = 0.05
 #: the event loop's timers have millisecond granularity and fire up to a tick late: a
@@ -243,9 +241,7 @@ def _say(out: TextIO, **message: Any) -> None:
     out.flush()
 
 
-async def _main(
-    plan: WorkerPlan, inp: TextIO, out: TextIO, parser_class: Any
-) -> dict[str, Any]:
+async def _main(plan: WorkerPlan, inp: TextIO, out: TextIO, parser_class: Any) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     run = _Run(plan, parser_class)
     first = await asyncio.gather(*(run.connect(loop) for _ in range(plan.connections)))

@@ -15,7 +15,7 @@ from typing import Any
 from covetbench.records import ALL_FLAG_DESCRIPTIONS
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
-from covetbench.report.model import config_flag_labels, facets, flag_counts
+from covetbench.report.model import config_flag_labels, facets, flag_counts, latency_notes
 from covetbench.report.tables import headline_rows
 from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
 
@@ -67,6 +67,9 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
         out += ["### Fastest per scenario", ""]
         out += _table([*keys, "Validity"], [[r[k] for k in keys] + [r["Validity"]] for r in rows])
         out.append("")
+        notes = latency_notes(inputs.trials)
+        if notes:
+            out += [md("Latency, by generator: " + "; ".join(notes) + "."), ""]
 
     if baseline is not None:
         out += [f"### Against the baseline ({md(baseline.source)})", ""]

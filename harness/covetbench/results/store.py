@@ -101,9 +101,7 @@ def validate_results(
     data: Mapping[str, Any], source: str = RESULTS_JSON, schema_file: str = SCHEMA_FILE
 ) -> None:
     """Raise `ResultsError` naming `source` and the JSON path of the first schema violation."""
-    errors = sorted(
-        _validator(schema_file).iter_errors(data), key=lambda e: list(e.absolute_path)
-    )
+    errors = sorted(_validator(schema_file).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"

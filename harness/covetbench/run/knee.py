@@ -78,9 +78,7 @@ def _p99(point: SweepPoint) -> float | None:
 
 def find_knee(points: Sequence[SweepPoint], rule: KneeRule = KneeRule()) -> Knee:
     """The knee of `points` (in increasing offered rate) under `rule`."""
-    usable = [
-        (i, p) for i, p in enumerate(points) if FLAG_GENERATOR_BOUND not in p.flags
-    ]
+    usable = [(i, p) for i, p in enumerate(points) if FLAG_GENERATOR_BOUND not in p.flags]
     if not usable:
         return Knee(None, "no point without generator_bound: the generator failed first")
     base = next((v for _, p in usable if (v := _p99(p)) is not None and v > 0), None)
@@ -93,9 +91,7 @@ def find_knee(points: Sequence[SweepPoint], rule: KneeRule = KneeRule()) -> Knee
             )
         p99 = _p99(p)
         if base is not None and p99 is not None and p99 > rule.p99_factor * base:
-            return Knee(
-                i, f"p99 {p99:.2f} ms > {rule.p99_factor:g} x {base:.2f} ms (lowest rate)"
-            )
+            return Knee(i, f"p99 {p99:.2f} ms > {rule.p99_factor:g} x {base:.2f} ms (lowest rate)")
     skipped = len(points) - len(usable)
     note = f" ({skipped} generator-bound point(s) skipped)" if skipped else ""
     return Knee(None, "no knee up to the highest rate offered" + note)
