@@ -38,7 +38,8 @@ def _histogram_class() -> type[HdrHistogram]:
         from hdrh.histogram import HdrHistogram
     except ImportError as exc:
         raise LoadGeneratorError(MISSING_HINT) from exc
-    return HdrHistogram
+    histogram_class: type[HdrHistogram] = HdrHistogram
+    return histogram_class
 
 
 def new_histogram() -> HdrHistogram:

@@ -193,10 +193,10 @@ class _Run:
         while True:
             i = self.next_index
             due = self.due(i)
-            if due >= self.end:
+            now = clock()
+            if due >= self.end or now >= self.end:  # the window is closed: the rest is unsent
                 return
             self.next_index = i + 1
-            now = clock()
             if due - _TIMER_TICK_S > now:
                 await asyncio.sleep(due - _TIMER_TICK_S - now)
                 now = clock()

@@ -162,8 +162,8 @@ def findings(
 ) -> list[Finding]:
     """Every validity flag this trial earns, with the figures behind it."""
     if load.corrected and load.intended_requests is not None:
-        found = _open_loop_findings(load, sample, server_cores, loadgen_cores)
-        return found + _common_findings(load, sample, concurrency, found)
+        schedule = _open_loop_findings(load, sample, server_cores, loadgen_cores)
+        return schedule + _common_findings(load, sample, concurrency, schedule)
     found: list[Finding] = []
     generator_cap = 100.0 * loadgen_cores
     bound = sample.loadgen_cpu_pct >= GENERATOR_BOUND_FRACTION * generator_cap
