@@ -19,7 +19,7 @@ from rich.console import Console
 
 from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
 from covetbench.exceptions import ExitCode, UsageError
-from covetbench.load import loadgen_names
+from covetbench.load import get_loadgen, loadgen_names
 from covetbench.results.files import run_dir
 from covetbench.results.store import load_results
 from covetbench.run.progress import RichObserver, summary_table
@@ -98,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         **{f.name: getattr(args, f.name) for f in dataclasses.fields(SuiteOverrides)}
     )
     suite = apply_overrides(suite, overrides)
+    open_loops = [e.loadgen for e in suite.entries if get_loadgen(e.loadgen).needs_rate]
+    if open_loops and suite.rate is None:
+        raise UsageError(f"--loadgen {open_loops[0]} needs --rate R (requests/s to offer)")
     server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
     loadgen_cpus = parse_cpus(args.loadgen_cpus, "--loadgen-cpus")
     plan = build_plan(suite, extra)

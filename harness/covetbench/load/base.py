@@ -74,6 +74,8 @@ class LoadDriver(ABC):
     name: str
     #: how to install the generator, shown when it is missing
     install_hint: str
+    #: True for an open-loop generator: it cannot run without `LoadRequest.rate`
+    needs_rate: bool = False
 
     @abstractmethod
     def is_installed(self) -> bool:

@@ -40,11 +40,20 @@ def test_request_bytes_carry_method_host_headers_and_body() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rate", "concurrency", "threads", "expected"),
-    [(2_000, 64, 1, 1), (40_000, 64, 1, 3), (40_000, 2, 1, 2), (100, 64, 2, 2), (100, 1, 4, 1)],
+    ("rate", "concurrency", "threads", "cores", "expected"),
+    [
+        (2_000, 64, 1, 4, 1),
+        (40_000, 64, 1, 4, 3),
+        (40_000, 64, 1, 1, 1),  # one load core: a second process would only share it
+        (40_000, 2, 1, 4, 2),
+        (100, 64, 2, 1, 2),  # asked for explicitly
+        (100, 1, 4, 4, 1),
+    ],
 )
-def test_process_count(rate: float, concurrency: int, threads: int, expected: int) -> None:
-    assert process_count(rate, concurrency, threads) == expected
+def test_process_count(
+    rate: float, concurrency: int, threads: int, cores: int, expected: int
+) -> None:
+    assert process_count(rate, concurrency, threads, cores) == expected
 
 
 def test_histograms_merge_exactly() -> None:
