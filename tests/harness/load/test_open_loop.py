@@ -4,6 +4,8 @@ as late sends, and the stall self-test (wrk2's README: a stopped server must sho
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from covetbench.exceptions import LoadGeneratorError
@@ -15,16 +17,16 @@ from covetbench.scenarios import get_scenario
 from tests.harness.conftest import LaunchServer
 
 
-def _request(base_url: str, rate: float, duration_s: float, **kw: object) -> LoadRequest:
+def _request(base_url: str, rate: float, duration_s: float, **kw: Any) -> LoadRequest:
     spec = get_scenario("plaintext")
-    fields: dict[str, object] = {"concurrency": 16, "threads": 1, "timeout_s": 4.0}
+    fields: dict[str, Any] = {"concurrency": 16, "threads": 1, "timeout_s": 4.0}
     fields.update(kw)
     return LoadRequest(
         url=spec.url(base_url),
         scenario=spec,
         duration_s=duration_s,
         rate=rate,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 

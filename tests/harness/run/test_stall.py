@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -51,9 +52,15 @@ def test_a_trial_that_ends_first_resumes_the_server() -> None:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         with StallInjector(StallSpec(seconds=60.0, at_s=0.0), proc.pid) as stall:
-            while not stall.record()["stopped"]:  # type: ignore[index]
-                pass
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline and psutil.Process(proc.pid).status() != (
+                psutil.STATUS_STOPPED
+            ):
+                time.sleep(0.01)
+            assert psutil.Process(proc.pid).status() == psutil.STATUS_STOPPED
         assert psutil.Process(proc.pid).status() != psutil.STATUS_STOPPED
+        record = stall.record()
+        assert record is not None and record["stopped"]
     finally:
         proc.kill()
         proc.wait()
