@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from covetbench import cli
 from covetbench.apps import builtin_apps
 from covetbench.exceptions import ResultsError
 from covetbench.records import (
@@ -151,6 +152,23 @@ def test_open_loop_fields_reach_the_trial_record() -> None:
     assert fields["latency_method"] == LATENCY_OPEN_LOOP
     assert fields["latency_uncorrected_ms"]["p99"] == 1.0
     assert fields["late_sends"] == 1 and fields["offered_rps"] == 10.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--knee-factor", "1"], "--knee-factor must be > 1"),
+        (["--fractions", "0.5,-1"], "--fractions must be positive"),
+        (["--capacity", "0"], "--capacity must be > 0"),
+        (["--servers", "nginx"], "unknown server 'nginx'"),
+        (["--apps", "nope"], "nope"),
+    ],
+)
+def test_sweep_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sweep", *argv]) == 2
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.slow
