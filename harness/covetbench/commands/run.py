@@ -25,7 +25,7 @@ from covetbench.commands._common import (
     suite_overrides,
 )
 from covetbench.exceptions import ExitCode, UsageError
-from covetbench.load import loadgen_names
+from covetbench.load import get_loadgen, loadgen_names
 from covetbench.records import RATIO_APP_VS_RAW
 from covetbench.results.files import run_dir
 from covetbench.results.store import load_results
@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     suite = apply_overrides(suite, suite_overrides(args))
     if suite.locustfile and not Path(suite.locustfile).is_file():
         raise UsageError(f"locustfile {suite.locustfile!r}: no such file")
+    open_loops = [e.loadgen for e in suite.entries if get_loadgen(e.loadgen).needs_rate]
+    if open_loops and suite.rate is None:
+        raise UsageError(f"--loadgen {open_loops[0]} needs --rate R (requests/s to offer)")
     server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
     loadgen_cpus = parse_cpus(args.loadgen_cpus, "--loadgen-cpus")
     plan = build_plan(suite, extra)

@@ -16,7 +16,7 @@ from typing import Any
 from covetbench.records import ALL_FLAG_DESCRIPTIONS, RATIO_APP_VS_RAW
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
-from covetbench.report.model import config_flag_labels, facets, flag_counts
+from covetbench.report.model import config_flag_labels, facets, flag_counts, latency_notes
 from covetbench.report.ratios import stability_rows
 from covetbench.report.tables import headline_rows
 from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
@@ -70,6 +70,9 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
         out += ["### Fastest per scenario", ""]
         out += _table([*keys, "Validity"], [[r[k] for k in keys] + [r["Validity"]] for r in rows])
         out.append("")
+        notes = latency_notes(inputs.trials)
+        if notes:
+            out += [md("Latency, by generator: " + "; ".join(notes) + "."), ""]
 
     sentences = [ratio_sentence(r) for r in inputs.ratios if r.kind == RATIO_APP_VS_RAW]
     if sentences:

@@ -51,6 +51,7 @@ from covetbench.run.monitor import TrialMonitor, idle_within
 from covetbench.run.observer import RunObserver
 from covetbench.run.ratios import paired_ratios
 from covetbench.run.schedule import Config, Pair, Plan
+from covetbench.run.stall import StallInjector
 from covetbench.run.validity import MonitorSampleLike, generator_cores
 from covetbench.servers import RunningServer, ServerOptions, get_server
 from covetbench.verify.pairs import verify_pairs
@@ -307,6 +308,7 @@ class Runner:
             timeout_s=self.plan.suite.timeout_s,
             locustfile=Path(self.plan.suite.locustfile) if self.plan.suite.locustfile else None,
             locust_workers=self.plan.suite.locust_workers,
+            rate=self.plan.suite.rate,
         )
 
     def _load(self, config: Config, duration_s: int) -> LoadResult | None:
@@ -343,7 +345,8 @@ class Runner:
             )
             started = utc_now()
             monitor.start()
-            result = self._load(config, suite.duration_s)
+            with StallInjector(suite.inject_stall, running.pid) as stall:
+                result = self._load(config, suite.duration_s)
             if result is None:
                 return None
             sample = monitor.stop(result.cpu_s or 0.0)
@@ -387,7 +390,7 @@ class Runner:
                 server_cpus=list(self.options.server_cpus),
                 loadgen_cpus=list(self.options.loadgen_cpus),
                 raw_output_file=str(raw.relative_to(writer.out_dir)),
-                latency_method=result.latency_method,
+                stall=stall.record(),
                 round=round_no,
                 canary_ms=canary,
             )

@@ -18,6 +18,8 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     precision = 5       # adaptive: add rounds until each median's interval is within +-5 %
     max_trials = 9      # ... at most this many trials per configuration
     time_budget = 270   # ... and the whole run within this many seconds
+    rate = 2000         # open loop (loadgen = "open"): offered requests/s
+    inject_stall = "1@3"  # stop the server for 1 s, 3 s into every trial (run.stall)
 
     [[variant]]
     name = "pipelined"
@@ -41,6 +43,7 @@ from typing import Any
 
 from covetbench.apps import scenarios_dir
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
+from covetbench.run.stall import StallSpec
 from covetbench.run.suite_reader import Locator, TableReader, where
 from covetbench.run.validity import MAX_CV
 from covetbench.tomlfile import read_toml
@@ -63,6 +66,8 @@ SUITE_KEYS = (
     "precision",
     "max_trials",
     "time_budget",
+    "rate",
+    "inject_stall",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -115,6 +120,10 @@ class Suite:
     #: wall seconds the whole run may take, launch and verify included (None: no limit); no
     #: round starts that the remaining time cannot pay for, whatever the trial counts
     time_budget_s: float | None = None
+    #: open loop: offered requests/s (`LoadRequest.rate`); None for closed loops
+    rate: float | None = None
+    #: stop the server's process tree during every measured trial (`run.stall`)
+    inject_stall: StallSpec | None = None
 
     @property
     def max_cv(self) -> float:
@@ -223,6 +232,15 @@ class SuiteOverrides:
         minimum=1,
         metavar="SECONDS",
     )
+    rate: float | None = _override(
+        "open-loop offered load in requests/s (--loadgen open)", float, minimum=0, metavar="R"
+    )
+    inject_stall: StallSpec | None = _override(
+        "SIGSTOP the server's process tree for SECONDS, AT seconds into every trial "
+        "(the latency method's self-test)",
+        StallSpec.parse,
+        metavar="SECONDS@AT",
+    )
 
 
 def suites_dir() -> Path:
@@ -292,6 +310,11 @@ def load_suite(path: Path) -> Suite:
     locustfile = top.text("locustfile")
     if locustfile is not None and not Path(locustfile).is_absolute():
         locustfile = str((path.parent / locustfile).resolve())  # relative to the suite file
+    stall = top.text("inject_stall")
+    try:
+        inject_stall = StallSpec.parse(stall) if stall else None
+    except UsageError as exc:
+        raise top.fail("inject_stall", str(exc)) from None
     return Suite(
         name=path.stem,
         path=path,
@@ -310,6 +333,8 @@ def load_suite(path: Path) -> Suite:
         precision_pct=top.number("precision", 0),
         max_trials=top.integer("max_trials", 1),
         time_budget_s=top.number("time_budget", 0),
+        rate=top.number("rate", 0),
+        inject_stall=inject_stall,
     )
 
 
@@ -394,6 +419,8 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("precision", "precision_pct"),
         ("max_trials", "max_trials"),
         ("time_budget", "time_budget_s"),
+        ("rate", "rate"),
+        ("inject_stall", "inject_stall"),
     ):
         value = getattr(overrides, key)
         if value is not None:
