@@ -1,20 +1,20 @@
 """Black-box HTTP/1.1 fuzzing over raw sockets: the record behind `fuzz.json`.
 
-Valid requests (`fuzz_cases.SEEDS`) are mutated by 1-3 seeded mutators (byte flips, insertions, deletions,
-duplicated headers, bogus Content-Length / Transfer-Encoding, chunk-size garbage, over-long
-lines, random bytes, split writes); each case goes to the server on a fresh connection and the
-answer is classed: `response` (one valid HTTP response), `multiple` (one input, several
-responses, as an input may hold two requests; `surplus` when the responses outnumber the
-blank lines that could end a request head: one request answered twice),
-`close` (closed or reset with no response), `timeout` (neither within `case_timeout`: the server
-still waits for bytes), `garbage` (bytes that are not an HTTP response) or `connect` (refused).
-Cases run in batches (a few at once); after each batch the server must still be alive and
-answer `GET /plaintext` correctly within `probe_timeout` (a failed probe stops the run). It
-passes when every probe does AND no input got a 5xx answer (a server error on malformed input;
-501 and 505 are the RFC's own answers to an unknown transfer coding or HTTP version, allowed:
-`ALLOWED_5XX`), none got more answers than it held requests (`surplus`: a double answer) and the
-server logged no traceback (`broken_rules`). The default target is the covet framework app on
-covet's server, the pair covet's "production ready" claim is about.
+Valid requests (`fuzz_cases.SEEDS`) are mutated by 1-3 seeded mutators (byte flips, insertions,
+deletions, duplicated headers, bogus Content-Length / Transfer-Encoding, chunk-size garbage,
+over-long lines, random bytes, split writes); each case goes to the server on a fresh connection
+and the answer is classed: `response` (one valid HTTP response), `multiple` (one input, several
+responses, as an input may hold two requests; `surplus` when the responses outnumber the blank
+lines that could end a request head: one request answered twice), `close` (closed or reset with
+no response), `timeout` (neither within `case_timeout`: the server still waits for bytes),
+`garbage` (bytes that are not an HTTP response) or `connect` (refused). Cases run in batches (a
+few at once); after each batch the server must still be alive and answer `GET /plaintext`
+correctly within `probe_timeout` (a failed probe stops the run). It passes when every probe does
+AND no input got a 5xx answer (a server error on malformed input; 501 and 505 are the RFC's own
+answers to an unknown transfer coding or HTTP version, allowed: `ALLOWED_5XX`), none got more
+answers than it held requests (`surplus`: a double answer) and the server logged no traceback
+(`broken_rules`). The default target is the covet framework app on covet's server, the pair
+covet's "production ready" claim is about.
 
 The inputs depend only on `seed` and `cases` (`inputs_sha256` proves it): a failing run replays.
 
