@@ -39,16 +39,21 @@ def evidence_dir(ev: Evidence) -> str:
     return str(ev.results_dir) if ev.results_dir is not None else "DIR"
 
 
-def conform_command(specs: Sequence[ClaimSpec], ev: Evidence) -> str:
-    """One `covet-bench conform` run covering every server the ledger's checks name."""
-    servers = sorted(
+def conformance_servers(specs: Sequence[ClaimSpec]) -> list[str]:
+    """Every server the ledger's conformance checks are about (`ci/bench --full` runs these)."""
+    return sorted(
         {
             str(s.params["server"])
             for s in specs
             if s.kind in _CONFORMANCE_KINDS and "server" in s.params
         }
     )
-    return f"covet-bench conform --servers {','.join(servers)} --out {evidence_dir(ev)}"
+
+
+def conform_command(specs: Sequence[ClaimSpec], ev: Evidence) -> str:
+    """One `covet-bench conform` run covering every server the ledger's checks name."""
+    servers = ",".join(conformance_servers(specs))
+    return f"covet-bench conform --servers {servers} --out {evidence_dir(ev)}"
 
 
 def command_for(spec: ClaimSpec, specs: Sequence[ClaimSpec], ev: Evidence) -> str | None:

@@ -23,6 +23,7 @@ from covetbench.apps import scenarios_dir
 from covetbench.claims.evidence import Evidence
 from covetbench.claims.judges import judge_claims
 from covetbench.claims.ledger import ClaimSpec, ClaimVerdict, load_claims, write_claims
+from covetbench.claims.provenance import conformance_servers
 from covetbench.exceptions import BenchError, ExitCode
 from covetbench.results.files import CONFORMANCE_JSON
 from covetbench.results.meta import collect_meta, git_info
@@ -137,6 +138,11 @@ def print_verdicts(verdicts: list[ClaimVerdict], path: Path) -> None:
         )
     console.print(table)
     console.print(f"wrote {path}", highlight=False)
+
+
+def ledger_servers() -> str:
+    """The servers the ledger's conformance claims name, comma-separated (`ci/bench --full`)."""
+    return ",".join(conformance_servers(load_claims(scenarios_dir() / "claims.toml")))
 
 
 def judge_directory(
