@@ -225,8 +225,8 @@ def judge_claims(specs: Sequence[ClaimSpec], ev: Evidence) -> list[ClaimVerdict]
         if spec.kind != "composite":
             done[spec.id] = _JUDGES[spec.kind](spec, ev)
     for spec in specs:
-        verdict = done[spec.id]
-        if verdict.verdict == INCONCLUSIVE and verdict.needs_command is None:
+        verdict = done.get(spec.id)
+        if verdict and verdict.verdict == INCONCLUSIVE and verdict.needs_command is None:
             verdict.needs_command = command_for(spec, specs, ev)
     for spec in specs:
         if spec.kind == "composite":
