@@ -5,16 +5,16 @@ deletions, duplicated headers, bogus Content-Length / Transfer-Encoding, chunk-s
 over-long lines, random bytes, split writes); each case goes to the server on a fresh connection
 and the answer is classed: `response` (one valid HTTP response), `multiple` (one input, several
 responses, as an input may hold two requests; `surplus` when the responses outnumber the blank
-lines that could end a request head: one request answered twice), `close` (closed or reset with
-no response), `timeout` (neither within `case_timeout`: the server still waits for bytes),
-`garbage` (bytes that are not an HTTP response) or `connect` (refused). Cases run in batches (a
-few at once); after each batch the server must still be alive and answer `GET /plaintext`
-correctly within `probe_timeout` (a failed probe stops the run). It passes when every probe does
-AND no input got a 5xx answer (a server error on malformed input; 501 and 505 are the RFC's own
-answers to an unknown transfer coding or HTTP version, allowed: `ALLOWED_5XX`), none got more
-answers than it held requests (`surplus`: a double answer) and the server logged no traceback
-(`broken_rules`). The default target is the covet framework app on covet's server, the pair
-covet's "production ready" claim is about.
+lines that could end a request head, plus one for bytes after the last: one request answered
+twice), `close` (closed or reset with no response), `timeout` (neither within `case_timeout`:
+the server still waits for bytes), `garbage` (bytes that are not an HTTP response) or `connect`
+(refused). Cases run in batches (a few at once); after each batch the server must still be alive
+and answer `GET /plaintext` correctly within `probe_timeout` (a failed probe stops the run). It
+passes when every probe does AND no input got a 5xx answer (a server error on malformed input;
+501 and 505 are the RFC's own answers to an unknown transfer coding or HTTP version, allowed:
+`ALLOWED_5XX`), none got more answers than it held requests (`surplus`: a double answer) and the
+server logged no traceback (`broken_rules`). The default target is the covet framework app on
+covet's server, the pair covet's "production ready" claim is about.
 
 The inputs depend only on `seed` and `cases` (`inputs_sha256` proves it): a failing run replays.
 
@@ -57,14 +57,19 @@ ALLOWED_5XX = (501, 505)
 _FLAGGED = ("surplus", "5xx", "multiple", "garbage", "timeout")
 
 
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 def classify(ex: RawExchange) -> str:
     """The outcome class of one exchange (see the module docstring)."""
     if ex.error.startswith("connect failed"):
         return "connect"
     if len(ex.responses) > 1:
-        # every request ends its head with a blank line: more responses than blank lines + 1
-        # means one request got several answers
-        heads = ex.sent.count(b"\n\r\n") + ex.sent.count(b"\n\n") + 1
+        # every request ends its head with a blank line, and bytes after the last one may be
+        # answered too (an error for a partial head): more responses than that means one
+        # request got several answers
+        ends = [m.end() for m in _BLANK_LINE.finditer(ex.sent)]
+        heads = len(ends) + (1 if not ends or ex.sent[ends[-1] :].strip() else 0)
         return "surplus" if len(ex.responses) > heads else "multiple"
     if ex.responses:
         return "response"
