@@ -40,7 +40,6 @@ from covetbench.net.rawclient import RawExchange, exchange
 from covetbench.results.files import FUZZ_JSON
 from covetbench.results.meta import collect_meta, utc_now
 from covetbench.results.store import atomic_write
-from covetbench.robustness.fuzz_cases import MUTATORS as MUTATORS  # re-exported
 from covetbench.robustness.fuzz_cases import FuzzCase, generate_cases, inputs_digest
 from covetbench.robustness.probe import locked_server, probe, provenance, resolve_target
 from covetbench.run.lock import LOCK_PATH

@@ -13,12 +13,12 @@ from covetbench.claims.judges import (
     judge_claims,
     judge_composite,
     judge_conformance,
-    judge_evidence,
     judge_modules,
     judge_stdlib_only,
-    judge_throughput,
 )
 from covetbench.claims.ledger import ClaimSpec, load_claims
+from covetbench.claims.provenance import judge_evidence
+from covetbench.claims.throughput import judge_throughput
 from covetbench.commands import claims as claims_cmd
 from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord

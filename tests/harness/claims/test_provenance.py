@@ -11,8 +11,9 @@ import pytest
 
 from covetbench.apps import scenarios_dir
 from covetbench.claims.evidence import Evidence
-from covetbench.claims.judges import judge_claims, judge_evidence
+from covetbench.claims.judges import judge_claims
 from covetbench.claims.ledger import ClaimSpec, load_claims
+from covetbench.claims.provenance import judge_evidence
 from covetbench.results.files import FUZZ_JSON, SOAK_JSON
 from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 

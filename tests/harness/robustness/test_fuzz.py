@@ -11,23 +11,21 @@ import pytest
 
 from covetbench.apps import scenarios_dir
 from covetbench.claims.evidence import Evidence
-from covetbench.claims.judges import judge_evidence
 from covetbench.claims.ledger import ClaimSpec, load_claims
+from covetbench.claims.provenance import judge_evidence
 from covetbench.exceptions import UsageError
 from covetbench.net.rawclient import RawExchange, RawResponse
 from covetbench.results.files import FUZZ_JSON
 from covetbench.results.meta import git_info
 from covetbench.robustness.fuzz import (
     ALLOWED_5XX,
-    MUTATORS,
     FuzzConfig,
     broken_rules,
     classify,
-    generate_cases,
-    inputs_digest,
     log_tracebacks,
     run_fuzz,
 )
+from covetbench.robustness.fuzz_cases import MUTATORS, generate_cases, inputs_digest
 from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 from tests.harness.conftest import ArgvServer
 

@@ -11,8 +11,8 @@ import pytest
 
 from covetbench.apps import scenarios_dir
 from covetbench.claims.evidence import Evidence
-from covetbench.claims.judges import judge_evidence
 from covetbench.claims.ledger import ClaimSpec, load_claims
+from covetbench.claims.provenance import judge_evidence
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.processes import ProcessTree
 from covetbench.results.files import SOAK_JSON
