@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "conform": "run the ASGI / HTTP / WebSocket conformance matrix",
     "soak": "drive a server for 1M requests and check its memory does not grow",
     "fuzz": "send malformed HTTP/1.1 and check the server survives it",
+    "db": "create and fill the TechEmpower database (db init --url URL)",
 }
 
 
