@@ -1,7 +1,7 @@
 """Opening the benchmark database: asyncpg or aiosqlite behind a guard, errors naming the URL.
 
-    conn = await connect_postgresql(parse_url(URL))      # DatabaseError if unreachable
-    async with open_sqlite(parse_url("sqlite:///x.db")) as db: ...
+conn = await connect_postgresql(parse_url(URL))      # DatabaseError if unreachable
+async with open_sqlite(parse_url("sqlite:///x.db")) as db: ...
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ async def _create_database(url: DatabaseURL) -> None:
     except asyncpg.DuplicateDatabaseError:
         pass  # created meanwhile by someone else: fine
     except asyncpg.PostgresError as exc:
-        raise DatabaseError(f"cannot create database {url.database!r} at {url.shown}: {exc}") from exc
+        raise DatabaseError(
+            f"cannot create database {url.database!r} at {url.shown}: {exc}"
+        ) from exc
     finally:
         await admin.close()
 
