@@ -18,7 +18,7 @@ from typing import Any
 
 from covetbench.db.connect import connect_postgresql, open_sqlite
 from covetbench.db.data import FORTUNES, MAX_RANDOM, WORLD_ROWS
-from covetbench.db.url import DatabaseURL, parse_url
+from covetbench.db.url import DatabaseURL, parse_url, server_env
 from covetbench.exceptions import DatabaseError
 
 # Unquoted names, so PostgreSQL folds them to `world`, `randomnumber` (TechEmpower's own SQL).
@@ -120,3 +120,10 @@ async def init_database_async(text: str) -> InitReport:
 def init_database(text: str) -> InitReport:
     """Create (PostgreSQL: the database too) and fill both tables; see the module docstring."""
     return asyncio.run(init_database_async(text))
+
+
+def prepare_database(text: str) -> dict[str, str]:
+    """Before launching servers that read the database: fill it (idempotent) and return the
+    environment that hands its URL to each of them."""
+    init_database(text)
+    return server_env(text)

@@ -37,12 +37,23 @@ class TableCounters:
     world_updates: int = 0
     fortune_scans: int = 0
 
+    def same_counted(self, other: TableCounters, moving: str) -> bool:
+        """Equal on every counter except those of table `moving` ("world" or "fortune")."""
+        if moving == "world":
+            return self.fortune_scans == other.fortune_scans
+        return (self.world_scans, self.world_updates) == (other.world_scans, other.world_updates)
+
     def __sub__(self, other: TableCounters) -> TableCounters:
         return TableCounters(
             self.world_scans - other.world_scans,
             self.world_updates - other.world_updates,
             self.fortune_scans - other.fortune_scans,
         )
+
+
+def nudge_table(path: str) -> str:
+    """The table a nudge endpoint reads: /fortunes reads Fortune, anything else World."""
+    return "fortune" if path.startswith("/fortunes") else "world"
 
 
 async def read_counters(conn: Any) -> TableCounters:

@@ -10,6 +10,7 @@ apps (`scenarios/apps/_db.py`) read the same name, a test keeps the two equal.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -73,3 +74,9 @@ def parse_url(text: str) -> DatabaseURL:
     if not name or "/" in name:
         raise DatabaseError(f"database URL {text!r}: expected one database name after the host")
     return DatabaseURL(text, backend, name)
+
+
+def server_env(text: str) -> dict[str, str]:
+    """This process's environment plus `DATABASE_URL_ENV`: what a launched server gets."""
+    parse_url(text)  # a malformed URL fails here, not inside every server
+    return {**os.environ, DATABASE_URL_ENV: text}

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from covetbench.db.setup import prepare_database
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
@@ -51,7 +52,7 @@ from covetbench.run.observer import RunObserver
 from covetbench.run.schedule import Config, Pair, Plan
 from covetbench.run.validity import MonitorSampleLike, generator_cores
 from covetbench.servers import RunningServer, ServerOptions, get_server
-from covetbench.verify import verify_server
+from covetbench.verify import DatabaseCheck, verify_server
 
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
 _LAUNCH_UNITS = 1.0
@@ -117,14 +118,21 @@ def verify_pairs(
     plan: Plan, servers: Mapping[Pair, RunningServer]
 ) -> list[tuple[Pair, list[VerifyRecord]]]:
     """Verify every running pair's scenarios in `plan`, all pairs at once (their Date-refresh
-    waits overlap); the records per pair, in the order of `servers`."""
+    waits overlap) unless the plan reads a database; the records per pair, in the order of
+    `servers`."""
     pairs = list(servers)
+    database = DatabaseCheck(plan.suite.database) if plan.suite.database else None
 
     def check(pair: Pair) -> list[VerifyRecord]:
         names = list(dict.fromkeys(c.scenario.name for c in plan.configs_of(pair)))
-        return verify_server(servers[pair].base_url, pair.app.name, pair.server, names)
+        return verify_server(
+            servers[pair].base_url, pair.app.name, pair.server, names, database=database
+        )
 
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
+    # Database pairs one at a time: the query counts read the database's statistics, which
+    # another pair's requests would add to.
+    workers = 1 if plan.suite.needs_database else max(1, min(8, len(pairs)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(zip(pairs, pool.map(check, pairs), strict=True))
 
 
@@ -152,6 +160,8 @@ class Runner:
         self.active: list[Config] = []
         self.writer: ResultsWriter | None = None
         self.report_path: Path | None = None
+        #: the servers' environment (None: this process's); holds the database URL
+        self._env: dict[str, str] | None = None
 
     # -- the flow -------------------------------------------------------------------------
 
@@ -185,6 +195,9 @@ class Runner:
         for record in self.plan.skipped:
             self._fail(record)
         self.active = list(self.plan.configs)
+        if suite.needs_database and suite.database:
+            self.observer.step("checking the database (db init)")
+            self._env = prepare_database(suite.database)
         for pair in self.plan.pairs:
             self._launch(pair)
         self._verify_all()
@@ -253,7 +266,9 @@ class Runner:
         self.observer.step(f"launching {pair.label}")
         log = self.writer.logs_dir / f"{pair.app.name}-{pair.server}.log"
         try:
-            running = get_server(pair.server).launch(pair.app, self._server_options(), log)
+            running = get_server(pair.server).launch(
+                pair.app, self._server_options(), log, env=self._env
+            )
         except ServerStartError as exc:
             self._drop(pair, None, "launch", str(exc), exc.log_tail)
         else:

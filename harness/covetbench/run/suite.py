@@ -13,6 +13,7 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     warmup = 1          # seconds of warmup per configuration (0: none)
     trials = 2
     max_cv = 10         # % CV of the trials' requests/s above which a configuration is unstable
+    database = "postgresql://postgres@127.0.0.1:5432/covetbench"   # for the db scenarios
 
     [[variant]]
     name = "pipelined"
@@ -38,6 +39,7 @@ from typing import Any
 from covetbench.apps import scenarios_dir
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
 from covetbench.run.validity import MAX_CV
+from covetbench.scenarios import SCENARIOS
 from covetbench.tomlfile import read_toml
 
 #: keys a `[[variant]]` may set; it inherits the rest from the top level
@@ -53,6 +55,7 @@ SUITE_KEYS = (
     "timeout",
     "retries",
     "max_cv",
+    "database",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -93,6 +96,18 @@ class Suite:
     retries: int = 2
     #: CV (in %) of a configuration's trials above which it is flagged `unstable`
     max_cv_pct: float = MAX_CV * 100
+    #: database URL the TechEmpower database scenarios use (passed to every server launched)
+    database: str | None = None
+
+    @property
+    def needs_database(self) -> bool:
+        """Whether a scenario of the suite reads the TechEmpower database."""
+        return any(
+            spec.needs_database
+            for entry in self.entries
+            for name in entry.scenarios
+            if (spec := SCENARIOS.get(name)) is not None
+        )
 
     @property
     def max_cv(self) -> float:
@@ -161,6 +176,9 @@ class SuiteOverrides:
         float,
         minimum=0,
         metavar="PCT",
+    )
+    database: str | None = _override(
+        "database URL of the db scenarios: postgresql://... or sqlite:///...", str, metavar="URL"
     )
 
 
@@ -354,6 +372,7 @@ def load_suite(path: Path) -> Suite:
         timeout_s=top.number("timeout", 0) or defaults.timeout_s,
         retries=defaults.retries if retries is None else retries,
         max_cv_pct=top.number("max_cv", 0) or defaults.max_cv_pct,
+        database=top.text("database"),
     )
 
 
@@ -433,6 +452,7 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("threads", "threads"),
         ("retries", "retries"),
         ("max_cv", "max_cv_pct"),
+        ("database", "database"),
     ):
         value = getattr(overrides, key)
         if value is not None:

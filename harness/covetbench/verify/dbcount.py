@@ -7,7 +7,8 @@ backend's leftovers only after 10 s. So one count is a window:
 
 1. wait `FLUSH_INTERVAL_S`, then a *nudge*: a burst on an endpoint that reads the *other*
    table (/fortunes while World is counted, /db while Fortune is), so every pooled connection
-   ends a transaction and publishes what earlier requests left pending; then read `before`;
+   ends a transaction and publishes what earlier requests left pending; nudge again until two
+   readings agree, then they are `before`;
 2. the measured burst: `requests` GETs of the scenario, `concurrency` at a time;
 3. wait, nudge again, read `after`; while the counts fall short, nudge and read again until
    `IDLE_FLUSH_S` has passed (a connection no nudge reached publishes by then).
@@ -26,12 +27,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from covetbench.db.connect import connect_postgresql
-from covetbench.db.stats import TableCounters, read_counters
+from covetbench.db.stats import TableCounters, nudge_table, read_counters
 from covetbench.db.url import parse_url
 
 #: PostgreSQL publishes a backend's counters at most once a second (PGSTAT_MIN_INTERVAL)
@@ -40,6 +42,8 @@ FLUSH_INTERVAL_S = 1.05
 IDLE_FLUSH_S = 11.0
 #: connections of one nudge: more than any peer app's pool holds
 NUDGE_CONNECTIONS = 32
+#: most nudges before a window while earlier requests' counts are still being published
+SETTLE_ROUNDS = 4
 _POLL_S = 0.2
 _TIMEOUT_S = 30.0
 
@@ -101,6 +105,19 @@ async def _nudge(base_url: str, path: str, connections: int) -> None:
             writer.close()
 
 
+async def _settled(conn: Any, base: str, nudge: str) -> TableCounters:
+    """Counters once earlier requests' leftovers are published: nudge until two readings
+    agree on the counted tables (the nudge's own table keeps moving; it is not compared)."""
+    previous: TableCounters | None = None
+    for _ in range(SETTLE_ROUNDS):
+        await _nudge(base, nudge, NUDGE_CONNECTIONS)
+        current = await read_counters(conn)
+        if previous is not None and current.same_counted(previous, nudge_table(nudge)):
+            break
+        previous = current
+    return current
+
+
 async def _count(
     base_url: str,
     path: str,
@@ -116,8 +133,7 @@ async def _count(
     try:
         async with httpx.AsyncClient(timeout=_TIMEOUT_S, limits=limits, trust_env=False) as client:
             await asyncio.sleep(FLUSH_INTERVAL_S)
-            await _nudge(base, nudge, NUDGE_CONNECTIONS)
-            before = await read_counters(conn)
+            before = await _settled(conn, base, nudge)
             window = await _burst(client, base + path, requests, concurrency)
         await asyncio.sleep(FLUSH_INTERVAL_S)
         deadline = time.monotonic() + IDLE_FLUSH_S
