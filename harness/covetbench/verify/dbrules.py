@@ -152,6 +152,7 @@ def _count(ctx: RuleContext, rows: int, *, nudge: str, reads: str) -> None:
             concurrency=check.count_concurrency,
             nudge=nudge,
             enough=enough,
+            deadline_s=check.count_deadline_s,
         )
     except DatabaseError as exc:
         ctx.fail(f"query count: {exc}")

@@ -51,6 +51,9 @@ class DatabaseCheck:
     url: str
     count_requests: int = COUNT_REQUESTS
     count_concurrency: int = COUNT_CONCURRENCY
+    #: longest wait for counts still unpublished (PostgreSQL publishes an idle backend's
+    #: leftovers within 10 s; a shorter wait may fail an app that is merely unlucky)
+    count_deadline_s: float = 11.0
 
 
 @dataclass
