@@ -1,8 +1,10 @@
 """What the database saw: PostgreSQL's per-table statistics, and World's rows.
 
 Query counts come from `pg_stat_user_tables` (the statistics collector's per-table view of the
-counters `pg_stat_database` sums): each `SELECT ... WHERE id = $1` on World is one index scan,
-an `IN (...)` batch is one scan for many rows, an UPDATE adds to `n_tup_upd`.
+counters `pg_stat_database` sums) and `pg_stat_database`'s transactions: each
+`SELECT ... WHERE id = $1` on World is one index scan and, outside a transaction block, one
+transaction; an `= ANY(...)` batch is as many scans but one transaction; an UPDATE adds to
+`n_tup_upd`.
 `pg_stat_statements` would be exact per statement, but it needs `shared_preload_libraries` (a
 server restart), which a shared PostgreSQL cannot be asked for.
 
@@ -26,19 +28,29 @@ _COUNTERS = """
 SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0), n_tup_upd
 FROM pg_stat_user_tables
 WHERE relname IN ('world', 'fortune') AND schemaname = current_schema()
+UNION ALL
+SELECT '', xact_commit + xact_rollback, 0 FROM pg_stat_database WHERE datname = current_database()
 """
 
 
 @dataclass(frozen=True)
 class TableCounters:
-    """Cumulative scans of World and Fortune and rows updated in World; subtract two readings."""
+    """Cumulative scans of World and Fortune, rows updated in World, and the database's
+    transactions; subtract two readings.
+
+    Scans count rows looked up, not statements: PostgreSQL 15 counts one index scan per element
+    of `id = ANY($1)`. A statement outside a transaction block is a transaction of its own, so
+    `transactions` is what tells one query per row from one batched query.
+    """
 
     world_scans: int = 0
     world_updates: int = 0
     fortune_scans: int = 0
+    transactions: int = 0
 
     def same_counted(self, other: TableCounters, moving: str) -> bool:
-        """Equal on every counter except those of table `moving` ("world" or "fortune")."""
+        """Equal on the tables' counters except those of table `moving` ("world" or
+        "fortune"); transactions are not compared (every request moves them)."""
         if moving == "world":
             return self.fortune_scans == other.fortune_scans
         return (self.world_scans, self.world_updates) == (other.world_scans, other.world_updates)
@@ -48,6 +60,7 @@ class TableCounters:
             self.world_scans - other.world_scans,
             self.world_updates - other.world_updates,
             self.fortune_scans - other.fortune_scans,
+            self.transactions - other.transactions,
         )
 
 
@@ -57,14 +70,14 @@ def nudge_table(path: str) -> str:
 
 
 async def read_counters(conn: Any) -> TableCounters:
-    """The current counters (a fresh statistics snapshot, not the transaction's cached one)."""
-    await conn.execute("SELECT pg_stat_clear_snapshot()")
+    """The current counters. Outside a transaction block each statement gets a fresh
+    statistics snapshot (`stats_fetch_consistency` caches one per transaction)."""
     values: dict[str, tuple[int, int]] = {
         row[0]: (int(row[1]), int(row[2])) for row in await conn.fetch(_COUNTERS)
     }
     world = values.get("world", (0, 0))
     fortune = values.get("fortune", (0, 0))
-    return TableCounters(world[0], world[1], fortune[0])
+    return TableCounters(world[0], world[1], fortune[0], values.get("", (0, 0))[0])
 
 
 async def world_rows(text: str) -> dict[int, int]:
