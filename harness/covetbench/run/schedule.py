@@ -142,7 +142,7 @@ def build_plan(
                         config = Config(pair, spec, concurrency, entry.pipeline, driver.name)
                         configs.setdefault(config.key, config)
     if suite.database is None:
-        needing = sorted({c.scenario.name for c in configs.values() if c.scenario.needs_database})
+        needing = [c.scenario.name for c in configs.values() if c.scenario.needs_database]
         if needing:
             raise UsageError(
                 f"scenario {needing[0]!r} reads the TechEmpower database: give its URL with "
