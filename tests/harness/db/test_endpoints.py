@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,10 @@ import pytest
 from covetbench.db.stats import world_rows
 from covetbench.db.url import DATABASE_URL_ENV
 from covetbench.records import VerifyRecord
+from covetbench.results.store import load_results
+from covetbench.run.runner import Runner, RunOptions
+from covetbench.run.schedule import build_plan
+from covetbench.run.suite import Suite, SuiteEntry
 from covetbench.scenarios import SCENARIOS
 from covetbench.servers import AppTarget
 from covetbench.verify import DatabaseCheck, verify_server
@@ -126,3 +131,22 @@ def test_database_rules_pass_raw_and_covet_and_fail_a_cheat(
         in (reasons["updates"])
     )
     assert "fail: /cached-queries?count=0: 0 rows, expected 1" in reasons["cached-queries"]
+
+
+@pytest.mark.needs_wrk
+def test_tiny_database_run_end_to_end(make_pg_database: MakeDatabase, tmp_path: Path) -> None:
+    # One second of wrk on /db: the runner fills the database, hands its URL to the server,
+    # verifies with the query count, and loads it without errors.
+    url = make_pg_database(fill=False)
+    entry = SuiteEntry("", ("raw",), ("uvicorn",), ("db",), (4,))
+    suite = Suite("tiny-db", (entry,), duration_s=1, warmup_s=0, trials=1, database=url)
+    out = tmp_path / "out"
+    options = RunOptions(out_dir=out, lock_path=tmp_path / "lock", idle_timeout_s=2.0, report=False)
+    Runner(build_plan(suite), options).run()
+    data = load_results(out)
+    assert [(v["scenario"], v["status"], v["reasons"]) for v in data["verify"]] == [
+        ("db", "pass", [])
+    ]
+    [trial] = data["runs"]
+    assert trial["scenario"] == "db" and trial["requests"] > 0 and trial["error_rate"] == 0
+    assert len(asyncio.run(world_rows(url))) == 10_000  # filled by the runner
