@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from blacksheep import Application, Request, Response, WebSocket, html, json, text
@@ -38,7 +38,6 @@ class Database:
     cache: dict[int, int] = {}
 
 
-@app.lifespan
 async def database_lifespan() -> AsyncIterator[None]:
     url = _db.database_url()
     if url is None:
@@ -53,6 +52,10 @@ async def database_lifespan() -> AsyncIterator[None]:
         Database.pool = pool
         yield
         Database.pool = None
+
+
+# entered on BlackSheep's start event, left on its stop event (`lifespan` has no annotations)
+cast(Any, app).lifespan(database_lifespan)
 
 
 def _param(request: Request, name: str) -> str | None:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import scenarios_dir
+from covetbench.db.url import parse_url
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
 from covetbench.run.validity import MAX_CV
 from covetbench.scenarios import SCENARIOS
@@ -117,6 +118,8 @@ class Suite:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["path"] = str(self.path) if self.path else None
+        if self.database:  # recorded in results.json: never its password
+            data["database"] = parse_url(self.database).shown
         return data
 
 
