@@ -66,7 +66,9 @@ def translate(exc: BaseException, where: str) -> DatabaseError | None:
             f"{message} (one connection runs one statement at a time: do not share a "
             "connection or transaction between concurrent tasks)"
         )
-    if isinstance(exc, ValueError):  # asyncpg.DataError: an argument of the wrong type
+    if isinstance(exc, ValueError) or type(exc).__name__ == "InterfaceError":
+        # asyncpg.DataError (an argument of the wrong type), or the statement used wrongly
+        # (the wrong number of arguments): the statement's fault, as in SQLite
         return QueryError(message)
     return DatabaseError(f"{type(exc).__name__}: {message}")
 

@@ -96,9 +96,11 @@ class SQLiteBackend(Backend):
             raise_translated(exc, translate(exc, str(self.url)))
         raw.row_factory = row_factory
         try:
-            await raw.execute("PRAGMA foreign_keys = ON")
+            # execute_fetchall steps each statement to its end: an unfinished PRAGMA would
+            # hold a read lock and make every other connection wait for it.
+            await raw.execute_fetchall("PRAGMA foreign_keys = ON")
             if not self._memory:
-                await raw.execute("PRAGMA journal_mode = WAL")
+                await raw.execute_fetchall("PRAGMA journal_mode = WAL")
         except Exception as exc:
             await raw.close()
             raise_translated(exc, translate(exc, str(self.url)))
