@@ -43,6 +43,7 @@ def test_sqlite_init_fills_and_is_idempotent(tmp_path: Path) -> None:
     _check_world(asyncio.run(world_rows(url)))
 
 
+@pytest.mark.needs_postgres
 def test_postgresql_init_creates_its_database(make_pg_database: MakeDatabase) -> None:
     url = make_pg_database(fill=False)
     first = init_database(url)  # creates the database, then the tables
