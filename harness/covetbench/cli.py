@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "soak": "drive a server for 1M requests and check its memory does not grow",
     "fuzz": "send malformed HTTP/1.1 and check the server survives it",
     "sweep": "latency against offered load (open loop), knee marked",
+    "db": "create and fill the TechEmpower database (db init --url URL)",
 }
 
 

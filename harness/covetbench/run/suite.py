@@ -20,6 +20,7 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     time_budget = 270   # ... and the whole run within this many seconds
     rate = 2000         # open loop (loadgen = "open"): offered requests/s
     inject_stall = "1@3"  # stop the server for 1 s, 3 s into every trial (run.stall)
+    database = "postgresql://postgres@127.0.0.1:5432/covetbench"   # for the db scenarios
 
     [[variant]]
     name = "pipelined"
@@ -42,10 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import scenarios_dir
+from covetbench.db.url import parse_url
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
 from covetbench.run.stall import StallSpec
 from covetbench.run.suite_reader import Locator, TableReader, where
 from covetbench.run.validity import MAX_CV
+from covetbench.scenarios import SCENARIOS
 from covetbench.tomlfile import read_toml
 
 #: keys a `[[variant]]` may set; it inherits the rest from the top level
@@ -68,6 +71,7 @@ SUITE_KEYS = (
     "time_budget",
     "rate",
     "inject_stall",
+    "database",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -124,6 +128,18 @@ class Suite:
     rate: float | None = None
     #: stop the server's process tree during every measured trial (`run.stall`)
     inject_stall: StallSpec | None = None
+    #: database URL the TechEmpower database scenarios use (passed to every server launched)
+    database: str | None = None
+
+    @property
+    def needs_database(self) -> bool:
+        """Whether a scenario of the suite reads the TechEmpower database."""
+        return any(
+            spec.needs_database
+            for entry in self.entries
+            for name in entry.scenarios
+            if (spec := SCENARIOS.get(name)) is not None
+        )
 
     @property
     def max_cv(self) -> float:
@@ -145,6 +161,8 @@ class Suite:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["path"] = str(self.path) if self.path else None
+        if self.database:  # recorded in results.json: never its password
+            data["database"] = parse_url(self.database).shown
         return data
 
 
@@ -241,6 +259,9 @@ class SuiteOverrides:
         StallSpec.parse,
         metavar="SECONDS@AT",
     )
+    database: str | None = _override(
+        "database URL of the db scenarios: postgresql://... or sqlite:///...", str, metavar="URL"
+    )
 
 
 def suites_dir() -> Path:
@@ -335,6 +356,7 @@ def load_suite(path: Path) -> Suite:
         time_budget_s=top.number("time_budget", 0),
         rate=top.number("rate", 0),
         inject_stall=inject_stall,
+        database=top.text("database"),
     )
 
 
@@ -421,6 +443,7 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("time_budget", "time_budget_s"),
         ("rate", "rate"),
         ("inject_stall", "inject_stall"),
+        ("database", "database"),
     ):
         value = getattr(overrides, key)
         if value is not None:
