@@ -11,8 +11,15 @@
     │   ├── DuplicateRouteError    the same path and method declared twice
     │   ├── UnknownConvertorError  ``{name:kind}`` with a kind nobody registered
     │   └── NoMatchFound           ``url_path_for`` found no route by that name and params
-    └── ServerError                covet's server (``covet.server.exceptions``): bad options,
-                                   start-up failures, send() after close, unframeable requests
+    ├── ServerError                covet's server (``covet.server.exceptions``): bad options,
+    │                              start-up failures, send() after close, unframeable requests
+    └── AuthError                  covet.auth (``covet.auth.exceptions``)
+        ├── BadSignature           a signed cookie or token failed its check
+        │   └── SignatureExpired   ...or was good but expired
+        ├── AuthenticationError    a backend refused the credentials presented (401)
+        ├── InvalidPasswordHash    a stored password hash covet cannot read (also ValueError)
+        └── AuthConfigurationError a weak key, a bad option, a missing middleware
+                                   (also a ConfigurationError)
 """
 
 from __future__ import annotations
