@@ -53,9 +53,14 @@ def b64decode(text: str) -> bytes:
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise BadSignature("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise BadSignature("not base64url") from None
+    # Unused low bits of the last character must be zero: one value, one spelling, so a
+    # signed value cannot be varied (and replayed as "new") without the key.
+    if b64encode(data) != text:
+        raise BadSignature("not canonical base64url")
+    return data
 
 
 def normalize_keys(keys: SecretKeys) -> tuple[bytes, ...]:
