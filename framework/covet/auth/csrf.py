@@ -25,7 +25,9 @@ a TLS-terminating proxy does not break it. WebSocket handshakes get the same Ori
 
 To find the form field, a urlencoded or multipart body is read (up to ``max_body_size``, 413
 beyond) and handed on to the app unchanged; send large uploads with the header instead.
-``exempt_paths`` (prefixes) skip the check: webhooks, token-authenticated APIs.
+``exempt_paths`` (prefixes) skip the check (webhooks), and so do requests carrying an
+``Authorization: Bearer`` header: browsers never send one on their own, so it is no ambient
+credential a forged form could ride (Basic credentials are, and get no such pass).
 """
 
 from __future__ import annotations
@@ -193,6 +195,15 @@ class CSRFMiddleware:
                 return CSRFState(secret, False, session, self.field_name)
         return CSRFState(secrets.token_bytes(_SECRET_BYTES), True, session, self.field_name)
 
+    def _exempt(self, scope: Scope) -> bool:
+        if self.exempt_paths and scope["path"].startswith(self.exempt_paths):
+            return True
+        # A browser never attaches a bearer token by itself, and a page can add one to a
+        # cross-site request only after a CORS preflight the app agreed to. Basic credentials,
+        # which browsers do resend by themselves, get no such pass.
+        authorization = get_header(scope["headers"], b"authorization")
+        return authorization is not None and authorization[:7].lower() == b"bearer "
+
     def _same_origin(self, scope: Scope) -> bool:
         origin = get_header(scope["headers"], b"origin")
         if origin is None:
@@ -217,9 +228,7 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope[SCOPE_KEY] = self._load(scope)
-        if scope["method"] not in SAFE_METHODS and not scope["path"].startswith(
-            self.exempt_paths or ("\0",)
-        ):
+        if scope["method"] not in SAFE_METHODS and not self._exempt(scope):
             if not self._same_origin(scope):
                 await _forbidden(scope, receive, send)
                 return

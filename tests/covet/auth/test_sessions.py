@@ -85,7 +85,7 @@ def tamper(client: TestClient, change: Callable[[str], str]) -> httpx.Response:
     client.post("/set/role/user")
     cookie = client.cookies["session"]
     client.cookies.clear()
-    return client.get("/", headers={"cookie": f"session={change(cookie)}".encode("latin-1")})
+    return client.get("/", headers={b"cookie": f"session={change(cookie)}".encode("latin-1")})
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,11 @@ def test_issue_and_verify_a_standard_jwt() -> None:
     body = json.loads(b64decode(payload))
     assert body["scope"] == "a b" and body["sub"] == "ada" and body["exp"] == body["iat"] + 60
     claims = tokens.verify(token)
-    assert (claims.subject, claims.scopes, claims.claims["name"]) == ("ada", {"a", "b"}, "Ada")
+    assert (claims.subject, claims.scopes, claims.claims["name"]) == (
+        "ada",
+        frozenset({"a", "b"}),
+        "Ada",
+    )
     # Any HS256 implementation with the key agrees with the signature.
     assert tokens.verify(forge({"alg": "HS256", "typ": "JWT"}, body)).subject == "ada"
 
