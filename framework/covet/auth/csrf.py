@@ -81,8 +81,13 @@ class CSRFState:
 
     def token(self) -> str:
         """A fresh masked token for this client's secret."""
-        if self.new and self.session is not None:
-            self.session[SESSION_KEY] = b64encode(self.secret)
+        if self.session is not None:
+            encoded = b64encode(self.secret)
+            if self.session.get(SESSION_KEY) != encoded:
+                if not self.new:  # the session was renewed (a login) since the request began
+                    self.secret = secrets.token_bytes(_SECRET_BYTES)
+                    encoded = b64encode(self.secret)
+                self.session[SESSION_KEY] = encoded
         self.used = True
         mask = secrets.token_bytes(_SECRET_BYTES)
         return b64encode(mask + _xor(self.secret, mask))

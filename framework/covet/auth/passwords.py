@@ -11,9 +11,9 @@ The string holds the cost parameters (``ln`` = log2 N, ``r``, ``p``), a random 1
 and the 32-byte hash (unpadded base64url), so old hashes keep verifying after the defaults are
 raised and :func:`needs_rehash` tells which ones to upgrade at the next login.
 
-scrypt is deliberately slow (about 50 ms and 32 MiB at the defaults): call it from async code
-through ``await run_in_threadpool(verify_password, password, stored)`` (``covet.concurrency``);
-hashlib releases the GIL while it works. ``verify_password(password, None)`` spends the same
+scrypt is deliberately slow (32 MiB and ~0.1 s per call at the defaults on a small VM): call
+it from async code through ``await run_in_threadpool(verify_password, password, stored)``
+(``covet.concurrency``); hashlib releases the GIL while it works. ``verify_password(password, None)`` spends the same
 time as a real check and returns False, so "no such user" and "wrong password" take alike.
 """
 

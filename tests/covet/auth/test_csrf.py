@@ -205,3 +205,21 @@ def test_session_bound_tokens_are_renewed_by_login() -> None:
     assert response.json() == {"ok": True}
     stale = client.post("/logout", headers={"x-csrf-token": before})
     assert stale.status_code == 403 and stale.content == FORBIDDEN
+
+
+def test_a_token_made_after_login_in_the_same_request_belongs_to_the_new_session() -> None:
+    from covet.auth import SessionMiddleware, login
+
+    app = csrf_app(use_session=True)
+    app.add_middleware(SessionMiddleware, secret_keys=["k" * 32])
+
+    @app.post("/login-now")
+    async def login_now(request: Request) -> dict[str, str]:
+        login(request, "ada")
+        return {"token": csrf_token(request)}
+
+    client = TestClient(app)
+    before = token_of(client)
+    after = client.post("/login-now", headers={"x-csrf-token": before}).json()["token"]
+    assert client.post("/submit", headers={"x-csrf-token": before}).status_code == 403
+    assert client.post("/submit", headers={"x-csrf-token": after}).status_code == 200
