@@ -13,8 +13,9 @@ raised and :func:`needs_rehash` tells which ones to upgrade at the next login.
 
 scrypt is deliberately slow (32 MiB and ~0.1 s per call at the defaults on a small VM): call
 it from async code through ``await run_in_threadpool(verify_password, password, stored)``
-(``covet.concurrency``); hashlib releases the GIL while it works. ``verify_password(password, None)`` spends the same
-time as a real check and returns False, so "no such user" and "wrong password" take alike.
+(``covet.concurrency``); hashlib releases the GIL while it works.
+``verify_password(password, None)`` spends the same time as a real check and returns False,
+so "no such user" and "wrong password" take alike.
 """
 
 from __future__ import annotations

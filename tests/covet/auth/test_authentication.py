@@ -10,17 +10,23 @@ import pytest
 from covet import Covet, Request, WebSocket, WebSocketDisconnect
 from covet.auth import (
     AuthConfigurationError,
+    AuthCredentials,
     AuthenticationMiddleware,
+    BaseUser,
     BasicAuth,
     BearerAuth,
     BearerTokens,
+    SessionAuth,
+    SessionMiddleware,
     SimpleUser,
+    UnauthenticatedUser,
+    login,
     parse_basic,
     requires,
 )
 from covet.auth.exceptions import AuthenticationError
 from covet.testclient import TestClient
-from tests.covet.auth.auth_app import TOKEN_KEYS
+from tests.covet.auth.auth_app import SESSION_KEYS, TOKEN_KEYS
 from tests.covet.auth.conftest import FakeClock
 
 UNAUTHORIZED = {"detail": "Unauthorized"}
@@ -236,3 +242,57 @@ def test_bearer_realm_and_load_user(clock: FakeClock) -> None:
     assert gone.headers["www-authenticate"] == 'Bearer realm="api", error="invalid_token"'
     with client.websocket_connect("/ws", headers=bearer(tokens.issue("ada"))) as session:
         assert session.receive_text() == "ada"
+
+
+def session_auth_app(load_user: Any) -> Covet:
+    app = Covet()
+    app.add_middleware(AuthenticationMiddleware, backends=[SessionAuth(load_user)])
+    app.add_middleware(SessionMiddleware, secret_keys=[SESSION_KEYS[0]])
+
+    @app.post("/as/{name}")
+    async def as_user(request: Request) -> str:
+        login(request, request.path_params["name"], ["a"])
+        return "ok"
+
+    @app.post("/raw")
+    async def raw(request: Request) -> str:
+        request.session["auth"] = {"id": 7, "scopes": "admin"}  # not what login() writes
+        return "ok"
+
+    @app.get("/who")
+    @requires("authenticated", redirect="/signin?from=app")
+    async def who(request: Request) -> dict[str, Any]:
+        return {"user": repr(request.user), "auth": repr(request.auth)}
+
+    return app
+
+
+def test_session_auth_with_load_user() -> None:
+    users = {"ada": SimpleUser("Ada Lovelace")}
+    client = TestClient(session_auth_app(users.get))
+    client.post("/as/ada")
+    assert client.get("/who").json() == {
+        "user": "SimpleUser('Ada Lovelace')",
+        "auth": "AuthCredentials(['a', 'authenticated'])",
+    }
+    client.post("/as/deleted")  # load_user returns None: the request is anonymous
+    anonymous = client.get("/who?x=1", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/signin?from=app&next=%2Fwho%3Fx%3D1"
+    client.post("/raw")
+    assert client.get("/who", follow_redirects=False).status_code == 303
+
+
+def test_users_and_credentials() -> None:
+    ada = SimpleUser("ada")
+    assert (
+        ada == SimpleUser("ada") and ada != SimpleUser("bob") and len({ada, SimpleUser("ada")}) == 1
+    )
+    assert (ada.is_authenticated, ada.display_name, ada.identity) == (True, "ada", "ada")
+    nobody = UnauthenticatedUser()
+    assert (nobody.is_authenticated, nobody.display_name, nobody.identity) == (False, "", "")
+    assert repr(nobody) == "UnauthenticatedUser()"
+    assert isinstance(ada, BaseUser) and isinstance(nobody, BaseUser)
+    creds = AuthCredentials("b a")
+    assert list(creds) == ["a", "b"] and "a" in creds and creds.has_all(["a", "b"])
+    assert not creds.has_all(["c"])

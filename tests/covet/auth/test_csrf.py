@@ -223,3 +223,40 @@ def test_a_token_made_after_login_in_the_same_request_belongs_to_the_new_session
     after = client.post("/login-now", headers={"x-csrf-token": before}).json()["token"]
     assert client.post("/submit", headers={"x-csrf-token": before}).status_code == 403
     assert client.post("/submit", headers={"x-csrf-token": after}).status_code == 200
+
+
+def test_a_client_leaving_mid_form_gets_no_answer_and_the_app_is_not_called() -> None:
+    import asyncio
+
+    called: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append("app")  # pragma: no cover - must not run
+
+    middleware = CSRFMiddleware(app)
+    messages = [
+        {"type": "http.request", "body": b"csrf_token=", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+    }
+    asyncio.run(middleware(scope, receive, send))
+    assert sent == [] and called == []
+
+
+def test_an_unreadable_secret_cookie_is_replaced() -> None:
+    client = TestClient(csrf_app())
+    response = client.get("/form", headers={"cookie": "csrftoken=!!!"})
+    assert response.headers["set-cookie"].startswith("csrftoken=")

@@ -143,3 +143,13 @@ def test_bad_issue_arguments() -> None:
         tokens.issue("ada", ["two words"])
     with pytest.raises(ValueError, match="exp"):
         tokens.issue("ada", claims={"exp": 1})
+
+
+def test_signed_but_malformed_tokens_are_refused() -> None:
+    # What a leaked key could make: a good signature over a header or payload covet never writes.
+    tokens = BearerTokens(KEY, clock=FakeClock())
+    for head, body in ((b"not json", b"{}"), (b'{"alg":"HS256"}', b"[1]")):
+        signing_input = f"{b64encode(head)}.{b64encode(body)}"
+        mac = hmac.new(KEY.encode(), signing_input.encode(), hashlib.sha256).digest()
+        with pytest.raises(BadSignature):
+            tokens.verify(f"{signing_input}.{b64encode(mac)}")
