@@ -315,3 +315,11 @@ def test_users_and_credentials() -> None:
 )
 def test_safe_next(target: object, expected: str) -> None:
     assert safe_next(target, default="/home") == expected
+
+
+def test_a_verify_returning_something_that_is_not_a_user_is_a_clear_error() -> None:
+    def returns_a_dict(username: str, password: str) -> dict[str, str]:
+        return {"name": username}
+
+    with pytest.raises(AuthConfigurationError, match="returns_a_dict"):
+        TestClient(basic_app(returns_a_dict)).get("/", auth=("ada", "pw"))
