@@ -97,7 +97,7 @@ def _node(text: str) -> tuple[str, int] | None:
         address = ipaddress.ip_address(host)
     except ValueError:
         return None
-    return (str(address), port if port <= 65535 else 0)
+    return (str(address), port) if port <= 65535 else None
 
 
 def _forwarded_elements(values: list[str]) -> list[dict[str, str]] | None:
