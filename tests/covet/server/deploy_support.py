@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -116,6 +117,21 @@ def tcp_ready(port: int) -> Callable[[], bool]:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return True
         except OSError:
+            return False
+
+    return ready
+
+
+def http_ready(url: str, **client: object) -> Callable[[], bool]:
+    """Ready once a GET is answered: a listening socket alone proves nothing when the test
+    itself created it (connections queue in its backlog before the server accepts)."""
+
+    def ready() -> bool:
+        try:
+            with httpx.Client(timeout=0.5, **client) as http:  # type: ignore[arg-type]
+                http.get(url)
+            return True
+        except httpx.HTTPError:
             return False
 
     return ready
