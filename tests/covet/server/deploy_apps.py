@@ -57,3 +57,47 @@ async def scope_app(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [(b"content-type", b"application/json")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+def _metrics_app() -> Any:
+    from covet import Covet
+    from covet.middleware import MetricsMiddleware, RequestIDMiddleware
+    from covet.routing import Router
+
+    app = Covet()
+
+    @app.get("/users/{user_id:int}")
+    async def user(request: Any) -> dict[str, int]:
+        return {"id": request.path_params["user_id"]}
+
+    @app.get("/slow")
+    async def slow() -> str:
+        await asyncio.sleep(0.5)
+        return "slow"
+
+    @app.get("/boom")
+    async def boom() -> str:
+        raise RuntimeError("boom")
+
+    @app.websocket("/ws")
+    async def ws(websocket: Any) -> None:
+        await websocket.accept()
+        text = await websocket.receive_text()
+        await websocket.send_text(text)
+        await websocket.close()
+
+    api = Router()
+
+    async def item(request: Any) -> Any:
+        from covet.responses import PlainTextResponse
+
+        return PlainTextResponse(str(request.path_params["name"]))
+
+    api.add_route("/items/{name}", item)
+    app.mount("/api", api)
+    app.add_middleware(RequestIDMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    return app
+
+
+metrics_app = _metrics_app()
