@@ -74,6 +74,15 @@ async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> Non
     await send({"type": "http.response.body", "body": b"Service Unavailable"})
 
 
+def _error_fields(scope: Scope) -> dict[str, Any]:
+    """Which request failed, for structured logs: RequestIDMiddleware's id has been reset by
+    the time the exception reaches the server, but it left the id in the scope."""
+    fields = {"method": scope["method"], "path": log_safe(scope["path"])}
+    if "request_id" in scope:
+        fields["request_id"] = scope["request_id"]
+    return fields
+
+
 class RequestCycle:
     """ASGI `receive`/`send` for one request on one connection."""
 
@@ -162,7 +171,7 @@ class RequestCycle:
             pass
         except Exception:
             if not self.disconnected:
-                logger.exception("Exception in ASGI application")
+                logger.exception("Exception in ASGI application", extra=_error_fields(self.scope))
         else:
             if not self.response_complete and not self.disconnected:
                 logger.error("ASGI application returned without completing its response")

@@ -178,7 +178,7 @@ def launch(
         options = ("--port", str(port), *options)
         ready = tcp_ready(port)
     proc = subprocess.Popen(
-        command or covet_command(app, "--no-access-log", *options),
+        command or covet_command(app, *_quiet(options)),
         cwd=REPO,
         env=covet_env(**(env or {})),
         stderr=subprocess.PIPE,
@@ -191,6 +191,11 @@ def launch(
         yield Launched(proc, port)
     finally:
         reap(proc)
+
+
+def _quiet(options: tuple[str, ...]) -> tuple[str, ...]:
+    """`options` plus --no-access-log unless they ask for the access log."""
+    return options if "--access-log" in options else ("--no-access-log", *options)
 
 
 def start_error(app: str, *options: str) -> tuple[int, str]:
