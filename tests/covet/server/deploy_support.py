@@ -145,7 +145,7 @@ def covet_command(app: str, *options: str) -> list[str]:
 
 def covet_env(**extra: str) -> dict[str, str]:
     pythonpath = os.pathsep.join([str(REPO), str(REPO / "framework")])
-    return dict(os.environ, PYTHONPATH=pythonpath, **extra)
+    return {**os.environ, "PYTHONPATH": pythonpath, **extra}
 
 
 def reap(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
