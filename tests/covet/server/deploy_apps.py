@@ -23,9 +23,9 @@ def _seen(scope: Scope) -> dict[str, Any]:
 
 
 async def scope_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answers what it saw as JSON (`/slow` first waits 0.5 s and marks its start in the file
-    named by COVET_TEST_MARKER); a WebSocket is accepted, then each text message is answered
-    with the scope seen plus the text."""
+    """Answers what it saw as JSON (`.../slow` first waits 0.5 s; every request's path is
+    appended to the file named by COVET_TEST_MARKER, when set); a WebSocket is accepted, then
+    each text message is answered with the scope seen plus the text."""
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -47,11 +47,11 @@ async def scope_app(scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
-    if scope["path"] == "/slow":
-        marker = os.environ.get("COVET_TEST_MARKER")
-        if marker:
-            with open(marker, "a") as f:
-                f.write("slow-start\n")
+    marker = os.environ.get("COVET_TEST_MARKER")
+    if marker:
+        with open(marker, "a") as f:
+            f.write(f"seen {scope['path']}\n")
+    if scope["path"].endswith("/slow"):
         await asyncio.sleep(0.5)
     payload = json.dumps(dict(_seen(scope), body=len(body))).encode()
     headers = [(b"content-type", b"application/json")]
