@@ -39,9 +39,21 @@ def _tls_connect(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
     return context.wrap_socket(raw, server_hostname="localhost")
 
 
-@pytest.fixture(params=available_parsers())
+# Each parser once, on each event loop (asyncio's and uvloop's TLS are separate code).
+_STACKS = (
+    [("python", "asyncio"), ("httptools", "auto")]
+    if len(available_parsers()) > 1
+    else [
+        ("python", "asyncio"),
+        ("python", "auto"),
+    ]
+)
+
+
+@pytest.fixture(params=_STACKS, ids=["-".join(s) for s in _STACKS])
 def tls_server(request: pytest.FixtureRequest, certs: Certs) -> Iterator[int]:
-    with launch("scope_app", "--http", request.param, *_tls_options(certs)) as served:
+    http, loop = request.param
+    with launch("scope_app", "--http", http, "--loop", loop, *_tls_options(certs)) as served:
         yield served.port
 
 
@@ -89,7 +101,7 @@ def test_plain_http_on_the_tls_port_is_closed_and_the_server_stays_up(
 
 
 def test_client_certificates_are_required_with_ca_certs(certs: Certs) -> None:
-    options = (*_tls_options(certs), "--ssl-ca-certs", str(certs.ca))
+    options = (*_tls_options(certs), "--ssl-ca-certs", str(certs.ca), "--workers", "2")
     with launch("scope_app", *options) as served:
         with _tls_connect(served.port, _client_context(certs, with_cert=True)) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
