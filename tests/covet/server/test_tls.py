@@ -4,6 +4,8 @@ real TLS clients (the ssl module, httpx)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import ssl
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ import httpx
 import pytest
 
 from covet.server.parsers import available_parsers
-from tests.covet.server.deploy_support import Certs, launch, make_certs, start_error
+from tests.covet.server.deploy_support import Certs, Launched, launch, make_certs, start_error
 from tests.covet.server.test_server_socket import read_to_eof, recv_until
 
 
@@ -51,10 +53,15 @@ _STACKS = (
 
 
 @pytest.fixture(params=_STACKS, ids=["-".join(s) for s in _STACKS])
-def tls_server(request: pytest.FixtureRequest, certs: Certs) -> Iterator[int]:
+def tls_served(request: pytest.FixtureRequest, certs: Certs) -> Iterator[Launched]:
     http, loop = request.param
     with launch("scope_app", "--http", http, "--loop", loop, *_tls_options(certs)) as served:
-        yield served.port
+        yield served
+
+
+@pytest.fixture
+def tls_server(tls_served: Launched) -> int:
+    return tls_served.port
 
 
 def test_https_scope_alpn_and_keep_alive(tls_server: int, certs: Certs) -> None:
@@ -86,8 +93,9 @@ def test_websocket_over_tls_is_wss(tls_server: int, certs: Certs) -> None:
 
 
 def test_plain_http_on_the_tls_port_is_closed_and_the_server_stays_up(
-    tls_server: int, certs: Certs
+    tls_served: Launched, certs: Certs
 ) -> None:
+    tls_server = tls_served.port
     for _ in range(3):
         with socket.create_connection(("127.0.0.1", tls_server), timeout=10) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -98,6 +106,10 @@ def test_plain_http_on_the_tls_port_is_closed_and_the_server_stays_up(
             assert not data.startswith(b"HTTP/")  # at most a TLS alert, then the close
     with httpx.Client(verify=_client_context(certs)) as client:
         assert client.get(f"https://127.0.0.1:{tls_server}/").json()["scheme"] == "https"
+    os.killpg(tls_served.proc.pid, signal.SIGTERM)
+    assert tls_served.proc.wait(timeout=20) == 0
+    log = tls_served.stderr_text()
+    assert "Traceback" not in log and "ERROR" not in log, log  # a failed handshake is not news
 
 
 def test_client_certificates_are_required_with_ca_certs(certs: Certs) -> None:
