@@ -21,6 +21,8 @@ KIND_WEBSOCKET = "websocket"
 
 #: Body of the `echo` scenario; the verify rule expects it back unchanged.
 ECHO_BODY = b'{"message":"Hello, World!","id":42,"tags":["a","b"]}'
+#: the scenarios the `journey` walks through, in order (its locustfile does the same steps)
+JOURNEY_STEPS = ("plaintext", "json", "users", "echo")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,9 @@ class ScenarioSpec:
 
     `headers` and `body` are what a load generator must send (the wrk driver builds a Lua script
     from them when `method` is not GET or a body is present). `wrk_loadable` is False for
-    scenarios wrk cannot drive (WebSocket). `verify_rule` names the rule in `covetbench.verify`.
+    scenarios wrk cannot drive (WebSocket, a multi-step journey). `verify_rule` names the rule
+    in `covetbench.verify`. `locustfile` names the file in `scenarios/locustfiles/` that locust
+    runs for it (None: locust cannot drive it unless `--locustfile` is given).
     """
 
     name: str
@@ -41,6 +45,7 @@ class ScenarioSpec:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     wrk_loadable: bool = True
+    locustfile: str | None = None
 
     def url(self, base_url: str) -> str:
         """The full URL on a server, e.g. `http://127.0.0.1:8000/users/42` (ws:// for ws)."""
@@ -64,6 +69,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             path="/plaintext",
             verify_rule="plaintext",
             description="TechEmpower plaintext: 'Hello, World!' as text/plain",
+            locustfile="plaintext.py",
         ),
         ScenarioSpec(
             name="json",
@@ -72,6 +78,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             path="/json",
             verify_rule="json",
             description='TechEmpower json: {"message":"Hello, World!"} serialized per request',
+            locustfile="json_message.py",
         ),
         ScenarioSpec(
             name="users",
@@ -99,6 +106,17 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             verify_rule="ws",
             description="WebSocket echo of text and bytes messages",
             wrk_loadable=False,
+        ),
+        ScenarioSpec(
+            name="journey",
+            kind=KIND_HTTP,
+            method="GET",
+            path="/plaintext",
+            verify_rule="journey",
+            description="a user journey (locust only): GET /plaintext, GET /json, "
+            "GET /users/{id}, POST /echo, each answer checked",
+            wrk_loadable=False,
+            locustfile="journey.py",
         ),
     )
 }

@@ -74,7 +74,7 @@ def test_resolve_unknown_app_lists_valid_names() -> None:
 
 
 def test_scenario_registry() -> None:
-    assert scenario_names() == ["plaintext", "json", "users", "echo", "ws"]
+    assert scenario_names() == ["plaintext", "json", "users", "echo", "ws", "journey"]
     echo = get_scenario("echo")
     assert (echo.method, echo.path, echo.needs_script) == ("POST", "/echo", True)
     assert echo.headers["Content-Type"] == "application/json"
@@ -84,7 +84,9 @@ def test_scenario_registry() -> None:
     assert ws.kind == "websocket" and not ws.wrk_loadable
     assert ws.url("http://127.0.0.1:1") == "ws://127.0.0.1:1/ws"
     assert get_scenario("plaintext").url("http://h:2/") == "http://h:2/plaintext"
-    assert all(s.wrk_loadable for s in SCENARIOS.values() if s.kind == "http")
+    journey = get_scenario("journey")
+    assert not journey.wrk_loadable and journey.locustfile == "journey.py"
+    assert all(s.wrk_loadable for s in SCENARIOS.values() if s.kind == "http" and s != journey)
     with pytest.raises(UnknownNameError, match="plaintext"):
         get_scenario("fortune")
 

@@ -194,11 +194,19 @@ def test_broken_app_fails_with_reasons(launch_server: LaunchServer, make_app: Ma
         "users": "expected 1337 (the path parameter)",
         "echo": "echoed {}",
         "ws": "WebSocket",
+        "journey": "step echo: echoed {}",
     }
     for scenario, reason in expected.items():
         record = by_scenario[scenario]
         assert record.status == "fail", record
         assert any(reason in r for r in record.reasons), record.reasons
+
+
+def test_journey_checks_every_step(launch_server: LaunchServer) -> None:
+    server = launch_server("covet", "covet")
+    [record] = verify_server(server.base_url, "covet", "covet", ["journey"], date_refresh_wait_s=0)
+    assert record.status == "warn", record  # only the Date refresh, which was not waited for
+    assert all("Date refresh" in reason for reason in record.reasons), record.reasons
 
 
 def test_missing_date_fails(launch_server: LaunchServer) -> None:

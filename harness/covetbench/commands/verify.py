@@ -22,11 +22,11 @@ from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
 from covetbench.run.lock import signals_deferred
 from covetbench.run.progress import verify_table
-from covetbench.run.runner import verify_pairs
 from covetbench.run.schedule import Pair, build_plan
 from covetbench.run.suite import Suite, SuiteEntry, comma_list
 from covetbench.scenarios import scenario_names
 from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
+from covetbench.verify.pairs import verify_pairs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

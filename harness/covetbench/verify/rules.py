@@ -23,7 +23,13 @@ from typing import Any
 import httpx
 
 from covetbench.exceptions import UnknownNameError
-from covetbench.scenarios import KIND_HTTP, KIND_WEBSOCKET, ScenarioSpec
+from covetbench.scenarios import (
+    JOURNEY_STEPS,
+    KIND_HTTP,
+    KIND_WEBSOCKET,
+    ScenarioSpec,
+    get_scenario,
+)
 from covetbench.verify.checks import (
     CONTENT_TYPE_JSON,
     CONTENT_TYPE_PLAINTEXT,
@@ -189,6 +195,35 @@ def _echo(ctx: RuleContext) -> None:
     sent = json.loads(ctx.spec.body)
     if data != sent:
         ctx.fail(f"echoed {data!r}, sent {sent!r}")
+
+
+@register_rule("journey", content_type=CONTENT_TYPE_PLAINTEXT)
+def _journey(ctx: RuleContext) -> None:
+    """Every step of the journey, each checked by its own scenario's rule; the scenario's own
+    request is the first step. A failing step fails the journey, its reasons prefixed."""
+    for name in JOURNEY_STEPS:
+        spec = get_scenario(name)
+        rule = get_rule(spec.verify_rule)
+        step = RuleContext(spec, ctx.base_url, ctx.client, Outcome())
+        if spec.path == ctx.spec.path and spec.method == ctx.spec.method:
+            step.response = ctx.response
+        else:
+            try:
+                step.response = ctx.client.request(
+                    spec.method,
+                    spec.url(ctx.base_url),
+                    headers=spec.headers,
+                    content=spec.body or None,
+                )
+            except httpx.HTTPError as exc:
+                ctx.fail(f"step {name}: {spec.method} {spec.path}: {type(exc).__name__}: {exc}")
+                continue
+            check_headers(step.response, rule.content_type, step.outcome)
+        rule.check(step)
+        for reason in step.outcome.fails:
+            ctx.fail(f"step {name}: {reason}")
+        for reason in step.outcome.warns:
+            ctx.warn(f"step {name}: {reason}")
 
 
 @register_rule("ws", kind=KIND_WEBSOCKET)
