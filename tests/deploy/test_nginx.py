@@ -143,7 +143,10 @@ def running_stack(folder: Path) -> Iterator[Stack]:
         )
         + f"  include {folder}/site.conf;\n}}\n"
     )
-    nginx_command = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    # -e: the error log nginx opens before reading its config (not /var/log, unwritable
+    # without root).
+    nginx_command = [nginx, "-p", str(folder), "-e", str(folder / "error.log")]
+    nginx_command += ["-c", str(folder / "nginx.conf")]
     marker = folder / "seen.txt"
     with ExitStack() as stack:
         listener = socket.socket(socket.AF_UNIX)
