@@ -6,9 +6,9 @@ into the ``covet.db`` tree (:mod:`covet.db.exceptions`). Everything above it (co
 to a task, transactions, savepoints, the lifespan) is written once in :mod:`covet.db.connection`
 and :mod:`covet.db.database`, so both backends behave alike.
 
-The ``pool_*`` methods run one statement on whichever connection is free. The defaults acquire,
-run and release; the PostgreSQL backend overrides them with asyncpg's pool methods, which do the
-same in fewer steps (the TechEmpower hot path).
+The ``pool_*`` methods run one statement on whichever connection is free: acquire (waiting at
+most ``timeout``), run, release. The PostgreSQL backend overrides them with asyncpg's acquire
+context (one step fewer on the TechEmpower hot path).
 """
 
 from __future__ import annotations
