@@ -4,6 +4,7 @@ a failed COMMIT, a backend killed inside a transaction, a pool with no free conn
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from contextvars import Context
 
@@ -17,6 +18,7 @@ from covet.db import (
     IntegrityError,
     NotConnectedError,
     QueryError,
+    backend,
     postgres,
     sqlite,
 )
@@ -161,3 +163,27 @@ def test_sqlite_rows() -> None:
         row["missing"]
     with pytest.raises(TypeError):
         hash(row)
+
+
+def test_an_outage_is_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    log = backend._OutageLog()
+    with caplog.at_level(logging.WARNING, logger="covet.db"):
+        for _ in range(3):
+            log.report(DatabaseUnavailable("refused"))
+        log.last -= log.interval_s  # the interval has passed
+        log.report(DatabaseUnavailable("refused again"))
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "database unavailable: refused",
+        "database unavailable: refused again (2 more since the last report)",
+    ]
+
+
+def test_raise_translated_chains_and_passes_through() -> None:
+    cause = OSError("refused")
+    with pytest.raises(DatabaseUnavailable) as info:
+        backend.raise_translated(cause, DatabaseUnavailable("x"))
+    assert info.value.__cause__ is cause
+    with pytest.raises(OSError) as same:
+        backend.raise_translated(cause, None)
+    assert same.value is cause
