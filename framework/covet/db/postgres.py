@@ -18,6 +18,7 @@ from covet.db.backend import Backend, raise_translated
 from covet.db.exceptions import (
     DatabaseError,
     DatabaseUnavailable,
+    DatabaseURLError,
     IntegrityError,
     NotConnectedError,
     QueryError,
@@ -100,7 +101,13 @@ class PostgresBackend(Backend):
                 **options,
             )
         except Exception as exc:
-            raise_translated(exc, translate(exc, f"connecting to {self.url}"))
+            translated = translate(exc, f"connecting to {self.url}")
+            if not isinstance(translated, DatabaseUnavailable):
+                # Not an outage but a wrong URL, user, password or database name: say so
+                # at startup, with the (redacted) URL, rather than as a statement error.
+                kind = DatabaseURLError if isinstance(exc, ValueError) else DatabaseError
+                translated = kind(f"cannot connect to {self.url}: {exc}")
+            raise_translated(exc, translated)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

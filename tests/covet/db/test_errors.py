@@ -15,6 +15,7 @@ from covet.db import (
     Database,
     DatabaseError,
     DatabaseUnavailable,
+    DatabaseURLError,
     IntegrityError,
     NotConnectedError,
     QueryError,
@@ -187,3 +188,27 @@ def test_raise_translated_chains_and_passes_through() -> None:
     with pytest.raises(OSError) as same:
         backend.raise_translated(cause, None)
     assert same.value is cause
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "message"),
+    [
+        ("127.0.0.1:notaport/test", DatabaseURLError, "notaport"),
+        ("127.0.0.1:5432/test?sslmode=bogus", DatabaseURLError, "sslmode"),
+        ("127.0.0.1:5432/covet_no_such_database", DatabaseError, "does not exist"),
+    ],
+)
+def test_misconfiguration_is_named_at_startup(
+    pg_url: str, path: str, error: type[DatabaseError], message: str
+) -> None:
+    url = f"postgresql://postgres:hunter2@{path}"
+
+    async def main() -> None:
+        async with Database(url, timeout=2):
+            pass
+
+    with pytest.raises(error, match=message) as info:
+        asyncio.run(main())
+    assert type(info.value) is error
+    assert "cannot connect to postgresql://postgres:***@" in str(info.value)
+    assert "hunter2" not in str(info.value)
