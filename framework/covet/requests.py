@@ -22,6 +22,7 @@ from covet.types import Message, Receive, Scope
 
 if TYPE_CHECKING:
     from covet.applications import Covet
+    from covet.auth.users import AuthCredentials
 
 __all__ = ["HTTPConnection", "Request", "cookie_parser"]
 
@@ -116,6 +117,34 @@ class HTTPConnection:
         if self._state is None:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """The signed-cookie session (``covet.auth.SessionMiddleware``), a dict."""
+        return self._extension("session", "SessionMiddleware")  # type: ignore[no-any-return]
+
+    @property
+    def user(self) -> Any:
+        """Who made the request (``covet.auth.AuthenticationMiddleware``): the backend's user
+        object (typed ``Any`` so an app's own user class needs no cast)."""
+        return self._extension("user", "AuthenticationMiddleware")
+
+    @property
+    def auth(self) -> AuthCredentials:
+        """The request's scopes (``covet.auth.AuthenticationMiddleware``)."""
+        return self._extension("auth", "AuthenticationMiddleware")  # type: ignore[no-any-return]
+
+    def _extension(self, key: str, middleware: str) -> Any:
+        # What a middleware put in the scope; its absence is a set-up mistake, said plainly.
+        try:
+            return self.scope[key]
+        except KeyError:
+            from covet.auth.exceptions import AuthConfigurationError
+
+            raise AuthConfigurationError(
+                f"request.{key} needs covet.auth.{middleware}: "
+                f"app.add_middleware({middleware}, ...)"
+            ) from None
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """The absolute URL of the route called ``name``."""

@@ -27,12 +27,15 @@ COMMANDS: dict[str, str] = {
     "verify": "launch app x server pairs and verify their responses",
     "run": "run a benchmark suite and write results and a report",
     "report": "render the HTML report of a run directory",
-    "gate": "fail on a statistically significant throughput regression",
+    "gate": "fail on a throughput regression or a baseline configuration gone missing",
     "instructions": "deterministic gate: callgrind instructions per request vs a baseline",
     "claims": "check the project's published claims against measurements",
+    "export": "export a run as Bencher BMF, github-action-benchmark JSON or JUnit XML",
     "conform": "run the ASGI / HTTP / WebSocket conformance matrix",
     "soak": "drive a server for 1M requests and check its memory does not grow",
     "fuzz": "send malformed HTTP/1.1 and check the server survives it",
+    "sweep": "latency against offered load (open loop), knee marked",
+    "db": "create and fill the TechEmpower database (db init --url URL)",
 }
 
 

@@ -24,6 +24,7 @@ FLAG_SERVER_UNSATURATED = "server_unsaturated"
 FLAG_LITTLES_LAW_MISMATCH = "littles_law_mismatch"
 FLAG_ERRORS = "errors"
 FLAG_INTERFERENCE = "interference"
+FLAG_HOST_SLOW = "host_slow"
 FLAG_DESCRIPTIONS: dict[str, str] = {
     FLAG_GENERATOR_BOUND: "the load generator used >= 90% of its cores: the figure measures the "
     "generator, not the server",
@@ -33,6 +34,9 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     "20%: connections were not all established or latency is misreported",
     FLAG_ERRORS: "more than 0.1% of requests failed",
     FLAG_INTERFERENCE: "another process used more than 5% of a core during the trial",
+    FLAG_HOST_SLOW: "the host canary (a fixed piece of CPU work timed on the server's core "
+    "before the trial) ran more than 10% slower than the run's median: the host, not the "
+    "server, was slow",
 }
 
 #: Flags a whole configuration can carry, judged over its trials when summaries are built
@@ -41,8 +45,9 @@ FLAG_UNSTABLE = "unstable"
 FLAG_TOO_FEW_TRIALS = "too_few_trials"
 FLAG_IMPLAUSIBLE = "implausible"
 CONFIG_FLAG_DESCRIPTIONS: dict[str, str] = {
-    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%): "
-    "the median is one draw of a moving figure",
+    FLAG_UNSTABLE: "the trials' requests/s varied by more than the allowed CV (default 10%), "
+    "or adaptive trials (--precision) ran out of budget before the median's interval was that "
+    "narrow: the median is one draw of a moving figure",
     FLAG_TOO_FEW_TRIALS: "too few trials for the median's interval to reach a 90% level",
     FLAG_IMPLAUSIBLE: "measured faster than the raw ASGI app on the same server beyond both "
     "intervals, which cannot be: the run measured noise, not the apps",
@@ -116,6 +121,22 @@ class ConfigKey(NamedTuple):
 KEY_FIELDS: tuple[str, ...] = ConfigKey._fields
 
 
+#: How a trial's latency percentiles were measured (`LoadResult.latency_method`, the record's
+#: `latency_method`); the report prints the description next to every latency figure.
+LATENCY_WRK_BACKFILLED = "wrk-backfilled"
+LATENCY_OPEN_LOOP = "open-loop-intended-start"
+LATENCY_LOCUST_ROUNDED = "locust-rounded"
+LATENCY_METHODS: dict[str, str] = {
+    LATENCY_WRK_BACKFILLED: "wrk's own percentiles: closed loop, back-filled with synthetic "
+    "samples at the mean interval (wrk 4's coordinated-omission 'correction', not wrk2's)",
+    LATENCY_OPEN_LOOP: "open loop, from each request's intended start on a fixed schedule "
+    "(HdrHistogram; coordinated omission corrected); the service-time percentiles are kept "
+    "beside them as latency_uncorrected_ms",
+    LATENCY_LOCUST_ROUNDED: "locust's percentiles: closed loop (each user waits for its "
+    "answer), response times stored rounded to two significant digits",
+}
+
+
 @dataclass
 class LatencyMs:
     """Latency percentiles in milliseconds; None where the generator could not tell."""
@@ -137,10 +158,17 @@ class ErrorCounts:
     read: int = 0
     write: int = 0
     timeout: int = 0
+    #: answered, but rejected by a scripted check (a locustfile's body check) or of no kind above
+    other: int = 0
+
+    @property
+    def socket(self) -> int:
+        """Attempts that got no answer at all (connect, read, write, timeout)."""
+        return self.connect + self.read + self.write + self.timeout
 
     @property
     def total(self) -> int:
-        return self.non2xx + self.connect + self.read + self.write + self.timeout
+        return self.non2xx + self.socket + self.other
 
 
 @dataclass
@@ -164,6 +192,36 @@ class LoadResult:
     command: list[str] = field(default_factory=list)
     #: CPU seconds (user + system) the generator itself used, e.g. from `os.wait4`
     cpu_s: float | None = None
+    #: how `latency_ms` was measured (a key of `LATENCY_METHODS`)
+    latency_method: str | None = None
+    #: cores the generator can keep busy at once (locust: its worker processes, each one
+    #: single-threaded); None: one per generator thread. `validity.generator_cores` caps with it
+    parallelism: int | None = None
+    #: the generator's CPU % (100 = one core) over its own measured window, where its processes
+    #: live well beyond it (locust: start-up, workers connecting, shutdown: ~4 s around a 2 s
+    #: run with 2 workers); None: `cpu_s` over the trial tells it
+    window_cpu_pct: float | None = None
+    #: open loop: service-time percentiles (from the actual send), beside the corrected ones
+    latency_uncorrected_ms: LatencyMs | None = None
+    #: open loop: the rate asked for (req/s) and the requests its schedule held in the window
+    offered_rps: float | None = None
+    intended_requests: int | None = None
+    #: open loop: requests sent later than the stated tolerance after their due time, or never
+    late_sends: int | None = None
+    #: open loop: the generator's own timers firing late (its clock, not the server, behind)
+    late_wakeups: int | None = None
+
+    def trial_fields(self) -> dict[str, Any]:
+        """What a `TrialRecord` keeps of this result beyond the fields every generator fills."""
+        uncorrected = self.latency_uncorrected_ms
+        return {
+            "latency_method": self.latency_method,
+            "latency_uncorrected_ms": None if uncorrected is None else asdict(uncorrected),
+            "offered_rps": self.offered_rps,
+            "intended_requests": self.intended_requests,
+            "late_sends": self.late_sends,
+            "late_wakeups": self.late_wakeups,
+        }
 
 
 @dataclass
@@ -196,6 +254,38 @@ class TrialRecord:
     server_cpus: list[int] = field(default_factory=list)
     loadgen_cpus: list[int] = field(default_factory=list)
     raw_output_file: str | None = None
+    #: `LoadResult.trial_fields()`: how latency was measured and the open loop's schedule
+    latency_method: str | None = None
+    latency_uncorrected_ms: dict[str, float | None] | None = None
+    offered_rps: float | None = None
+    intended_requests: int | None = None
+    late_sends: int | None = None
+    late_wakeups: int | None = None
+    #: `--inject-stall`: what was done to the server during the trial (`run.stall`)
+    stall: dict[str, Any] | None = None
+    #: the interleaved round the trial ran in (trials of one round ran back to back, which is
+    #: what pairs them for `ratios`); None in files written before rounds were recorded
+    round: int | None = None
+    #: the host canary's median time before this trial (`covetbench.run.canary`), ms
+    canary_ms: float | None = None
+
+    @classmethod
+    def from_load(
+        cls, key: ConfigKey, trial: int, load: LoadResult, **measured: Any
+    ) -> TrialRecord:
+        """The record of one kept trial of configuration `key`: the generator's figures from
+        `load` (with `LoadResult.trial_fields()`), everything else by keyword."""
+        return cls(
+            **key._asdict(),
+            trial=trial,
+            rps=load.rps,
+            requests=load.requests,
+            duration_s=load.duration_s,
+            latency_ms=asdict(load.latency_ms),
+            errors=asdict(load.errors),
+            **load.trial_fields(),
+            **measured,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,6 +295,60 @@ class TrialRecord:
         return ConfigKey(
             self.app, self.server, self.scenario, self.loadgen, self.concurrency, self.pipeline
         )
+
+
+#: `RatioRecord.kind`: each app against the `raw` floor on the same server, and each server
+#: against the reference server for the same app
+RATIO_APP_VS_RAW = "app_vs_raw"
+RATIO_SERVER_VS_REFERENCE = "server_vs_reference"
+#: a ratio whose interval is below a 90 % level: too few shared rounds to say much
+FLAG_TOO_FEW_ROUNDS = "too_few_rounds"
+
+
+@dataclass
+class RatioRecord:
+    """A paired comparison of two configurations: a row of `results.json["ratios"]`.
+
+    `median` is the median over rounds of numerator rps / denominator rps, both measured in the
+    same round (back to back, so the host's drift cancels); `ci_*` its distribution-free
+    interval (`covetbench.stats.paired_ratio`) with the level it actually has. `numerator` and
+    `denominator` are what differs (app names for `app_vs_raw`, server names for
+    `server_vs_reference`); `server` and `app` say what is shared. `flags` are both sides'
+    trial and configuration flags, plus `too_few_rounds`.
+    """
+
+    kind: str
+    numerator: str
+    denominator: str
+    server: str
+    app: str
+    scenario: str
+    loadgen: str
+    concurrency: int
+    pipeline: int
+    median: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    ci_method: str
+    rounds: int
+    flags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        """`covet/raw on uvicorn json c64` or `app covet: granian/uvicorn json c64`."""
+        deep = f" p{self.pipeline}" if self.pipeline > 1 else ""
+        where = f"{self.scenario} c{self.concurrency}{deep}"
+        if self.kind == RATIO_APP_VS_RAW:
+            return f"{self.numerator}/{self.denominator} on {self.server} {where}"
+        return f"app {self.app}: {self.numerator}/{self.denominator} {where}"
+
+    @property
+    def interval_note(self) -> str:
+        return interval_note(self.ci_level, self.ci_method)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def test_list_shows_every_registry(capsys: pytest.CaptureFixture[str]) -> None:
         (["run", "--servers", "tornado"], "unknown server 'tornado'; valid servers: "),
         (["run", "--apps", "django"], "unknown app 'django'; valid apps: "),
         (["run", "--scenarios", "fortune"], "unknown scenario 'fortune'"),
-        (["run", "--loadgen", "ab"], "unknown load generator 'ab'; valid load generators: wrk"),
+        (["run", "--loadgen", "ab"], "unknown load generator 'ab'; valid load generators: "),
         (["run", "quik"], "unknown suite 'quik'; valid suites: "),
         (["run", "--app", "nonsense"], "expected NAME=module:attr"),
         (["run", "--trials", "0"], "--trials must be >= 1"),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from covetbench.exceptions import UnknownNameError
-from covetbench.scenarios import SCENARIOS, ScenarioSpec
+from covetbench.scenarios import SCENARIOS, ScenarioSpec, scenario_names
 from covetbench.servers import free_port
 from covetbench.verify import (
     CONTENT_TYPE_HTML,
@@ -178,15 +178,17 @@ def test_unknown_scenario_raises_before_any_request() -> None:
 
 def test_nothing_listening_fails_every_scenario() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    records = verify_server(url, "raw", "none", list(SCENARIOS))
-    assert [r.status for r in records] == ["fail"] * len(SCENARIOS)
+    names = scenario_names(database=False)
+    records = verify_server(url, "raw", "none", names)
+    assert [r.status for r in records] == ["fail"] * len(names)
     assert all(r.app == "raw" and r.server == "none" for r in records)
     assert "ConnectError" in records[0].reasons[0]
 
 
 def test_broken_app_fails_with_reasons(launch_server: LaunchServer, make_app: MakeApp) -> None:
     server = launch_server("uvicorn", make_app("broken", BROKEN_APP))
-    records = verify_server(server.base_url, "broken", "uvicorn", list(SCENARIOS))
+    names = scenario_names(database=False)
+    records = verify_server(server.base_url, "broken", "uvicorn", names)
     by_scenario = {r.scenario: r for r in records}
     expected = {
         "plaintext": "Content-Type 'text/html' does not match",
@@ -194,11 +196,19 @@ def test_broken_app_fails_with_reasons(launch_server: LaunchServer, make_app: Ma
         "users": "expected 1337 (the path parameter)",
         "echo": "echoed {}",
         "ws": "WebSocket",
+        "journey": "step echo: echoed {}",
     }
     for scenario, reason in expected.items():
         record = by_scenario[scenario]
         assert record.status == "fail", record
         assert any(reason in r for r in record.reasons), record.reasons
+
+
+def test_journey_checks_every_step(launch_server: LaunchServer) -> None:
+    server = launch_server("covet", "covet")
+    [record] = verify_server(server.base_url, "covet", "covet", ["journey"], date_refresh_wait_s=0)
+    assert record.status == "warn", record  # only the Date refresh, which was not waited for
+    assert all("Date refresh" in reason for reason in record.reasons), record.reasons
 
 
 def test_missing_date_fails(launch_server: LaunchServer) -> None:

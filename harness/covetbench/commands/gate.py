@@ -3,10 +3,11 @@
     covet-bench gate --baseline reports/main --current reports/pr [--threshold 5] [--alpha 0.01]
     covet-bench gate --ab origin/main --apps covet --servers uvicorn,covet --trials 6
 
-Writes `gate.json` and `summary.md` into `--out` (default: the current run directory; with
+Writes `gate.json` and `gate.md` into `--out` (default: the current run directory; with
 `--ab`, the A/B directory holding `baseline/` and `current/`), prints a table. Exit 0 pass,
-1 regression, 2 usage or data error. The rule is in `covetbench.gate.compare`, A/B in
-`covetbench.run.ab`.
+1 a regression or a baseline configuration missing, failed or unverified, 2 usage or data error,
+an underpowered or an inconclusive (flagged) comparison. The rule is in `covetbench.gate.rule`,
+the family-wise correction in `covetbench.gate.family`, A/B in `covetbench.run.ab`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,11 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from covetbench.commands._common import add_suite_overrides, suite_overrides
 from covetbench.exceptions import BenchError, ExitCode, ResultsError
-from covetbench.gate.compare import (
-    TABLE_HEADER,
-    GateConfig,
-    GateOutcome,
-    compare_dirs,
-    error_outcome,
-    table_rows,
-    write_outputs,
-)
+from covetbench.gate.compare import GateOutcome, compare_dirs, error_outcome
+from covetbench.gate.render import TABLE_HEADER, row_verdicts, table_rows, write_outputs
+from covetbench.gate.rule import GateConfig
 from covetbench.results.files import run_dir
 from covetbench.verdicts import TERMINAL_STYLES, TONES
 
@@ -45,13 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--alpha",
         type=float,
         default=defaults.alpha,
-        help="one-sided Mann-Whitney significance level (default %(default)s)",
+        help="family-wise significance level, Holm-Bonferroni over the configurations "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
-        help="where gate.json and summary.md go (default: the current run directory)",
+        help="where gate.json and gate.md go (default: the current run directory)",
     )
     parser.add_argument(
         "--paired",
@@ -66,16 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "A and B trials on this machine",
     )
     ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
-    from covetbench.run.suite import SuiteOverrides
-
-    for spec in dataclasses.fields(SuiteOverrides):
-        ab.add_argument(
-            f"--{spec.name}",
-            type=spec.metadata["parse"],
-            default=None,
-            metavar=spec.name.upper(),
-            help=spec.metadata["help"] + " (--ab; default: the suite's)",
-        )
+    add_suite_overrides(ab, "--ab; ")
     ab.add_argument("--server-cpus", default="0", metavar="CPUS", help="--ab: server CPUs")
     ab.add_argument("--loadgen-cpus", default="1", metavar="CPUS", help="--ab: generator CPUs")
 
@@ -86,16 +74,20 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
     from rich.table import Table
 
     console = Console(width=max(Console().width, 140))
-    if outcome.comparisons:
+    if outcome.comparisons or outcome.missing:
         table = Table(title="covet-bench gate (throughput, requests/s)")
         for name in TABLE_HEADER:
-            table.add_column(name, justify="right" if name in ("c", "p") else "left")
-        for row, comp in zip(table_rows(outcome), outcome.comparisons, strict=True):
-            table.add_row(*row, style=TERMINAL_STYLES.get(TONES.get(comp.verdict, "")))
+            table.add_column(name, justify="right" if name in ("c", "p (Holm)") else "left")
+        for row, verdict in zip(table_rows(outcome), row_verdicts(outcome), strict=True):
+            table.add_row(*row, style=TERMINAL_STYLES.get(TONES.get(verdict, "")))
         console.print(table)
-    for keys, label in ((outcome.baseline_only, "baseline"), (outcome.current_only, "current")):
-        for key in keys:
-            console.print(f"only in {label} (not compared): {key}", highlight=False)
+        console.print(
+            f"family: {outcome.family_size} configurations (Holm-Bonferroni, "
+            f"alpha {outcome.config.alpha:g} family-wise)",
+            highlight=False,
+        )
+    for key in outcome.current_only:
+        console.print(f"only in current (no baseline): {key}", highlight=False)
     style = "bold red" if outcome.exit_code else "bold green"
     console.print(outcome.headline, style=style, highlight=False)
     if gate_path and md_path:
@@ -104,15 +96,11 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
 
 def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
     from covetbench.commands._common import parse_cpus
-    from covetbench.gate.compare import trials_needed
+    from covetbench.gate.rule import trials_needed
     from covetbench.run.ab import AbRequest, run_ab
-    from covetbench.run.suite import SuiteOverrides
 
-    overrides = {
-        f.name: getattr(args, f.name)
-        for f in dataclasses.fields(SuiteOverrides)
-        if getattr(args, f.name) is not None
-    }
+    given = dataclasses.asdict(suite_overrides(args))
+    overrides = {name: value for name, value in given.items() if value is not None}
     request = AbRequest(
         rev=args.ab,
         suite=args.suite,

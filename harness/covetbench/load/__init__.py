@@ -15,6 +15,8 @@ from covetbench.load.base import (
     LoadRequest,
     RequestShape,
 )
+from covetbench.load.locust_driver import LocustDriver
+from covetbench.load.open_loop import OpenLoopDriver
 from covetbench.load.wrk import WrkDriver
 from covetbench.records import LoadResult
 
@@ -24,6 +26,8 @@ __all__ = [
     "LoadDriver",
     "LoadRequest",
     "LoadResult",
+    "LocustDriver",
+    "OpenLoopDriver",
     "RequestShape",
     "WrkDriver",
     "get_loadgen",
@@ -31,7 +35,11 @@ __all__ = [
 ]
 
 #: every load generator by name; a new driver registers here
-LOAD_DRIVERS: dict[str, LoadDriver] = {"wrk": WrkDriver()}
+LOAD_DRIVERS: dict[str, LoadDriver] = {
+    "wrk": WrkDriver(),
+    "locust": LocustDriver(),
+    "open": OpenLoopDriver(),
+}
 
 
 def loadgen_names() -> list[str]:

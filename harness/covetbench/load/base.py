@@ -1,7 +1,7 @@
 """The load driver contract: every generator takes a `LoadRequest` and returns a `LoadResult`.
 
 A driver knows one generator's command line, how to tell whether it is installed, its version
-and how to install it. wrk is the one shipped today; closed-loop Python generators (locust) and
+and how to install it. wrk and locust (scripted journeys, `locust_driver`) are shipped;
 open-loop ones (wrk2-style, HdrHistogram) slot in by subclassing `LoadDriver` and registering
 in `covetbench.load.LOAD_DRIVERS`:
 
@@ -52,6 +52,9 @@ class LoadRequest:
     `cpus` pins the generator (None: unpinned); `pipeline` > 1 sends that many requests per
     write; `timeout_s` is the per-request timeout after which a request counts as a timeout.
     `workdir`, when given, keeps the generator's helper files (scripts) for inspection.
+    `locustfile` (locust only) replaces the scenario's own locustfile; `locust_workers` N > 0
+    runs a locust master and N workers instead of one process.
+    `rate` is the open-loop generator's offered load in requests/s (closed loops ignore it).
     """
 
     url: str
@@ -63,6 +66,9 @@ class LoadRequest:
     pipeline: int = 1
     timeout_s: float = DEFAULT_TIMEOUT_S
     workdir: Path | None = None
+    locustfile: Path | None = None
+    locust_workers: int = 0
+    rate: float | None = None
 
 
 class LoadDriver(ABC):
@@ -72,6 +78,8 @@ class LoadDriver(ABC):
     name: str
     #: how to install the generator, shown when it is missing
     install_hint: str
+    #: True for an open-loop generator: it cannot run without `LoadRequest.rate`
+    needs_rate: bool = False
 
     @abstractmethod
     def is_installed(self) -> bool:

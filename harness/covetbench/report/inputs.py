@@ -20,9 +20,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from covetbench.exceptions import ResultsError
-from covetbench.records import ConfigSummary, FailureRecord, TrialRecord, VerifyRecord
-from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON, GATE_JSON, RESULTS_JSON
+from covetbench.records import (
+    ConfigSummary,
+    FailureRecord,
+    RatioRecord,
+    TrialRecord,
+    VerifyRecord,
+)
+from covetbench.results.files import (
+    CLAIMS_JSON,
+    CONFORMANCE_JSON,
+    GATE_JSON,
+    RESULTS_JSON,
+    SWEEP_JSON,
+)
 from covetbench.results.store import load_results, trial_records
+from covetbench.results.sweeps import load_sweep
+from covetbench.run.ratios import paired_ratios, ratio_records
 from covetbench.run.validity import judge_configs, max_cv_of
 
 #: What produces each input, shown next to a missing one.
@@ -31,6 +45,7 @@ PRODUCERS: dict[str, str] = {
     CONFORMANCE_JSON: "covet-bench conform --out DIR",
     CLAIMS_JSON: "covet-bench claims --out DIR",
     GATE_JSON: "covet-bench gate --baseline DIR --current DIR",
+    SWEEP_JSON: "covet-bench sweep --out DIR",
 }
 
 _R = TypeVar("_R")
@@ -44,11 +59,14 @@ class ReportInputs:
     meta: dict[str, Any] = field(default_factory=dict)
     trials: list[TrialRecord] = field(default_factory=list)
     summaries: list[ConfigSummary] = field(default_factory=list)
+    #: paired ratios (`run.ratios`): from results.json, or computed from the trials
+    ratios: list[RatioRecord] = field(default_factory=list)
     verify: list[VerifyRecord] = field(default_factory=list)
     failures: list[FailureRecord] = field(default_factory=list)
     conformance: dict[str, Any] | None = None
     claims: dict[str, Any] | None = None
     gate: dict[str, Any] | None = None
+    sweep: dict[str, Any] | None = None
     baseline_dir: Path | None = None
     baseline_trials: list[TrialRecord] = field(default_factory=list)
     baseline_summaries: list[ConfigSummary] = field(default_factory=list)
@@ -63,7 +81,7 @@ class ReportInputs:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.has_results or self.conformance or self.claims or self.gate)
+        return not (self.has_results or self.conformance or self.claims or self.gate or self.sweep)
 
 
 def _record(cls: type[_R], data: Any) -> _R:
@@ -102,6 +120,8 @@ def _load_results_into(inputs: ReportInputs, directory: Path, *, baseline: bool)
     inputs.meta = dict(data["meta"])
     inputs.trials = trials
     inputs.summaries = summaries
+    rows = data.get("ratios")
+    inputs.ratios = ratio_records(rows) if rows else paired_ratios(trials, summaries)
     inputs.verify = [_record(VerifyRecord, v) for v in data["verify"]]
     inputs.failures = [_record(FailureRecord, f) for f in data["failures"]]
 
@@ -127,6 +147,8 @@ def load_inputs(directory: Path, baseline: Path | None = None) -> ReportInputs:
                 inputs.conformance = _read_json(path)
             elif name == CLAIMS_JSON:
                 inputs.claims = _read_json(path)
+            elif name == SWEEP_JSON:
+                inputs.sweep = load_sweep(directory)
             else:
                 inputs.gate = _read_json(path)
         except (ResultsError, TypeError, KeyError) as exc:

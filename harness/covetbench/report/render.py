@@ -18,14 +18,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from covetbench.records import ALL_FLAG_DESCRIPTIONS
+from covetbench.records import ALL_FLAG_DESCRIPTIONS, RATIO_APP_VS_RAW
 from covetbench.report.charts import latency_chart, resources_chart, scaling_chart, throughput_chart
 from covetbench.report.compare import BaselineView, baseline_view
 from covetbench.report.comparison_charts import baseline_chart, trend_chart
 from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
-from covetbench.report.model import config_flag_labels, facets, flag_counts, is_flagged
+from covetbench.report.model import (
+    config_flag_labels,
+    facets,
+    flag_counts,
+    is_flagged,
+    latency_notes,
+)
 from covetbench.report.palette import Palette
+from covetbench.report.ratios import ratios_chart, ratios_table, stability_table
+from covetbench.report.sweep import sweep_section
 from covetbench.report.tables import (
     baseline_table,
     configs_table,
@@ -43,9 +51,11 @@ from covetbench.results.files import (
     REPORT_HTML,
     RESULTS_JSON,
     SUMMARY_MD,
+    SWEEP_JSON,
 )
 from covetbench.results.history import history_path, load_history, trend_series
 from covetbench.results.store import atomic_write, trials_to_csv
+from covetbench.run.ratios import ratio_sentence
 from covetbench.stats import group_by_key
 from covetbench.verdicts import IMPROVEMENT, REFUTED
 
@@ -61,6 +71,7 @@ _WHAT: dict[str, str] = {
     CONFORMANCE_JSON: "the conformance matrix",
     CLAIMS_JSON: "the claims ledger",
     GATE_JSON: "the regression gate's verdicts",
+    SWEEP_JSON: "latency against offered load (open loop) and its knee",
 }
 
 
@@ -317,6 +328,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
     nav = [("headline", "Headline")]
     sections = [
         ("throughput", "Throughput", bool(views)),
+        ("ratios", "Ratios", bool(inputs.ratios)),
         ("latency", "Latency", bool(views)),
         ("scaling", "Scaling", any(len(f.levels) > 1 for f in views)),
         ("resources", "Resources", bool(views and inputs.trials)),
@@ -325,6 +337,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         ("validity", "Validity", inputs.has_results),
         ("conformance", "Conformance", conformance is not None),
         ("claims", "Claims", bool(claims)),
+        ("sweep", "Sweep", inputs.sweep is not None),
         ("setup", "Setup", True),
         ("data", "Data", bool(inputs.trials or inputs.summaries)),
     ]
@@ -348,9 +361,16 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "scaling_charts": [c for f in views if (c := scaling_chart(f, palette))],
         "resources_charts": [c for f in views if (c := resources_chart(f, trials, palette))],
         "configs_table": configs_table(inputs.summaries, trials) if views else None,
+        "ratios_chart": ratios_chart(inputs.ratios),
+        "ratios_table": ratios_table(inputs.ratios),
+        "ratio_sentences": [ratio_sentence(r) for r in inputs.ratios if r.kind == RATIO_APP_VS_RAW],
+        "stability_table": stability_table(inputs.summaries),
+        "canary": meta.get("canary"),
         "has_results": inputs.has_results,
         "flags_table": flags_table(inputs.trials, inputs.summaries),
         "flag_definitions": ALL_FLAG_DESCRIPTIONS,
+        "latency_notes": latency_notes(inputs.trials),
+        "sweep": sweep_section(inputs.sweep) if inputs.sweep is not None else None,
         "verify_table": verify_table(inputs.verify),
         "verify_count": len(inputs.verify),
         "failures": inputs.failures,

@@ -83,6 +83,10 @@ def _table(
     return Markup('<div class="table-wrap">') + Markup(styler.to_html()) + Markup("</div>")
 
 
+#: `_table` for the report's other table modules
+html_table = _table
+
+
 def _status_colour(value: Any) -> str:
     return STATUS_COLOURS.get(str(value), "")
 

@@ -31,6 +31,7 @@ from covetbench.records import (
     SCHEMA_VERSION,
     ConfigSummary,
     FailureRecord,
+    RatioRecord,
     TrialRecord,
     VerifyRecord,
 )
@@ -78,27 +79,30 @@ _CSV_LEADING = [
 
 
 @functools.cache
-def results_schema() -> dict[str, Any]:
-    """The JSON Schema of `results.json`, shipped inside the package."""
-    text = resources.files("covetbench.results").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+def results_schema(schema_file: str = SCHEMA_FILE) -> dict[str, Any]:
+    """The JSON Schema of `results.json` (or of another record, e.g. `sweep.schema.json`),
+    shipped inside the package."""
+    text = resources.files("covetbench.results").joinpath(schema_file).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @functools.cache
-def _validator() -> Any:
+def _validator(schema_file: str = SCHEMA_FILE) -> Any:
     try:
         import jsonschema
     except ImportError as exc:  # pragma: no cover - the bench extra ships it
         raise ResultsError(
             "validating results needs jsonschema: pip install 'covetpy[bench]'"
         ) from exc
-    return jsonschema.Draft202012Validator(results_schema())
+    return jsonschema.Draft202012Validator(results_schema(schema_file))
 
 
-def validate_results(data: Mapping[str, Any], source: str = RESULTS_JSON) -> None:
+def validate_results(
+    data: Mapping[str, Any], source: str = RESULTS_JSON, schema_file: str = SCHEMA_FILE
+) -> None:
     """Raise `ResultsError` naming `source` and the JSON path of the first schema violation."""
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator(schema_file).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"
@@ -218,21 +222,39 @@ class ResultsWriter:
         self._append("runs", trial.to_dict())
         self.trials.append(trial)
 
+    def flag_trials(self, flagged: Sequence[bool], flag: str) -> None:
+        """Add `flag` to the trials (in the order they were added) where `flagged` is True: for
+        flags judged over the whole run, such as `host_slow`."""
+        for trial, row, add in zip(self.trials, self._data["runs"], flagged, strict=True):
+            if add and flag not in trial.flags:
+                trial.flags.append(flag)
+                row["flags"] = list(trial.flags)
+        self._write()
+
     def add_verify(self, record: VerifyRecord) -> None:
         self._append("verify", record.to_dict())
 
     def add_failure(self, record: FailureRecord) -> None:
         self._append("failures", record.to_dict())
 
-    def finish(self, summary: Sequence[ConfigSummary]) -> None:
-        """Store the per-configuration statistics and the end time; may be called again."""
-        previous = (self._data["summary"], self._data["meta"].get("ended_at"))
-        self._data["summary"] = [s.to_dict() for s in summary]
-        self._data["meta"]["ended_at"] = utc_now()
+    def finish(
+        self,
+        summary: Sequence[ConfigSummary],
+        ratios: Sequence[RatioRecord] = (),
+        canary: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store the per-configuration statistics, the paired ratios, the canary's summary
+        and the end time; may be called again."""
+        data, meta = self._data, self._data["meta"]
+        previous = (data["summary"], data.get("ratios"), meta.get("ended_at"), meta.get("canary"))
+        data["summary"] = [s.to_dict() for s in summary]
+        data["ratios"] = [r.to_dict() for r in ratios]
+        meta["ended_at"] = utc_now()
+        meta["canary"] = dict(canary) if canary is not None else None
         try:
             self._write()
         except ResultsError:
-            self._data["summary"], self._data["meta"]["ended_at"] = previous
+            data["summary"], data["ratios"], meta["ended_at"], meta["canary"] = previous
             raise
 
     def _append(self, section: str, record: dict[str, Any]) -> None:

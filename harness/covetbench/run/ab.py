@@ -93,6 +93,12 @@ def run_ab(request: AbRequest) -> tuple[Path, Path]:
     )
     if suite.trials < request.min_trials and "trials" not in request.overrides:
         suite = dataclasses.replace(suite, trials=request.min_trials)
+    # the gate pairs A and B trial by trial: fixed rounds, as many for each side, unless the
+    # command line asks for adaptive ones
+    if request.overrides.get("precision") is None:
+        suite = dataclasses.replace(suite, precision_pct=None)
+    if request.overrides.get("time_budget") is None:
+        suite = dataclasses.replace(suite, time_budget_s=None)
     builtin = builtin_apps()
     sha = resolve_rev(repo, request.rev)
     with revision_path(repo, request.rev) as base_path:

@@ -16,6 +16,7 @@ server idles: call it from the thread that would otherwise wait, with no other b
     canary = run_canary(core=0)          # Canary(core=0, durations_s=(0.018, 0.017, 0.017), ...)
     canary.median_s
     host_slow([c.median_s for c in per_trial])   # -> [False, True, False, ...]
+    canary_summary(trials)               # results.json meta["canary"]: spread, correlation
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from covetbench.records import TrialRecord
+from covetbench.stats import group_by_key
 
 #: rounds of the workload: tens of ms of CPython 3.11 here (42-112 ms with the VM at load 6)
 DEFAULT_ROUNDS = 40_000
 DEFAULT_REPEATS = 3
 #: a trial's canary this much slower than the run's median marks the host as slow
 HOST_SLOW_TOLERANCE = 0.10
+#: a run's canary flags trials `host_slow` only when it tracked throughput in that run: a rank
+#: correlation with the trials' relative requests/s at or below this, over enough trials
+TRUSTED_CORRELATION = -0.5
+MIN_CORRELATION_TRIALS = 10
 _MASK = 0xFFFFFFFF
 
 
@@ -102,6 +111,17 @@ def run_canary(
     return Canary(core, rounds, tuple(durations), checksum, ran_on)
 
 
+def canary_ms(cpus: Sequence[int]) -> float | None:
+    """The canary's median time on the first of `cpus`, in ms; None without one, or when this
+    process may not run there (the trial is then simply not timed)."""
+    if not cpus:
+        return None
+    try:
+        return run_canary(core=cpus[0]).median_s * 1000.0
+    except ValueError:
+        return None
+
+
 def host_slow(canary_s: Sequence[float], tolerance: float = HOST_SLOW_TOLERANCE) -> list[bool]:
     """Per trial: was its canary more than `tolerance` slower than the run's median canary?"""
     if not canary_s:
@@ -137,3 +157,48 @@ def _ranks(values: Sequence[float]) -> list[float]:
             ranks[order[k]] = (start + end) / 2 + 1
         start = end + 1
     return ranks
+
+
+def canary_summary(trials: Sequence[TrialRecord]) -> dict[str, Any] | None:
+    """The run's canary figures for `meta["canary"]` (None when no trial timed it).
+
+    `spread_pct` is how much slower the slowest canary ran than the fastest; `rank_correlation`
+    relates each trial's canary to its requests/s as a fraction of its configuration's median
+    (so the apps' different speeds do not count): near -1, the canary sees what moves the
+    figures; near 0 it does not. `trusted` says whether it did in this run (see
+    `TRUSTED_CORRELATION`); only then are its `slow_trials` flagged `host_slow`.
+    """
+    timed = [t for t in trials if t.canary_ms is not None]
+    if not timed:
+        return None
+    canary = [float(t.canary_ms or 0.0) for t in timed]
+    medians = {
+        key: statistics.median(t.rps for t in group) for key, group in group_by_key(timed).items()
+    }
+    relative = [t.rps / medians[t.key] if medians[t.key] > 0 else 0.0 for t in timed]
+    correlation = rank_correlation(canary, relative)
+    trusted = (
+        correlation is not None
+        and correlation <= TRUSTED_CORRELATION
+        and len(timed) >= MIN_CORRELATION_TRIALS
+    )
+    return {
+        "median_ms": statistics.median(canary),
+        "min_ms": min(canary),
+        "max_ms": max(canary),
+        "spread_pct": (max(canary) / min(canary) - 1.0) * 100.0 if min(canary) > 0 else None,
+        "trials": len(timed),
+        "slow_trials": sum(host_slow(canary)),
+        "tolerance_pct": HOST_SLOW_TOLERANCE * 100.0,
+        "rank_correlation": correlation,
+        "trusted": trusted,
+    }
+
+
+def slow_trial_flags(trials: Sequence[TrialRecord]) -> list[bool]:
+    """Per trial (in order): flag it `host_slow`? Only in a run whose canary is `trusted`."""
+    summary = canary_summary(trials)
+    if summary is None or not summary["trusted"]:
+        return [False] * len(trials)
+    reference = summary["median_ms"] * (1.0 + HOST_SLOW_TOLERANCE)
+    return [t.canary_ms is not None and t.canary_ms > reference for t in trials]

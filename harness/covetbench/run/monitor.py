@@ -34,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - psutil comes with the bench ext
 
 PROC_STAT = Path("/proc/stat")
 SAMPLE_INTERVAL_S = 0.25
-IDLE_POLL_S = 0.5
+IDLE_POLL_S = 0.3
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # /proc/stat cpuN columns: user nice system idle iowait irq softirq steal guest guest_nice.
@@ -115,6 +115,11 @@ def wait_for_idle(
         if time.monotonic() >= deadline:
             return False
         before = after
+
+
+def idle_within(cpus: list[int], timeout_s: float) -> bool:
+    """`wait_for_idle` as the runner calls it: a timeout of 0 or less means do not wait."""
+    return timeout_s <= 0 or wait_for_idle(cpus, timeout_s=timeout_s)
 
 
 @dataclass

@@ -1,27 +1,26 @@
-"""The runner: launch every pair, verify it, warm it up, then measure interleaved trials.
+"""The runner: launch every pair, verify it, warm it up, then measure interleaved rounds.
 
-Design (2 cores: server on one, generator on the other). Every pair's server is launched once at
-the start and kept running, idle, until the end: an idle ASGI server uses no CPU (the runner
-checks the machine is idle before each trial), and launching once lets the verify step of every
-pair run at the same time (its Date-refresh wait overlaps) and keeps each server warm. Then:
+Every pair's server is launched once and kept running, idle, until the end (an idle ASGI
+server uses no CPU; the verifies overlap; each stays warm).
 
-1. launch each pair pinned to the server CPUs; a server that does not start becomes a
+1. launch each pair pinned to the server CPUs; one that does not start becomes a
    `FailureRecord` with its log tail, the others go on;
-2. verify every pair (in parallel); a scenario that fails verification is recorded and not loaded;
+2. verify every pair (in parallel); a scenario that fails verification is not loaded;
 3. warm up each configuration once (`warmup` seconds of the same load);
-4. measured trials, interleaved (round 1 forward, round 2 reversed, ...); before each trial wait
-   for an idle machine; `TrialMonitor` around the measured window; `validity.judge` flags it; a
-   trial disturbed by another process (`interference`) is repeated up to `retries` times before
-   it is kept flagged; each kept trial goes to `results.json` at once. When the machine stays
-   busy through an idle wait (`idle_timeout_s`), the trial runs anyway and is not repeated, and
-   later waits are cut to `BUSY_IDLE_TIMEOUT_S` until the machine is idle again: on a busy
-   shared machine the run still ends in bounded time, its trials flagged `interference`;
-5. summarize and judge each configuration (`validity.judge_configs`), write the summary, render
-   the report.
+4. measured rounds (`run.adaptive`: fixed, or adaptive with `--precision` within
+   `--max-trials` and `--time-budget`), alternating direction, compared configurations side by
+   side. Before each trial: wait for an idle machine, time the host canary on the server's
+   core; `TrialMonitor` around the measured window; `validity.judge` flags it; a trial another
+   process disturbed (`interference`) is repeated up to `retries` times before it is kept
+   flagged; each kept trial goes to `results.json` at once. When the machine stays busy
+   through an idle wait, the trial runs anyway and later waits are cut to
+   `BUSY_IDLE_TIMEOUT_S` until it is idle again, so a busy machine still ends in bounded time;
+5. flag `host_slow` trials where the canary tracked throughput, judge each configuration
+   (`validity.judge_configs`), pair each round's trials into ratios (`run.ratios`), render.
 
-Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is: the
-finished trials stay in `results.json` (with a summary of them), every server and generator
-process group is killed and reaped, and the exception propagates to the CLI (exit 130).
+Ctrl-C (or SIGTERM, which the CLI turns into a KeyboardInterrupt) stops the run wherever it is:
+the finished trials stay in `results.json` (with a summary of them), every server and
+generator process group is killed and reaped, and the exception propagates (exit 130).
 
     plan = build_plan(suite)
     out = Runner(plan, RunOptions(out_dir=Path("reports/x"))).run()
@@ -29,29 +28,34 @@ process group is killed and reaped, and the exception propagates to the CLI (exi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shlex
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from covetbench.db.setup import prepare_database
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
-from covetbench.records import FLAG_INTERFERENCE, FailureRecord, TrialRecord, VerifyRecord
+from covetbench.records import FLAG_HOST_SLOW, FLAG_INTERFERENCE, FailureRecord, TrialRecord
 from covetbench.results import history
 from covetbench.results.meta import collect_meta, utc_now
 from covetbench.results.store import ResultsWriter
 from covetbench.run import validity
+from covetbench.run.adaptive import RoundPlanner, run_rounds
+from covetbench.run.canary import canary_ms, canary_summary, slow_trial_flags
 from covetbench.run.lock import LOCK_PATH, bench_lock, signals_deferred
+from covetbench.run.monitor import TrialMonitor, idle_within
 from covetbench.run.observer import RunObserver
+from covetbench.run.ratios import paired_ratios
 from covetbench.run.schedule import Config, Pair, Plan
+from covetbench.run.stall import StallInjector
 from covetbench.run.validity import MonitorSampleLike, generator_cores
-from covetbench.servers import RunningServer, ServerOptions, get_server
-from covetbench.verify import verify_server
+from covetbench.servers import RunningServer, ServerOptions, get_server, servers_meta
+from covetbench.verify.pairs import verify_pairs
 
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
 _LAUNCH_UNITS = 1.0
@@ -92,18 +96,8 @@ class RunOptions:
     host: str = "127.0.0.1"
     #: longest wait for an idle machine before each trial (the trial then runs anyway)
     idle_timeout_s: float = 20.0
-
-
-def _default_monitor(server_pid: int, server_cpus: list[int], loadgen_cpus: list[int]) -> Any:
-    from covetbench.run.monitor import TrialMonitor
-
-    return TrialMonitor(server_pid, server_cpus, loadgen_cpus)
-
-
-def _wait_for_idle(cpus: list[int], timeout_s: float) -> bool:
-    from covetbench.run.monitor import wait_for_idle
-
-    return timeout_s <= 0 or bool(wait_for_idle(cpus, timeout_s=timeout_s))
+    #: time the host canary on the server's core before each trial (`run.canary`)
+    canary: bool = True
 
 
 def _render_report(out_dir: Path) -> Path:
@@ -111,21 +105,6 @@ def _render_report(out_dir: Path) -> Path:
     from covetbench.report import render_report
 
     return render_report(out_dir)
-
-
-def verify_pairs(
-    plan: Plan, servers: Mapping[Pair, RunningServer]
-) -> list[tuple[Pair, list[VerifyRecord]]]:
-    """Verify every running pair's scenarios in `plan`, all pairs at once (their Date-refresh
-    waits overlap); the records per pair, in the order of `servers`."""
-    pairs = list(servers)
-
-    def check(pair: Pair) -> list[VerifyRecord]:
-        names = list(dict.fromkeys(c.scenario.name for c in plan.configs_of(pair)))
-        return verify_server(servers[pair].base_url, pair.app.name, pair.server, names)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
-        return list(zip(pairs, pool.map(check, pairs), strict=True))
 
 
 class Runner:
@@ -143,8 +122,8 @@ class Runner:
         self.plan = plan
         self.options = options
         self.observer = observer or RunObserver()
-        self.monitor_factory: MonitorFactory = monitor_factory or _default_monitor
-        self.wait_idle: IdleWaiter = wait_idle or _wait_for_idle
+        self.monitor_factory: MonitorFactory = monitor_factory or TrialMonitor
+        self.wait_idle: IdleWaiter = wait_idle or idle_within
         #: True after an idle wait timed out, until one succeeds again
         self._machine_busy = False
         self.servers: dict[Pair, RunningServer] = {}
@@ -152,6 +131,9 @@ class Runner:
         self.active: list[Config] = []
         self.writer: ResultsWriter | None = None
         self.report_path: Path | None = None
+        self._started = time.monotonic()
+        #: the servers' environment (None: this process's); holds the database URL
+        self._env: dict[str, str] | None = None
 
     # -- the flow -------------------------------------------------------------------------
 
@@ -176,8 +158,9 @@ class Runner:
 
     def _run(self) -> None:
         suite = self.plan.suite
+        self._started = time.monotonic()
         self.writer = ResultsWriter(self.options.out_dir, self._meta())
-        per_config = suite.warmup_s + suite.trials * suite.duration_s
+        per_config = suite.warmup_s + suite.trial_limit * suite.duration_s
         total = len(self.plan.pairs) * (_LAUNCH_UNITS + _VERIFY_UNITS) + per_config * len(
             self.plan.configs
         )
@@ -185,6 +168,9 @@ class Runner:
         for record in self.plan.skipped:
             self._fail(record)
         self.active = list(self.plan.configs)
+        if suite.needs_database and suite.database:
+            self.observer.step("checking the database (db init)")
+            self._env = prepare_database(suite.database)
         for pair in self.plan.pairs:
             self._launch(pair)
         self._verify_all()
@@ -194,17 +180,50 @@ class Runner:
             if suite.warmup_s > 0:
                 self._warmup(config)
             self.observer.advance(suite.warmup_s)
-        for trial, config in self.plan.rounds(list(self.active)):
-            if config in self.active:
-                self._trial(config, trial)
-            self.observer.advance(suite.duration_s)
+        self._measure()
         self._finish(render=self.options.report)
+
+    def _measure(self) -> None:
+        """Interleaved rounds as `adaptive.RoundPlanner` chooses: fixed rounds of every
+        configuration, or with `--precision` as many as the targets and budgets call for."""
+        suite = self.plan.suite
+        by_key = {c.key: c for c in self.active}  # configurations hold dicts: keys hash
+        planner = RoundPlanner(
+            configs=list(by_key),
+            partner=self.plan.partner,
+            target=suite.precision,
+            min_trials=suite.trials,
+            max_trials=suite.trial_limit,
+        )
+        budget = suite.time_budget_s
+        deadline = None if budget is None else self._started + budget
+        short = run_rounds(
+            planner,
+            lambda key, trial, round_no: self._trial(by_key[key], trial, round_no),
+            lambda key: by_key[key] in self.active,
+            deadline,
+            suite.duration_s + 1.0,
+        )
+        if short:
+            self.observer.note(
+                f"time budget ({budget}s) spent with {len(short)} configuration(s) short of "
+                "their trials or precision target"
+            )
 
     def _finish(self, render: bool) -> None:
         writer = self.writer
         if writer is None:
             return
-        writer.finish(validity.judge_configs(writer.trials, max_cv=self.plan.suite.max_cv))
+        suite = self.plan.suite
+        writer.flag_trials(slow_trial_flags(writer.trials), FLAG_HOST_SLOW)
+        summaries = validity.judge_configs(
+            writer.trials, max_cv=suite.max_cv, precision=suite.precision
+        )
+        writer.finish(
+            summaries,
+            ratios=paired_ratios(writer.trials, summaries),
+            canary=canary_summary(writer.trials),
+        )
         try:  # before the report, which draws the trend from it
             history.record_run(self.options.out_dir)
         except (OSError, ValueError) as exc:
@@ -226,18 +245,7 @@ class Runner:
         }
         meta = collect_meta(self.options.command, pinning, suite=suite.name or None)
         meta["suite_config"] = suite.to_dict()
-        options = self._server_options()
-        adapters = {name: get_server(name) for name in self.plan.servers}
-        meta["server_options"] = {
-            name: {
-                "version": adapter.version(),
-                "workers": options.workers,
-                "cpus": options.cpus,
-                "access_log": options.access_log,
-                "settings": adapter.settings(options),
-            }
-            for name, adapter in adapters.items()
-        }
+        meta["server_options"] = servers_meta(self.plan.servers, self._server_options())
         meta["loadgens"] = {name: get_loadgen(name).version() for name in self.plan.loadgens}
         return meta
 
@@ -253,7 +261,9 @@ class Runner:
         self.observer.step(f"launching {pair.label}")
         log = self.writer.logs_dir / f"{pair.app.name}-{pair.server}.log"
         try:
-            running = get_server(pair.server).launch(pair.app, self._server_options(), log)
+            running = get_server(pair.server).launch(
+                pair.app, self._server_options(), log, env=self._env
+            )
         except ServerStartError as exc:
             self._drop(pair, None, "launch", str(exc), exc.log_tail)
         else:
@@ -293,6 +303,9 @@ class Runner:
             cpus=list(self.options.loadgen_cpus),
             pipeline=config.pipeline,
             timeout_s=self.plan.suite.timeout_s,
+            locustfile=Path(self.plan.suite.locustfile) if self.plan.suite.locustfile else None,
+            locust_workers=self.plan.suite.locust_workers,
+            rate=self.plan.suite.rate,
         )
 
     def _load(self, config: Config, duration_s: int) -> LoadResult | None:
@@ -312,7 +325,8 @@ class Runner:
         self.observer.step(f"warming up {config.label}")
         self._load(config, self.plan.suite.warmup_s)
 
-    def _trial(self, config: Config, trial: int) -> None:
+    def _trial(self, config: Config, trial: int, round_no: int) -> float | None:
+        """One kept trial (disturbed attempts repeated first); its requests/s, None if none."""
         suite = self.plan.suite
         writer = self.writer
         assert writer is not None
@@ -320,16 +334,18 @@ class Runner:
         cpus = sorted(set(self.options.server_cpus) | set(self.options.loadgen_cpus))
         for attempt in range(suite.retries + 1):
             again = f" (repeat {attempt})" if attempt else ""
-            self.observer.step(f"trial {trial}/{suite.trials} {config.label}{again}")
+            self.observer.step(f"round {round_no}: trial {trial} of {config.label}{again}")
             idle = self._wait_idle(cpus, config)
+            canary = canary_ms(self.options.server_cpus) if self.options.canary else None
             monitor = self.monitor_factory(
                 running.pid, list(self.options.server_cpus), list(self.options.loadgen_cpus)
             )
             started = utc_now()
             monitor.start()
-            result = self._load(config, suite.duration_s)
+            with StallInjector(suite.inject_stall, running.pid) as stall:
+                result = self._load(config, suite.duration_s)
             if result is None:
-                return
+                return None
             sample = monitor.stop(result.cpu_s or 0.0)
             ended = utc_now()
             threads = self._loadgen_threads()
@@ -338,7 +354,9 @@ class Runner:
                 sample,
                 concurrency=config.concurrency,
                 server_cores=min(len(self.options.server_cpus), suite.workers),
-                loadgen_cores=generator_cores(sample, self.options.loadgen_cpus, threads),
+                loadgen_cores=generator_cores(
+                    sample, self.options.loadgen_cpus, result.parallelism or threads
+                ),
                 pipeline=config.pipeline,
             )
             # Repeat a trial a passing disturbance spoiled; when the machine stayed busy
@@ -353,35 +371,31 @@ class Runner:
                     "of a core; repeating the trial"
                 )
                 continue
-            record = TrialRecord(
-                app=config.pair.app.name,
-                server=config.pair.server,
-                scenario=config.scenario.name,
-                loadgen=config.loadgen,
-                concurrency=config.concurrency,
-                trial=trial,
-                rps=result.rps,
-                requests=result.requests,
-                duration_s=result.duration_s,
-                latency_ms=dataclasses.asdict(result.latency_ms),
-                errors=dataclasses.asdict(result.errors),
+            record = TrialRecord.from_load(
+                config.key,
+                trial,
+                result,
                 error_rate=validity.error_rate(result),
                 server_cpu_pct=sample.server_cpu_pct,
-                loadgen_cpu_pct=sample.loadgen_cpu_pct,
+                loadgen_cpu_pct=validity.generator_cpu_pct(result, sample),
                 server_rss_mb=sample.server_rss_mb,
                 interference_pct=sample.interference_pct,
                 flags=flags,
                 started_at=started,
                 ended_at=ended,
                 retries=attempt,
-                pipeline=config.pipeline,
                 server_cpus=list(self.options.server_cpus),
                 loadgen_cpus=list(self.options.loadgen_cpus),
                 raw_output_file=str(raw.relative_to(writer.out_dir)),
+                stall=stall.record(),
+                round=round_no,
+                canary_ms=canary,
             )
             writer.add_trial(record)
             self.observer.trial(record)
-            return
+            self.observer.advance(suite.duration_s)
+            return record.rps
+        return None
 
     def _wait_idle(self, cpus: list[int], config: Config) -> bool:
         """Wait for idle cores; while the machine stays busy, wait less (a bounded run)."""

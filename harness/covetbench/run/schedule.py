@@ -4,16 +4,17 @@ A *pair* (app x server) is one launched server process; a *configuration* is one
 with one scenario at one concurrency and pipeline depth (one `TrialRecord.key`). Trials are
 interleaved across configurations: round 1 runs every configuration once, round 2 again in
 reverse order, round 3 forward... so drift of the machine spreads evenly over all of them and
-no configuration always runs first or last in a round.
+no configuration always runs first or last in a round. Within a round, configurations that are
+compared run next to each other: every app on one server, scenario and load, the `raw` floor
+first, so each paired ratio (`run.ratios`) divides trials taken seconds apart.
 
     plan = build_plan(suite, extra_apps=[])
-    for trial, config in plan.rounds():
-        ...
+    plan.configs          # in pairing order; `run.adaptive` chooses each round from them
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from covetbench.apps import resolve_apps
@@ -21,6 +22,7 @@ from covetbench.exceptions import UsageError
 from covetbench.load import get_loadgen
 from covetbench.records import ConfigKey, FailureRecord
 from covetbench.run.suite import Suite
+from covetbench.run.validity import FLOOR_APP
 from covetbench.scenarios import ScenarioSpec, get_scenario
 from covetbench.servers import AppTarget, get_server
 
@@ -84,12 +86,13 @@ class Plan:
     def configs_of(self, pair: Pair) -> list[Config]:
         return [c for c in self.configs if c.pair == pair]
 
-    def rounds(self, configs: Sequence[Config] | None = None) -> Iterator[tuple[int, Config]]:
-        """(trial number from 1, configuration), interleaved, alternating direction."""
-        order = list(self.configs if configs is None else configs)
-        for trial in range(1, self.suite.trials + 1):
-            for config in order if trial % 2 else reversed(order):
-                yield trial, config
+    def partner(self, key: ConfigKey) -> ConfigKey | None:
+        """The configuration `key` is paired with in a ratio: the `raw` floor on the same
+        server and load (None for the floor itself, or when the plan has no floor there)."""
+        floor = key._replace(app=FLOOR_APP)
+        if key.app == FLOOR_APP or all(c.key != floor for c in self.configs):
+            return None
+        return floor
 
     @property
     def loadgens(self) -> list[str]:
@@ -106,7 +109,8 @@ def build_plan(
     """Resolve every name of `suite` (UnknownNameError lists the valid ones) into a plan.
 
     A server that is not installed is skipped with a record saying so; a scenario the load
-    generator cannot drive is a UsageError; a configuration two matrices share runs once.
+    generator cannot drive, or a database scenario without a database URL, is a UsageError; a
+    configuration two matrices share runs once.
     `check_loadgen` False (verify only) accepts every scenario.
     """
     pairs: dict[tuple[str, str], Pair] = {}
@@ -140,4 +144,28 @@ def build_plan(
                     for concurrency in entry.concurrency:
                         config = Config(pair, spec, concurrency, entry.pipeline, driver.name)
                         configs.setdefault(config.key, config)
-    return Plan(suite, list(pairs.values()), list(configs.values()), list(skipped.values()))
+    if suite.database is None:
+        needing = [c.scenario.name for c in configs.values() if c.scenario.needs_database]
+        if needing:
+            raise UsageError(
+                f"scenario {needing[0]!r} reads the TechEmpower database: give its URL with "
+                "--database URL or `database = URL` in the suite "
+                "(then `covet-bench db init --url URL` is done for you)"
+            )
+    return Plan(
+        suite, list(pairs.values()), pairing_order(configs.values()), list(skipped.values())
+    )
+
+
+def pairing_order(configs: Iterable[Config]) -> list[Config]:
+    """`configs` with every app of one server, scenario, generator, concurrency and pipeline
+    depth side by side (groups in order of first appearance), the `raw` floor first in each."""
+    groups: dict[tuple[str, str, str, int, int], list[Config]] = {}
+    for config in configs:
+        key = config.key
+        group = (key.server, key.scenario, key.loadgen, key.concurrency, key.pipeline)
+        groups.setdefault(group, []).append(config)
+    ordered: list[Config] = []
+    for members in groups.values():
+        ordered += sorted(members, key=lambda c: c.pair.app.name != FLOOR_APP)
+    return ordered

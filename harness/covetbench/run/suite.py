@@ -13,6 +13,14 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     warmup = 1          # seconds of warmup per configuration (0: none)
     trials = 2
     max_cv = 10         # % CV of the trials' requests/s above which a configuration is unstable
+    locust_workers = 0  # loadgen "locust": 0 one process, N a master and N workers
+    locustfile = "x.py" # loadgen "locust": run this file instead of each scenario's own
+    precision = 5       # adaptive: add rounds until each median's interval is within +-5 %
+    max_trials = 9      # ... at most this many trials per configuration
+    time_budget = 270   # ... and the whole run within this many seconds
+    rate = 2000         # open loop (loadgen = "open"): offered requests/s
+    inject_stall = "1@3"  # stop the server for 1 s, 3 s into every trial (run.stall)
+    database = "postgresql://postgres@127.0.0.1:5432/covetbench"   # for the db scenarios
 
     [[variant]]
     name = "pipelined"
@@ -29,15 +37,18 @@ keys are errors, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from covetbench.apps import scenarios_dir
+from covetbench.db.url import parse_url
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
+from covetbench.run.stall import StallSpec
+from covetbench.run.suite_reader import Locator, TableReader, where
 from covetbench.run.validity import MAX_CV
+from covetbench.scenarios import SCENARIOS
 from covetbench.tomlfile import read_toml
 
 #: keys a `[[variant]]` may set; it inherits the rest from the top level
@@ -53,6 +64,14 @@ SUITE_KEYS = (
     "timeout",
     "retries",
     "max_cv",
+    "locustfile",
+    "locust_workers",
+    "precision",
+    "max_trials",
+    "time_budget",
+    "rate",
+    "inject_stall",
+    "database",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -93,15 +112,57 @@ class Suite:
     retries: int = 2
     #: CV (in %) of a configuration's trials above which it is flagged `unstable`
     max_cv_pct: float = MAX_CV * 100
+    #: loadgen "locust": a locustfile replacing each scenario's own (None: the scenario's)
+    locustfile: str | None = None
+    #: loadgen "locust": 0 runs one locust process, N a master and N workers
+    locust_workers: int = 0
+    #: adaptive trials: the relative half-width (in %) of each median's interval to reach,
+    #: `trials` being the minimum (`covetbench.run.adaptive`); None: exactly `trials` rounds
+    precision_pct: float | None = None
+    #: adaptive trials: most trials per configuration (None: 3 x `trials`)
+    max_trials: int | None = None
+    #: wall seconds the whole run may take, launch and verify included (None: no limit); no
+    #: round starts that the remaining time cannot pay for, whatever the trial counts
+    time_budget_s: float | None = None
+    #: open loop: offered requests/s (`LoadRequest.rate`); None for closed loops
+    rate: float | None = None
+    #: stop the server's process tree during every measured trial (`run.stall`)
+    inject_stall: StallSpec | None = None
+    #: database URL the TechEmpower database scenarios use (passed to every server launched)
+    database: str | None = None
+
+    @property
+    def needs_database(self) -> bool:
+        """Whether a scenario of the suite reads the TechEmpower database."""
+        return any(
+            spec.needs_database
+            for entry in self.entries
+            for name in entry.scenarios
+            if (spec := SCENARIOS.get(name)) is not None
+        )
 
     @property
     def max_cv(self) -> float:
         """`max_cv_pct` as the fraction `validity.judge_configs` takes."""
         return self.max_cv_pct / 100.0
 
+    @property
+    def precision(self) -> float | None:
+        """`precision_pct` as the fraction `adaptive` and `validity` take (None: not adaptive)."""
+        return None if self.precision_pct is None else self.precision_pct / 100.0
+
+    @property
+    def trial_limit(self) -> int:
+        """Most trials a configuration can get: `trials`, or `max_trials` when adaptive."""
+        if self.precision_pct is None:
+            return self.trials
+        return max(self.trials, self.max_trials or 3 * self.trials)
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["path"] = str(self.path) if self.path else None
+        if self.database:  # recorded in results.json: never its password
+            data["database"] = parse_url(self.database).shown
         return data
 
 
@@ -162,6 +223,45 @@ class SuiteOverrides:
         minimum=0,
         metavar="PCT",
     )
+    locustfile: str | None = _override(
+        "locustfile for --loadgen locust, replacing each scenario's own (scenarios/locustfiles/)",
+        str,
+        metavar="PATH",
+    )
+    locust_workers: int | None = _override(
+        "locust worker processes: 0 one process, N a master and N workers on the load CPUs",
+        int,
+        minimum=0,
+        metavar="N",
+    )
+    precision: float | None = _override(
+        "adaptive trials: add interleaved rounds until each configuration's median interval "
+        "is within +-PCT %% (--trials is then the minimum)",
+        float,
+        minimum=0,
+        metavar="PCT",
+    )
+    max_trials: int | None = _override(
+        "adaptive trials: most trials per configuration (default 3 x --trials)", int, minimum=1
+    )
+    time_budget: float | None = _override(
+        "wall seconds the whole run may take; no round starts past it",
+        float,
+        minimum=1,
+        metavar="SECONDS",
+    )
+    rate: float | None = _override(
+        "open-loop offered load in requests/s (--loadgen open)", float, minimum=0, metavar="R"
+    )
+    inject_stall: StallSpec | None = _override(
+        "SIGSTOP the server's process tree for SECONDS, AT seconds into every trial "
+        "(the latency method's self-test)",
+        StallSpec.parse,
+        metavar="SECONDS@AT",
+    )
+    database: str | None = _override(
+        "database URL of the db scenarios: postgresql://... or sqlite:///...", str, metavar="URL"
+    )
 
 
 def suites_dir() -> Path:
@@ -186,125 +286,12 @@ def find_suite(name_or_path: str) -> Path:
     return path
 
 
-class _Locator:
-    """Finds the line of a key in TOML text: tomllib reports no positions for values."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def _section_bounds(self, variant: int | None) -> tuple[int, int]:
-        headers = [
-            i for i, line in enumerate(self.lines) if re.match(r"^\s*\[", line.split("#")[0])
-        ]
-        variants = [i for i in headers if re.match(r"^\s*\[\[\s*variant\s*\]\]", self.lines[i])]
-        if variant is None:
-            return 0, headers[0] if headers else len(self.lines)
-        if variant >= len(variants):
-            return 0, len(self.lines)
-        start = variants[variant]
-        after = [i for i in headers if i > start]
-        return start, after[0] if after else len(self.lines)
-
-    def line(self, key: str, variant: int | None = None, value: str | None = None) -> int | None:
-        """1-based line of `key = ...` (of the string `value` inside it, when given)."""
-        start, end = self._section_bounds(variant)
-        if key == "variant" and variant is not None:
-            return start + 1
-        pattern = re.compile(rf"^\s*(\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
-        for i in range(start, end):
-            if pattern.match(self.lines[i]):
-                if value is not None:
-                    for j in range(i, end):
-                        if f'"{value}"' in self.lines[j] or f"'{value}'" in self.lines[j]:
-                            return j + 1
-                return i + 1
-        return None
-
-
-def _where(key: str, variant: int | None) -> str:
-    """How an error names a field: `trials`, or `variant[0].scenarios` inside a variant."""
-    return key if variant is None else f"variant[{variant}].{key}"
-
-
-class _Reader:
-    """Type-checks one table of a suite, raising SuiteError at the offending key's line."""
-
-    def __init__(self, path: Path, locator: _Locator, table: dict[str, Any], variant: int | None):
-        self.path = path
-        self.locator = locator
-        self.table = table
-        self.variant = variant
-
-    def fail(self, key: str, message: str, value: str | None = None) -> SuiteError:
-        where = _where(key, self.variant)
-        line = self.locator.line(key, self.variant, value)
-        if line is None and self.variant is not None:
-            line = self.locator.line("variant", self.variant)
-        return SuiteError(str(self.path), line, where, message)
-
-    def check_keys(self, allowed: Sequence[str]) -> None:
-        for key in self.table:
-            if key not in allowed:
-                raise self.fail(key, f"unknown key; valid keys: {', '.join(allowed)}")
-
-    def names(self, key: str) -> tuple[str, ...] | None:
-        if key not in self.table:
-            return None
-        value = self.table[key]
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            raise self.fail(key, "expected a non-empty list of names")
-        for item in value:
-            if not isinstance(item, str) or not item:
-                raise self.fail(key, f"expected names (strings), got {item!r}")
-        return tuple(dict.fromkeys(value))
-
-    def integer(self, key: str, minimum: int) -> int | None:
-        if key not in self.table:
-            return None
-        value = self.table[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"expected a whole number, got {value!r}")
-        if value < minimum:
-            raise self.fail(key, f"must be >= {minimum}, got {value}")
-        return value
-
-    def integers(self, key: str, minimum: int) -> tuple[int, ...] | None:
-        if key not in self.table:
-            return None
-        value = self.table[key]
-        values = [value] if isinstance(value, int) else value
-        if not isinstance(values, list) or not values:
-            raise self.fail(key, "expected a whole number or a non-empty list of them")
-        for item in values:
-            if isinstance(item, bool) or not isinstance(item, int) or item < minimum:
-                raise self.fail(key, f"expected whole numbers >= {minimum}, got {item!r}")
-        return tuple(dict.fromkeys(values))
-
-    def number(self, key: str, minimum: float) -> float | None:
-        if key not in self.table:
-            return None
-        value = self.table[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum:
-            raise self.fail(key, f"expected a number > {minimum}, got {value!r}")
-        return float(value)
-
-    def text(self, key: str) -> str | None:
-        if key not in self.table:
-            return None
-        value = self.table[key]
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        return value
-
-
 def load_suite(path: Path) -> Suite:
     """Read and check a suite file (types and keys; names are checked by `check_names`)."""
     path = Path(path)
     text, data = read_toml(path)
-    locator = _Locator(text)
-    top = _Reader(path, locator, data, None)
+    locator = Locator(text)
+    top = TableReader(path, locator, data, None)
     top.check_keys(SUITE_KEYS)
     for key in ("servers", "scenarios", "concurrency"):
         if key not in data:
@@ -323,7 +310,7 @@ def load_suite(path: Path) -> Suite:
     if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
         raise top.fail("variant", "expected [[variant]] tables")
     for index, table in enumerate(variants):
-        reader = _Reader(path, locator, table, index)
+        reader = TableReader(path, locator, table, index)
         reader.check_keys(VARIANT_KEYS)
         apps = reader.names("apps")
         entries.append(
@@ -341,6 +328,14 @@ def load_suite(path: Path) -> Suite:
     threads = top.integer("threads", 1)
     warmup = top.integer("warmup", 0)
     retries = top.integer("retries", 0)
+    locustfile = top.text("locustfile")
+    if locustfile is not None and not Path(locustfile).is_absolute():
+        locustfile = str((path.parent / locustfile).resolve())  # relative to the suite file
+    stall = top.text("inject_stall")
+    try:
+        inject_stall = StallSpec.parse(stall) if stall else None
+    except UsageError as exc:
+        raise top.fail("inject_stall", str(exc)) from None
     return Suite(
         name=path.stem,
         path=path,
@@ -354,6 +349,14 @@ def load_suite(path: Path) -> Suite:
         timeout_s=top.number("timeout", 0) or defaults.timeout_s,
         retries=defaults.retries if retries is None else retries,
         max_cv_pct=top.number("max_cv", 0) or defaults.max_cv_pct,
+        locustfile=locustfile,
+        locust_workers=top.integer("locust_workers", 0) or 0,
+        precision_pct=top.number("precision", 0),
+        max_trials=top.integer("max_trials", 1),
+        time_budget_s=top.number("time_budget", 0),
+        rate=top.number("rate", 0),
+        inject_stall=inject_stall,
+        database=top.text("database"),
     )
 
 
@@ -373,7 +376,7 @@ def check_names(
         "loadgen": sorted(loadgens),
     }
     text = suite.path.read_text(encoding="utf-8") if suite.path else ""
-    locator = _Locator(text)
+    locator = Locator(text)
     for index, entry in enumerate(suite.entries):
         variant = None if index == 0 else index - 1
         for key, names in (
@@ -390,7 +393,7 @@ def check_names(
                 raise SuiteError(
                     str(suite.path or suite.name),
                     line,
-                    _where(key, variant),
+                    where(key, variant),
                     f"unknown {singular.get(key, 'load generator')} {name!r}; "
                     f"valid: {', '.join(valid[key])}",
                 )
@@ -433,6 +436,14 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("threads", "threads"),
         ("retries", "retries"),
         ("max_cv", "max_cv_pct"),
+        ("locustfile", "locustfile"),
+        ("locust_workers", "locust_workers"),
+        ("precision", "precision_pct"),
+        ("max_trials", "max_trials"),
+        ("time_budget", "time_budget_s"),
+        ("rate", "rate"),
+        ("inject_stall", "inject_stall"),
+        ("database", "database"),
     ):
         value = getattr(overrides, key)
         if value is not None:

@@ -6,6 +6,12 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
 
 - `generator_bound`: generator CPU >= 90 % of its cores (100 % = one core). The figure the field
   uses (TFB #5207, locust's own warning): above it the generator, not the server, sets the pace.
+  Its cores are the pinned ones it can keep busy at once: one per wrk thread, one per locust
+  worker process (`LoadResult.parallelism`); its CPU is the whole generator's (for locust the
+  master's and every worker's, summed) over its own measured window when the driver gives one
+  (`LoadResult.window_cpu_pct`: locust's processes live seconds beyond the requests), so a
+  saturated locust is never read as the server's speed (FastHttpUser: ~16k requests/s per core
+  at best).
 - `server_unsaturated`: server CPU < 75 % of the cores it can use, while the generator is not
   bound. A saturated single-worker Python server sits at 95-100 % of a core; part of its network
   work runs in softirq context that may be charged elsewhere and psutil's sampling has a few
@@ -19,6 +25,15 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
   when the mean latency is unknown or requests are pipelined (several in flight per connection,
   and wrk's latency is then per batch). Also raised when the generator reports fewer than 80 % of
   the requested connections established.
+- Open loop (`load.corrected`, a rate given): the server is meant to idle below its capacity
+  and the connections are not all busy, so `server_unsaturated` and Little's law do not apply
+  as above. What matters is whether the schedule was held: when more than 1 % of the intended
+  sends were late (`LoadResult.late_sends`, never sent included), the trial is
+  `generator_bound` if the generator itself was busy (CPU >= 75 % of what it could get: lower
+  than the closed loop's 90 %, since falling behind is already established) or its own timers
+  fired late for more than 1 % of them (`late_wakeups`); otherwise, with the server's CPU below
+  75 % of its cores, `server_unsaturated` (too few connections, or the server was stopped);
+  otherwise the server was saturated: a true figure of an overloaded server, not flagged.
 - `errors`: failed requests (non-2xx plus socket errors) over 0.1 % of attempts; a trial that
   completed no request at all is 100 % errors.
 - `interference`: processes other than server and generator used more than 5 % of a core. On these
@@ -71,6 +86,10 @@ SERVER_SATURATED_FRACTION = 0.75
 LITTLES_LAW_TOLERANCE = 0.20
 ERROR_RATE_LIMIT = 0.001
 INTERFERENCE_LIMIT_PCT = 5.0
+#: open loop: share of the intended sends that may be late (or late wake-ups) before it counts
+LATE_SENDS_LIMIT = 0.01
+#: open loop: generator CPU (of what it could get) that makes a missed schedule its own fault
+OPEN_LOOP_BUSY_FRACTION = 0.75
 
 #: `--max-cv`: trials' coefficient of variation above which a configuration is unstable
 MAX_CV = 0.10
@@ -98,12 +117,13 @@ class MonitorSampleLike(Protocol):
 def generator_cores(sample: MonitorSampleLike, cpus: Sequence[int], threads: int) -> float:
     """The CPU the generator could actually get, in cores, for `validity.judge`.
 
-    Nominally its pinned cores, at most one per thread. Whatever other processes took on those
-    cores during the trial was not available to it: a generator squeezed onto half a core by a
-    neighbour and using all of that half is as bound as one using a whole core, and its figure
-    measures the squeeze, not the server. So the share others took is subtracted (per-core busy
-    time minus the generator's own CPU); the judge then flags `generator_bound` when the
-    generator used >= 90 % of what was left.
+    Nominally its pinned cores, at most one per thread (`threads`: the generator's parallelism,
+    e.g. `LoadResult.parallelism`, locust's worker processes). Whatever other processes took on
+    those cores during the trial was not available to it: a generator squeezed onto half a core
+    by a neighbour and using all of that half is as bound as one using a whole core, and its
+    figure measures the squeeze, not the server. So the share others took is subtracted
+    (per-core busy time minus the generator's own CPU); the judge then flags `generator_bound`
+    when the generator used >= 90 % of what was left.
     """
     nominal = float(max(1, min(len(cpus), threads)))
     per_core: dict[int, float] = getattr(sample, "per_core_busy_pct", None) or {}
@@ -123,12 +143,20 @@ class Finding:
 
 
 def error_rate(load: LoadResult) -> float:
-    """Failed requests (non-2xx + socket errors) over attempts; 1.0 when nothing completed."""
-    socket_errors = load.errors.total - load.errors.non2xx
-    attempts = load.requests + socket_errors
+    """Failed requests (non-2xx, socket errors, rejected answers) over attempts (answers plus
+    socket errors); 1.0 when nothing completed."""
+    attempts = load.requests + load.errors.socket
     if load.requests == 0:
         return 1.0
     return load.errors.total / attempts
+
+
+def generator_cpu_pct(load: LoadResult, sample: MonitorSampleLike) -> float:
+    """The generator's CPU % that `generator_bound` judges: over its own measured window when
+    the driver measured one (`LoadResult.window_cpu_pct`), else over the trial's."""
+    if load.window_cpu_pct is not None:
+        return load.window_cpu_pct
+    return sample.loadgen_cpu_pct
 
 
 def littles_law_concurrency(load: LoadResult) -> float | None:
@@ -148,14 +176,18 @@ def findings(
     pipeline: int = 1,
 ) -> list[Finding]:
     """Every validity flag this trial earns, with the figures behind it."""
+    if load.corrected and load.intended_requests is not None:
+        schedule = _open_loop_findings(load, sample, server_cores, loadgen_cores)
+        return schedule + _common_findings(load, sample, concurrency, schedule)
     found: list[Finding] = []
     generator_cap = 100.0 * loadgen_cores
-    bound = sample.loadgen_cpu_pct >= GENERATOR_BOUND_FRACTION * generator_cap
+    generator_pct = generator_cpu_pct(load, sample)
+    bound = generator_pct >= GENERATOR_BOUND_FRACTION * generator_cap
     if bound:
         found.append(
             Finding(
                 FLAG_GENERATOR_BOUND,
-                f"generator CPU {sample.loadgen_cpu_pct:.0f}% of {generator_cap:.0f}% available",
+                f"generator CPU {generator_pct:.0f}% of {generator_cap:.0f}% available",
             )
         )
 
@@ -179,6 +211,55 @@ def findings(
                     f"({gap:.0%} apart)",
                 )
             )
+    return found + _common_findings(load, sample, concurrency, found)
+
+
+def _open_loop_findings(
+    load: LoadResult, sample: MonitorSampleLike, server_cores: float, loadgen_cores: float
+) -> list[Finding]:
+    """Whether an open-loop trial held its schedule, and if not, whose fault it was."""
+    intended = max(1, load.intended_requests or 0)
+    late = load.late_sends or 0
+    wakeups = load.late_wakeups or 0
+    generator_cap = 100.0 * loadgen_cores
+    if sample.loadgen_cpu_pct >= GENERATOR_BOUND_FRACTION * generator_cap:
+        return [
+            Finding(
+                FLAG_GENERATOR_BOUND,
+                f"generator CPU {sample.loadgen_cpu_pct:.0f}% of {generator_cap:.0f}% available",
+            )
+        ]
+    if late <= LATE_SENDS_LIMIT * intended:
+        return []
+    behind = f"{late} of {intended} sends late"
+    busy = sample.loadgen_cpu_pct >= OPEN_LOOP_BUSY_FRACTION * generator_cap
+    if busy or wakeups > LATE_SENDS_LIMIT * intended:
+        return [
+            Finding(
+                FLAG_GENERATOR_BOUND,
+                f"{behind}; generator CPU {sample.loadgen_cpu_pct:.0f}% of "
+                f"{generator_cap:.0f}% available, {wakeups} late wake-ups: the generator "
+                "could not hold its rate",
+            )
+        ]
+    server_cap = 100.0 * server_cores
+    if sample.server_cpu_pct < SERVER_SATURATED_FRACTION * server_cap:
+        return [
+            Finding(
+                FLAG_SERVER_UNSATURATED,
+                f"{behind} while the server used {sample.server_cpu_pct:.0f}% of "
+                f"{server_cap:.0f}%: too few connections, or the server was stopped",
+            )
+        ]
+    return []
+
+
+def _common_findings(
+    load: LoadResult, sample: MonitorSampleLike, concurrency: int, found: list[Finding]
+) -> list[Finding]:
+    """The flags every generator's trial is judged on alike."""
+    found = list(found)
+    start = len(found)
     if (
         load.established is not None
         and load.established < (1.0 - LITTLES_LAW_TOLERANCE) * concurrency
@@ -204,7 +285,7 @@ def findings(
                 f"other processes used {sample.interference_pct:.1f}% of a core",
             )
         )
-    return found
+    return found[start:]
 
 
 def judge(
@@ -229,6 +310,25 @@ def unstable(rps: Sequence[float], max_cv: float = MAX_CV) -> bool:
 def too_few_trials(ci_level: float, min_level: float = MIN_CI_LEVEL) -> bool:
     """True when the median interval's actual level is below `min_level`."""
     return ci_level < min_level
+
+
+def within_precision(
+    centre: float,
+    interval: tuple[float, float],
+    level: float | None,
+    target: float,
+    min_level: float = MIN_CI_LEVEL,
+) -> bool:
+    """Is an interval of a median at least `min_level` sure and at most +-`target` of it wide?"""
+    if level is None or level < min_level or centre <= 0:
+        return False
+    return (interval[1] - interval[0]) / 2.0 <= target * centre
+
+
+def precise(summary: ConfigSummary, target: float) -> bool:
+    """`within_precision` of a configuration's median interval."""
+    interval = (summary.ci_low, summary.ci_high)
+    return within_precision(summary.median_rps, interval, summary.ci_level, target)
 
 
 def outruns(framework: tuple[float, float], floor: tuple[float, float]) -> bool:
@@ -306,9 +406,12 @@ def judge_configs(
     max_cv: float = MAX_CV,
     floor_app: str = FLOOR_APP,
     level: float = CI_LEVEL,
+    precision: float | None = None,
 ) -> list[ConfigSummary]:
     """`stats.summarize(trials)` with every summary's `config_flags` judged: the one place
-    summaries are built for results.json, the report and the claims.
+    summaries are built for results.json, the report and the claims. With a `precision`
+    target (adaptive trials), a configuration whose median interval is wider than it, or
+    below a `MIN_CI_LEVEL` level, is `unstable` too.
 
         judge_configs(trials, max_cv=0.10)[0].config_flags   # -> ["unstable", "too_few_trials"]
     """
@@ -317,7 +420,10 @@ def judge_configs(
     outrunning = implausible(summaries, floor_app)
     judged = []
     for s in summaries:
-        flags = config_flags(s, [t.rps for t in groups[s.key]], max_cv)
+        rps = [t.rps for t in groups[s.key]]
+        flags = config_flags(s, rps, max_cv)
+        if precision is not None and FLAG_UNSTABLE not in flags and not precise(s, precision):
+            flags.insert(0, FLAG_UNSTABLE)
         if s.key in outrunning:
             flags.append(FLAG_IMPLAUSIBLE)
         judged.append(dataclasses.replace(s, config_flags=flags))

@@ -23,7 +23,13 @@ from typing import Any
 import httpx
 
 from covetbench.exceptions import UnknownNameError
-from covetbench.scenarios import KIND_HTTP, KIND_WEBSOCKET, ScenarioSpec
+from covetbench.scenarios import (
+    JOURNEY_STEPS,
+    KIND_HTTP,
+    KIND_WEBSOCKET,
+    ScenarioSpec,
+    get_scenario,
+)
 from covetbench.verify.checks import (
     CONTENT_TYPE_JSON,
     CONTENT_TYPE_PLAINTEXT,
@@ -38,15 +44,35 @@ WS_BYTES = b"\x00\x01Hello\xff\xfe"
 WS_TIMEOUT_S = 5.0
 
 
+#: requests per query-count window, TechEmpower's figure
+COUNT_REQUESTS = 512
+COUNT_CONCURRENCY = 32
+
+
+@dataclass(frozen=True)
+class DatabaseCheck:
+    """The database the app under test uses, for rules that look into it (updates written,
+    query counts); `count_requests` requests per query-count window."""
+
+    url: str
+    count_requests: int = COUNT_REQUESTS
+    count_concurrency: int = COUNT_CONCURRENCY
+    #: longest wait for counts still unpublished (PostgreSQL publishes an idle backend's
+    #: leftovers within 10 s; a shorter wait may fail an app that is merely unlucky)
+    count_deadline_s: float = 11.0
+
+
 @dataclass
 class RuleContext:
-    """What a rule sees: the scenario, the response (HTTP rules), a client and the outcome."""
+    """What a rule sees: the scenario, the response (HTTP rules), a client and the outcome;
+    `database` when the run names one (the database rules check less without it)."""
 
     spec: ScenarioSpec
     base_url: str
     client: httpx.Client
     outcome: Outcome
     response: httpx.Response | None = None
+    database: DatabaseCheck | None = None
 
     def fail(self, reason: str) -> None:
         self.outcome.fail(reason)
@@ -189,6 +215,35 @@ def _echo(ctx: RuleContext) -> None:
     sent = json.loads(ctx.spec.body)
     if data != sent:
         ctx.fail(f"echoed {data!r}, sent {sent!r}")
+
+
+@register_rule("journey", content_type=CONTENT_TYPE_PLAINTEXT)
+def _journey(ctx: RuleContext) -> None:
+    """Every step of the journey, each checked by its own scenario's rule; the scenario's own
+    request is the first step. A failing step fails the journey, its reasons prefixed."""
+    for name in JOURNEY_STEPS:
+        spec = get_scenario(name)
+        rule = get_rule(spec.verify_rule)
+        step = RuleContext(spec, ctx.base_url, ctx.client, Outcome())
+        if spec.path == ctx.spec.path and spec.method == ctx.spec.method:
+            step.response = ctx.response
+        else:
+            try:
+                step.response = ctx.client.request(
+                    spec.method,
+                    spec.url(ctx.base_url),
+                    headers=spec.headers,
+                    content=spec.body or None,
+                )
+            except httpx.HTTPError as exc:
+                ctx.fail(f"step {name}: {spec.method} {spec.path}: {type(exc).__name__}: {exc}")
+                continue
+            check_headers(step.response, rule.content_type, step.outcome)
+        rule.check(step)
+        for reason in step.outcome.fails:
+            ctx.fail(f"step {name}: {reason}")
+        for reason in step.outcome.warns:
+            ctx.warn(f"step {name}: {reason}")
 
 
 @register_rule("ws", kind=KIND_WEBSOCKET)

@@ -79,8 +79,9 @@ def test_unfinished_run_is_summarized_from_its_trials(tmp_path: Path) -> None:
 
 
 def test_baseline_directory_is_compared(tmp_path: Path) -> None:
-    base = factory.write(tmp_path / "base", results=factory.full_results(n_trials=5))
-    slower = factory.full_results(slowdown=1.25, seed=8, n_trials=5)
+    # 8 trials a side: the gate's Holm correction over 72 configurations needs p < 0.01 / 72
+    base = factory.write(tmp_path / "base", results=factory.full_results(n_trials=8))
+    slower = factory.full_results(slowdown=1.25, seed=8, n_trials=8)
     cur = factory.write(tmp_path / "cur", results=slower)
     page = render_report(cur, baseline=base).read_text(encoding="utf-8")
     assert "Comparison with the baseline" in page
@@ -263,3 +264,24 @@ def test_a_clear_winner_is_named_with_its_lead(tmp_path: Path) -> None:
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "| json | covet · granian | 64 | 32,000 |" in summary
     assert "| 28.0% | clean |" in summary
+
+
+# -- paired ratios and stability ----------------------------------------------------------------
+
+
+def test_paired_ratios_and_stability_are_in_the_page_and_summary(tmp_path: Path) -> None:
+    # the host drifts by 2x across rounds; covet does 90 % of raw in every round
+    host = [20_000.0, 10_000.0, 19_000.0, 11_000.0, 10_500.0]
+    runs = _run(("raw", "uvicorn", host), ("covet", "uvicorn", [0.9 * h for h in host]))
+    for trial in runs:
+        trial.round = trial.trial + 1
+    data = factory.results(runs)
+    assert "ratios" not in data, "computed by the report when results.json has none"
+    factory.write(tmp_path, results=data)
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    sentence = "covet keeps 90 % [90-90 %, min-max, 93 %] of raw on uvicorn (json c64, 5 rounds)"
+    assert sentence in page
+    assert sentence.replace("[", "\\[").replace("]", "\\]") in summary  # Markdown-escaped
+    assert 'id="ratios"' in page and "Paired ratios of requests per second" in page
+    assert "Stability per server" in page and "| uvicorn | 2 |" in summary

@@ -3,16 +3,20 @@ pure judgements made from its timings (host_slow per trial, rank correlation wit
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
 
+from covetbench.records import TrialRecord
 from covetbench.run.canary import (
     DEFAULT_REPEATS,
     Canary,
+    canary_summary,
     host_slow,
     rank_correlation,
     run_canary,
+    slow_trial_flags,
     workload,
 )
 
@@ -74,3 +78,76 @@ def test_rank_correlation_shares_ranks_between_ties() -> None:
     canary = [0.020, 0.030, 0.022, 0.040]
     rps = [30_000.0, 20_000.0, 30_000.0, 15_000.0]
     assert rank_correlation(canary, rps) == pytest.approx(-0.9486832980505139)
+
+
+def test_canary_summary_relates_each_trial_to_its_own_configuration() -> None:
+    # two apps at very different speeds; in both, the slow-canary trials are the slow ones
+    rows = [
+        ("raw", 30_000.0, 20.0),
+        ("raw", 20_000.0, 30.0),
+        ("raw", 29_000.0, 21.0),
+        ("covet", 10_000.0, 22.0),
+        ("covet", 7_000.0, 31.0),
+        ("covet", 9_800.0, 20.5),
+    ]
+    trials = [
+        dataclasses.replace(_record(app, rps), canary_ms=ms, trial=i)
+        for i, (app, rps, ms) in enumerate(rows, start=1)
+    ]
+    summary = canary_summary(trials)
+    assert summary is not None
+    assert summary["trials"] == 6 and summary["median_ms"] == pytest.approx(21.5)
+    assert summary["spread_pct"] == pytest.approx(31.0 / 20.0 * 100 - 100)
+    assert summary["slow_trials"] == 2
+    assert summary["rank_correlation"] < -0.7
+    assert canary_summary([_record("raw", 1.0)]) is None
+
+
+def _record(app: str, rps: float) -> TrialRecord:
+    return TrialRecord(
+        app=app,
+        server="uvicorn",
+        scenario="json",
+        loadgen="wrk",
+        concurrency=64,
+        trial=1,
+        rps=rps,
+        requests=1,
+        duration_s=1.0,
+        latency_ms={},
+        errors={},
+        error_rate=0.0,
+        server_cpu_pct=99.0,
+        loadgen_cpu_pct=50.0,
+        server_rss_mb=1.0,
+        interference_pct=0.0,
+        flags=[],
+        started_at="",
+        ended_at="",
+    )
+
+
+def test_host_slow_is_flagged_only_where_the_canary_tracked_throughput() -> None:
+    # 12 trials of one configuration: the slow-canary ones are the slow ones -> trusted
+    tracked = [
+        dataclasses.replace(_record("raw", rps), canary_ms=ms, trial=i)
+        for i, (rps, ms) in enumerate(
+            [(100.0, 20.0), (99.0, 20.5), (70.0, 30.0), (101.0, 19.8), (98.0, 21.0)] * 2
+            + [(60.0, 32.0), (102.0, 20.1)],
+            start=1,
+        )
+    ]
+    flags = slow_trial_flags(tracked)
+    assert summary_of(tracked)["trusted"] is True
+    assert flags == [t.canary_ms is not None and t.canary_ms > 22.0 for t in tracked]
+    assert sum(flags) == 3
+    # the same canary times against throughput they do not track -> recorded, not flagged
+    untracked = [dataclasses.replace(t, rps=100.0 + (i % 3)) for i, t in enumerate(tracked)]
+    assert summary_of(untracked)["trusted"] is False
+    assert slow_trial_flags(untracked) == [False] * len(untracked)
+
+
+def summary_of(trials: list[TrialRecord]) -> dict[str, object]:
+    summary = canary_summary(trials)
+    assert summary is not None
+    return summary

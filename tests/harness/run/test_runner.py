@@ -14,6 +14,7 @@ import pytest
 from covetbench.exceptions import UnknownNameError, UsageError
 from covetbench.records import FLAG_GENERATOR_BOUND, FLAG_INTERFERENCE, ConfigKey
 from covetbench.results.store import load_results
+from covetbench.run.adaptive import RoundPlanner, run_rounds
 from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
 from covetbench.run.suite import Suite, SuiteEntry
@@ -35,21 +36,32 @@ def _suite(**entry: object) -> Suite:
     return Suite(name="test", entries=(main,), duration_s=1, warmup_s=0, trials=1, retries=0)
 
 
-def test_rounds_interleave_and_alternate_direction() -> None:
-    suite = dataclasses.replace(_suite(scenarios=("plaintext", "json", "users")), trials=3)
+def test_rounds_interleave_alternate_and_keep_compared_configurations_together() -> None:
+    suite = dataclasses.replace(
+        _suite(apps=("covet", "raw"), scenarios=("plaintext", "json")), trials=3
+    )
     plan = build_plan(suite)
-    order = [(trial, config.scenario.name) for trial, config in plan.rounds()]
-    assert order == [
-        (1, "plaintext"),
-        (1, "json"),
-        (1, "users"),
-        (2, "users"),
-        (2, "json"),
-        (2, "plaintext"),
-        (3, "plaintext"),
-        (3, "json"),
-        (3, "users"),
+    keys = [c.key for c in plan.configs]
+    planner = RoundPlanner(keys, plan.partner, None, suite.trials, suite.trials)
+    order: list[tuple[int, int, str]] = []
+
+    def take(key: ConfigKey, trial: int, round_no: int) -> float:
+        order.append((round_no, trial, key.label))
+        return 1000.0
+
+    assert run_rounds(planner, take, lambda c: True) == []
+    labels = [
+        "raw/uvicorn/plaintext c16",
+        "covet/uvicorn/plaintext c16",
+        "raw/uvicorn/json c16",
+        "covet/uvicorn/json c16",
     ]
+    assert order == [
+        *((1, 1, label) for label in labels),
+        *((2, 2, label) for label in reversed(labels)),
+        *((3, 3, label) for label in labels),
+    ]
+    assert [plan.partner(k) for k in keys] == [None, keys[0], None, keys[2]]
 
 
 def test_one_pair_per_app_and_server_shared_by_its_configurations() -> None:
