@@ -11,6 +11,11 @@
     │   ├── DuplicateRouteError    the same path and method declared twice
     │   ├── UnknownConvertorError  ``{name:kind}`` with a kind nobody registered
     │   └── NoMatchFound           ``url_path_for`` found no route by that name and params
+    ├── MissingDependencyError     an optional feature's package is not installed (also an
+    │                              ImportError); the message names the extra to install
+    ├── DatabaseError              ``covet.db`` (``covet.db.exceptions``): a bad URL, the
+    │                              database unreachable (503), a statement it refused, a
+    │                              constraint violated, a connection or transaction misused
     └── ServerError                covet's server (``covet.server.exceptions``): bad options,
                                    start-up failures, send() after close, unframeable requests
 """
@@ -93,3 +98,19 @@ class UnknownConvertorError(ConfigurationError):
 
 class NoMatchFound(ConfigurationError):
     """``url_path_for`` found no route with that name accepting those parameters."""
+
+
+class MissingDependencyError(CovetError, ImportError):
+    """An optional feature needs a package that is not installed.
+
+    Also an ImportError, so ``except ImportError`` around an optional import still works; the
+    message names the covetpy extra that installs it (``pip install 'covetpy[db]'``).
+    """
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed: pip install 'covetpy[{extra}]'",
+            name=package,
+        )
+        self.package = package
+        self.extra = extra
