@@ -16,8 +16,15 @@
     ├── DatabaseError              ``covet.db`` (``covet.db.exceptions``): a bad URL, the
     │                              database unreachable (503), a statement it refused, a
     │                              constraint violated, a connection or transaction misused
-    └── ServerError                covet's server (``covet.server.exceptions``): bad options,
-                                   start-up failures, send() after close, unframeable requests
+    ├── ServerError                covet's server (``covet.server.exceptions``): bad options,
+    │                              start-up failures, send() after close, unframeable requests
+    └── AuthError                  covet.auth (``covet.auth.exceptions``)
+        ├── BadSignature           a signed cookie or token failed its check
+        │   └── SignatureExpired   ...or was good but expired
+        ├── AuthenticationError    a backend refused the credentials presented (401)
+        ├── InvalidPasswordHash    a stored password hash covet cannot read (also ValueError)
+        └── AuthConfigurationError a weak key, a bad option, a missing middleware
+                                   (also a ConfigurationError)
 """
 
 from __future__ import annotations

@@ -117,6 +117,33 @@ class HTTPConnection:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
 
+    @property
+    def session(self) -> dict[str, Any]:
+        """The signed-cookie session (``covet.auth.SessionMiddleware``), a dict."""
+        return self._extension("session", "SessionMiddleware")  # type: ignore[no-any-return]
+
+    @property
+    def user(self) -> Any:
+        """Who made the request (``covet.auth.AuthenticationMiddleware``)."""
+        return self._extension("user", "AuthenticationMiddleware")
+
+    @property
+    def auth(self) -> Any:
+        """The request's ``AuthCredentials`` (``covet.auth.AuthenticationMiddleware``)."""
+        return self._extension("auth", "AuthenticationMiddleware")
+
+    def _extension(self, key: str, middleware: str) -> Any:
+        # What a middleware put in the scope; its absence is a set-up mistake, said plainly.
+        try:
+            return self.scope[key]
+        except KeyError:
+            from covet.auth.exceptions import AuthConfigurationError
+
+            raise AuthConfigurationError(
+                f"request.{key} needs covet.auth.{middleware}: "
+                f"app.add_middleware({middleware}, ...)"
+            ) from None
+
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """The absolute URL of the route called ``name``."""
         path = self.app.url_path_for(name, **path_params)

@@ -225,6 +225,9 @@ class TestClient(httpx.Client):
         """Open a WebSocket session to ``url`` (use it as a context manager)."""
         full = httpx.URL(urljoin(str(self.base_url), url))
         merged = httpx.Headers(self.headers)
+        probe = httpx.Request("GET", full)  # its cookies go with the handshake, as a browser's
+        self.cookies.set_cookie_header(probe)
+        merged.update({k: v for k, v in probe.headers.items() if k == "cookie"})
         merged.update(headers or {})
         raw_headers = list(merged.raw)
         raw_headers += [
