@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Covet:
                 gb.feed.close()  # open pages are told to go, so shutdown does not wait on them
 
     app = Covet(lifespan=lifespan)
+    app.state.guestbook = gb  # for tests and for code that embeds the guestbook
     add_page_routes(app, gb)
     add_account_routes(app, gb)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from covet import Request
+from covet import HTTPException, Request
 
 __all__ = [
     "ENTRY_MAX_CHARS",
@@ -38,16 +38,17 @@ class FormError(ValueError):
 
 
 async def read_form(request: Request, *names: str) -> dict[str, str]:
-    """The text fields ``names`` of the posted form (missing ones as "", files refused).
+    """The text fields ``names`` of the posted form (missing ones as "").
 
-    Bodies over the limits get 413 and other content types 415, from covet's form parser.
+    Bodies over the limits (a file upload among them) get 413 and other content types 415,
+    from covet's form parser.
     """
     form: Mapping[str, object] = await request.form(**FORM_LIMITS)
     fields: dict[str, str] = {}
     for name in names:
         value = form.get(name, "")
-        if not isinstance(value, str):
-            raise FormError(f"{name} must be text")
+        if not isinstance(value, str):  # an upload (only possible if FORM_LIMITS allow files)
+            raise HTTPException(400)
         fields[name] = value
     return fields
 

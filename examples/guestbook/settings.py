@@ -24,7 +24,16 @@ from pathlib import Path
 
 from covet.db import ENV_VAR as DATABASE_URL_VAR
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError"]
+__all__ = [
+    "ALLOWED_HOSTS_VAR",
+    "DEFAULT_ALLOWED_HOSTS",
+    "DEFAULT_DATABASE_URL",
+    "HTTPS_ONLY_VAR",
+    "SECRET_FILE",
+    "SECRET_KEYS_VAR",
+    "Settings",
+    "SettingsError",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///guestbook.db"
 SECRET_KEYS_VAR = "GUESTBOOK_SECRET_KEYS"
