@@ -6,14 +6,15 @@ into the ``covet.db`` tree (:mod:`covet.db.exceptions`). Everything above it (co
 to a task, transactions, savepoints, the lifespan) is written once in :mod:`covet.db.connection`
 and :mod:`covet.db.database`, so both backends behave alike.
 
-The ``pool_*`` methods run one statement on whichever connection is free. The defaults acquire,
-run and release; the PostgreSQL backend overrides them with asyncpg's pool methods, which do the
-same in fewer steps (the TechEmpower hot path).
+The ``pool_*`` methods run one statement on whichever connection is free: acquire (waiting at
+most ``timeout``), run, release. The PostgreSQL backend overrides them with asyncpg's acquire
+context (one step fewer on the TechEmpower hot path).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NoReturn
@@ -54,13 +55,37 @@ class PoolOptions:
         self.driver_options = driver_options
 
 
+class _OutageLog:
+    """Log an unreachable database at most once per interval: during an outage every request
+    fails the same way, and one line per request would drown the log (and the disk)."""
+
+    interval_s = 5.0
+
+    def __init__(self) -> None:
+        self.last = -self.interval_s
+        self.suppressed = 0
+
+    def report(self, error: DatabaseUnavailable) -> None:
+        now = time.monotonic()
+        if now - self.last < self.interval_s:
+            self.suppressed += 1
+            return
+        more = f" ({self.suppressed} more since the last report)" if self.suppressed else ""
+        logger.warning("%s%s", error, more)
+        self.last = now
+        self.suppressed = 0
+
+
+outage_log = _OutageLog()
+
+
 def raise_translated(exc: BaseException, translated: DatabaseError | None) -> NoReturn:
     """Raise ``translated`` (chained to ``exc``), or ``exc`` itself when there is nothing to
     translate; an unavailable database is logged here, where the cause is still known."""
     if translated is None or translated is exc:
         raise exc
     if isinstance(translated, DatabaseUnavailable):
-        logger.warning("%s", translated)
+        outage_log.report(translated)
     raise translated from exc
 
 

@@ -10,6 +10,7 @@ request that was using it when it died gets a 503, the next ones a fresh connect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from covet.db.backend import Backend, raise_translated
 from covet.db.exceptions import (
     DatabaseError,
     DatabaseUnavailable,
+    DatabaseURLError,
     IntegrityError,
     NotConnectedError,
     QueryError,
@@ -99,7 +101,13 @@ class PostgresBackend(Backend):
                 **options,
             )
         except Exception as exc:
-            raise_translated(exc, translate(exc, f"connecting to {self.url}"))
+            translated = translate(exc, f"connecting to {self.url}")
+            if not isinstance(translated, DatabaseUnavailable):
+                # Not an outage but a wrong URL, user, password or database name: say so
+                # at startup, with the (redacted) URL, rather than as a statement error.
+                kind = DatabaseURLError if isinstance(exc, ValueError) else DatabaseError
+                translated = kind(f"cannot connect to {self.url}: {exc}")
+            raise_translated(exc, translated)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -125,13 +133,12 @@ class PostgresBackend(Backend):
 
     async def release(self, raw: Any, broken: bool = False) -> None:
         pool = self._pool
-        if broken:
-            raw.terminate()
-        if pool is None:  # closed meanwhile
-            if not broken:
+        if broken or pool is None:  # broken, or the pool was closed meanwhile
+            with contextlib.suppress(Exception):
+                # A connection asyncpg saw die is already detached from its proxy.
                 raw.terminate()
-            return
-        await pool.release(raw)
+        if pool is not None:
+            await pool.release(raw)  # a no-op for a detached proxy
 
     # -- one statement on a raw connection -------------------------------------------------
 
@@ -165,39 +172,46 @@ class PostgresBackend(Backend):
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))
 
-    # -- one statement on any free connection: asyncpg's pool does it in one step ----------
+    # -- one statement on any free connection ---------------------------------------------
+    # asyncpg's pool.fetch() & co. acquire with no time limit; these bound the wait by
+    # `timeout` (503 when every connection stays busy), as the SQLite pool does.
 
     async def pool_fetch(self, sql: str, args: Sequence[Any]) -> list[Record]:
         pool = self._ready_pool()
         try:
-            return await pool.fetch(sql, *args)  # type: ignore[no-any-return]
+            async with pool.acquire(timeout=self.options.timeout) as raw:
+                return await raw.fetch(sql, *args)  # type: ignore[no-any-return]
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))
 
     async def pool_fetchrow(self, sql: str, args: Sequence[Any]) -> Record | None:
         pool = self._ready_pool()
         try:
-            return await pool.fetchrow(sql, *args)  # type: ignore[no-any-return]
+            async with pool.acquire(timeout=self.options.timeout) as raw:
+                return await raw.fetchrow(sql, *args)  # type: ignore[no-any-return]
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))
 
     async def pool_fetchval(self, sql: str, args: Sequence[Any], column: int) -> Any:
         pool = self._ready_pool()
         try:
-            return await pool.fetchval(sql, *args, column=column)
+            async with pool.acquire(timeout=self.options.timeout) as raw:
+                return await raw.fetchval(sql, *args, column=column)
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))
 
     async def pool_execute(self, sql: str, args: Sequence[Any]) -> int:
         pool = self._ready_pool()
         try:
-            return _rows_affected(await pool.execute(sql, *args))
+            async with pool.acquire(timeout=self.options.timeout) as raw:
+                return _rows_affected(await raw.execute(sql, *args))
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))
 
     async def pool_executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
         pool = self._ready_pool()
         try:
-            await pool.executemany(sql, args)
+            async with pool.acquire(timeout=self.options.timeout) as raw:
+                await raw.executemany(sql, args)
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))

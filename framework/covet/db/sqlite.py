@@ -125,11 +125,12 @@ class SQLiteBackend(Backend):
             raise NotConnectedError(f"the database {self.url} is not connected")
         try:
             await asyncio.wait_for(slots.acquire(), self.options.timeout)
-        except TimeoutError:
-            raise DatabaseUnavailable(
+        except TimeoutError as exc:
+            busy = DatabaseUnavailable(
                 f"{self.url}: no free connection within {self.options.timeout} s "
                 f"(max_size={self._max})"
-            ) from None
+            )
+            raise_translated(exc, busy)
         try:
             return self._idle.pop() if self._idle else await self._connect()
         except BaseException:

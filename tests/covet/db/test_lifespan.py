@@ -82,8 +82,39 @@ def test_exceptions_hang_off_the_covet_tree() -> None:
     exc = DatabaseUnavailable("postgresql://u@h/db: refused")
     assert exc.status_code == 503 and exc.detail == "Service Unavailable"
     assert "refused" in str(exc) and "refused" not in str(exc.detail)
+
+
+# The names other parts (the TechEmpower apps, the example) build on: change only with them.
+PUBLIC = {
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "Connection",
+    "Database",
+    "DatabaseError",
+    "DatabaseURL",
+    "DatabaseURLError",
+    "DatabaseUnavailable",
+    "IntegrityError",
+    "NotConnectedError",
+    "PlaceholderError",
+    "QueryError",
+    "Record",
+    "Row",
+    "Transaction",
+    "TransactionError",
+}
+
+
+def test_public_api() -> None:
+    assert set(covet.db.__all__) == PUBLIC
     for name in covet.db.__all__:
         assert getattr(covet.db, name) is not None
+    for method in ("connect", "disconnect", "lifespan", "connection", "transaction", "fetch"):
+        assert callable(getattr(Database, method))
+    for method in ("fetchrow", "fetchval", "execute", "executemany"):
+        assert callable(getattr(Database, method)) and callable(
+            getattr(covet.db.Connection, method)
+        )
 
 
 _BLOCK = (
