@@ -22,6 +22,7 @@ from covet.types import Message, Receive, Scope
 
 if TYPE_CHECKING:
     from covet.applications import Covet
+    from covet.auth.users import AuthCredentials
 
 __all__ = ["HTTPConnection", "Request", "cookie_parser"]
 
@@ -124,13 +125,14 @@ class HTTPConnection:
 
     @property
     def user(self) -> Any:
-        """Who made the request (``covet.auth.AuthenticationMiddleware``)."""
+        """Who made the request (``covet.auth.AuthenticationMiddleware``): the backend's user
+        object (typed ``Any`` so an app's own user class needs no cast)."""
         return self._extension("user", "AuthenticationMiddleware")
 
     @property
-    def auth(self) -> Any:
-        """The request's ``AuthCredentials`` (``covet.auth.AuthenticationMiddleware``)."""
-        return self._extension("auth", "AuthenticationMiddleware")
+    def auth(self) -> AuthCredentials:
+        """The request's scopes (``covet.auth.AuthenticationMiddleware``)."""
+        return self._extension("auth", "AuthenticationMiddleware")  # type: ignore[no-any-return]
 
     def _extension(self, key: str, middleware: str) -> Any:
         # What a middleware put in the scope; its absence is a set-up mistake, said plainly.

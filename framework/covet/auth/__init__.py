@@ -38,7 +38,7 @@ from covet.auth.backends import (
     parse_basic,
 )
 from covet.auth.csrf import CSRFMiddleware, csrf_input, csrf_token
-from covet.auth.decorators import requires
+from covet.auth.decorators import requires, safe_next
 from covet.auth.exceptions import (
     AuthConfigurationError,
     AuthenticationError,
@@ -90,6 +90,7 @@ __all__ = [
     "needs_rehash",
     "parse_basic",
     "requires",
+    "safe_next",
     "verify_and_update",
     "verify_password",
 ]

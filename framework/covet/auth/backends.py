@@ -71,6 +71,17 @@ async def _call(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+def _checked_user(user: Any, source: Callable[..., Any]) -> Any:
+    """``user`` when it can be ``request.user``; a clear error for the app's author if not
+    (a dict returned by mistake would otherwise be a user nobody counts as signed in)."""
+    if not isinstance(getattr(user, "is_authenticated", None), bool):
+        raise AuthConfigurationError(
+            f"{getattr(source, '__qualname__', source)!r} returned {type(user).__name__}: "
+            "return a user object (is_authenticated, display_name, identity), True, or None"
+        )
+    return user
+
+
 def _quoted(value: str) -> str:
     """``value`` as an RFC 9110 quoted-string (for realm="...")."""
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
@@ -143,7 +154,7 @@ class BasicAuth:
         elif result is False or result is None:
             raise AuthenticationError("wrong username or password")
         else:
-            user = result
+            user = _checked_user(result, self.verify)
         return _scopes(self.scopes, user), user
 
 
@@ -185,6 +196,7 @@ class BearerAuth:
             user = await _call(self.load_user, claims)
             if user is None:
                 raise AuthenticationError("the token's subject is gone")
+            _checked_user(user, self.load_user)
         return AuthCredentials({AUTHENTICATED, *claims.scopes}), user
 
 
@@ -215,6 +227,7 @@ class SessionAuth:
             user = await _call(self.load_user, identity)
             if user is None:
                 return None
+            _checked_user(user, self.load_user)
         granted = (scope for scope in scopes if isinstance(scope, str))
         return AuthCredentials({AUTHENTICATED, *granted}), user
 

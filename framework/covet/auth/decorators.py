@@ -34,12 +34,34 @@ from covet.requests import HTTPConnection
 from covet.responses import RedirectResponse
 from covet.websockets import WebSocket
 
-__all__ = ["requires"]
+__all__ = ["requires", "safe_next"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CONNECTION = inspect.Signature(
     [inspect.Parameter("conn", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
 )
+
+
+def safe_next(target: object, default: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``default``: where a login form may
+    send the user back to (the ``next`` that ``@requires(redirect=...)`` adds).
+
+    ``//evil.example/``, ``https://evil.example``, and (as some browsers read ``\\`` as ``/``)
+    anything with a backslash or a control character could leave the site (an open redirect),
+    so they give ``default``.
+
+    Example::
+
+        return RedirectResponse(safe_next(form.get("next")), 303)
+    """
+    if (
+        not isinstance(target, str)
+        or not target.startswith("/")
+        or target.startswith("//")
+        or any(ord(char) < 0x20 or ord(char) == 0x7F or char == "\\" for char in target)
+    ):
+        return default
+    return target
 
 
 def _redirect_to(conn: HTTPConnection, target: str) -> RedirectResponse:

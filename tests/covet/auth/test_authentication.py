@@ -23,6 +23,7 @@ from covet.auth import (
     login,
     parse_basic,
     requires,
+    safe_next,
 )
 from covet.auth.exceptions import AuthenticationError
 from covet.testclient import TestClient
@@ -296,3 +297,29 @@ def test_users_and_credentials() -> None:
     creds = AuthCredentials("b a")
     assert list(creds) == ["a", "b"] and "a" in creds and creds.has_all(["a", "b"])
     assert not creds.has_all(["c"])
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/notes?page=2", "/notes?page=2"),
+        ("/", "/"),
+        ("//evil.example/", "/home"),
+        ("/\\evil.example", "/home"),
+        ("https://evil.example/", "/home"),
+        ("evil.example", "/home"),
+        ("/a\r\nSet-Cookie: x=y", "/home"),
+        ("", "/home"),
+        (None, "/home"),
+    ],
+)
+def test_safe_next(target: object, expected: str) -> None:
+    assert safe_next(target, default="/home") == expected
+
+
+def test_a_verify_returning_something_that_is_not_a_user_is_a_clear_error() -> None:
+    def returns_a_dict(username: str, password: str) -> dict[str, str]:
+        return {"name": username}
+
+    with pytest.raises(AuthConfigurationError, match="returns_a_dict"):
+        TestClient(basic_app(returns_a_dict)).get("/", auth=("ada", "pw"))

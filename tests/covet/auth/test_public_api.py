@@ -38,6 +38,7 @@ PUBLIC = {
     "needs_rehash",
     "parse_basic",
     "requires",
+    "safe_next",
     "verify_and_update",
     "verify_password",
 }
