@@ -27,6 +27,7 @@ from covet.auth import (
 )
 from covet.middleware import GZipMiddleware, RequestIDMiddleware, TrustedHostMiddleware
 from examples.guestbook.accounts import add_account_routes
+from examples.guestbook.forms import MAX_BODY_BYTES
 from examples.guestbook.live import stream_to
 from examples.guestbook.pages import add_page_routes
 from examples.guestbook.services import Guestbook
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Covet:
             finally:
                 gb.feed.close()  # open pages are told to go, so shutdown does not wait on them
 
-    app = Covet(lifespan=lifespan)
+    app = Covet(lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     app.state.guestbook = gb  # for tests and for code that embeds the guestbook
     add_page_routes(app, gb)
     add_account_routes(app, gb)
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Covet:
 
     # The last added runs first: see the module docstring for the resulting order.
     app.add_middleware(AuthenticationMiddleware, backends=[SessionAuth(load_user=gb.load_user)])
-    app.add_middleware(CSRFMiddleware, use_session=True)
+    app.add_middleware(CSRFMiddleware, use_session=True, max_body_size=MAX_BODY_BYTES)
     app.add_middleware(
         SessionMiddleware,
         secret_keys=list(gb.settings.secret_keys),

@@ -14,6 +14,7 @@ from covet import HTTPException, Request
 
 __all__ = [
     "ENTRY_MAX_CHARS",
+    "MAX_BODY_BYTES",
     "FormError",
     "clean_entry",
     "clean_password",
@@ -28,8 +29,12 @@ ENTRY_MAX_CHARS = 2000
 # Control characters other than tab and newlines: invisible on the page, and PostgreSQL's
 # TEXT refuses NUL outright (it would be a 500 if it reached the database).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Form bodies are small: a handful of fields, none larger than an entry in UTF-8 plus slack.
-FORM_LIMITS = {"max_fields": 10, "max_files": 0, "max_part_size": 4 * ENTRY_MAX_CHARS + 1024}
+# Form bodies are small: a handful of fields, none larger than an entry in UTF-8 plus slack,
+# percent-encoded (3 bytes per byte at worst). No request needs more than MAX_BODY_BYTES: the
+# app and the CSRF check (which reads form bodies to find the token) refuse larger with 413.
+MAX_FIELD_BYTES = 4 * ENTRY_MAX_CHARS + 1024
+MAX_BODY_BYTES = 64 * 1024
+FORM_LIMITS = {"max_fields": 10, "max_files": 0, "max_part_size": MAX_FIELD_BYTES}
 
 
 class FormError(ValueError):

@@ -8,9 +8,9 @@ import pytest
 
 from covet import WebSocketDisconnect
 from covet.testclient import TestClient
-from examples.guestbook.forms import ENTRY_MAX_CHARS
+from examples.guestbook.forms import ENTRY_MAX_CHARS, MAX_BODY_BYTES
 from examples.guestbook.pages import PAGE_SIZE
-from examples.guestbook.tests.browser import HOSTILE, escaped, register, submit
+from examples.guestbook.tests.browser import HOSTILE, csrf_token, escaped, register, submit
 
 
 def _post(client: TestClient, body: str) -> int:
@@ -56,6 +56,18 @@ def test_paging_with_before(client: TestClient) -> None:
     second = client.get(f"/?before={older}").text
     assert "entry number 1<" in second and "entry number 0<" in second
     assert "data-live" not in second  # only the newest page updates itself
+
+
+def test_oversized_bodies_are_413(client: TestClient) -> None:
+    register(client, "ada")
+    token = csrf_token(client, "/")
+    huge = {"body": "x" * MAX_BODY_BYTES, "csrf_token": token}
+    assert client.post("/entries", data=huge).status_code == 413  # the CSRF check's read
+    headers = {"x-csrf-token": token}
+    assert client.post("/entries", data=huge, headers=headers).status_code == 413  # the app's
+    big_field = {"body": "x" * (MAX_BODY_BYTES // 2)}
+    assert client.post("/entries", data=big_field, headers=headers).status_code == 413  # a part
+    assert "x" * 100 not in client.get("/").text
 
 
 @pytest.mark.parametrize("before", ["abc", "-1", "0", "1e3", "9" * 30, "\u0663"])
