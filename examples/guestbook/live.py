@@ -5,8 +5,9 @@ does not keep up (its queue is full) is dropped rather than allowed to make the 
 an ever-growing backlog; its script reconnects and the page can be reloaded.
 
 The feed lives in one process: with ``--workers N`` a page hears only about entries posted
-through the same worker (on PostgreSQL, LISTEN/NOTIFY would carry them across; covet.db
-does not expose it).
+through the same worker. On PostgreSQL, LISTEN/NOTIFY on a dedicated connection (asyncpg's,
+through covet.db's ``Connection.raw``) could carry them across; this example keeps to what
+works on SQLite too.
 """
 
 from __future__ import annotations
