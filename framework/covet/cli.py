@@ -7,7 +7,6 @@ turns errors into exit codes.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -24,24 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    for name in ("covet.server", "covet.access"):
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.setLevel(level.upper())
-        logger.propagate = False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `covet` console script; returns the exit code."""
     from covet.server import ServerError, run
+    from covet.server.logconfig import configure_logging
 
     args = build_parser().parse_args(argv)
-    _setup_logging(args.log_level)
     try:
         config = ServerConfig.from_namespace(args)
+        configure_logging(args.log_level, config.log_format, config.log_config)
         run(args.app, **vars(config))
     except ServerError as exc:
         print(f"covet: error: {exc}", file=sys.stderr)

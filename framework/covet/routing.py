@@ -5,13 +5,16 @@ Example::
     router = Router()
     router.add_route("/users/{user_id:int}", user, methods=["GET"], name="user")
     router.url_path_for("user", user_id=7)  # "/users/7"
+
+The matched route is put in `scope["route"]` (its `path` is the template, `/users/{user_id:int}`),
+so middleware can label a request by its template rather than by the raw path.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from covet._pathtrie import PathTemplate, PathTrie
 from covet.dispatch import (
@@ -25,7 +28,7 @@ from covet.exceptions import ConfigurationError, DuplicateRouteError, NoMatchFou
 from covet.responses import PlainTextResponse, RedirectResponse, Response
 from covet.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["Mount", "Route", "Router", "WebSocketRoute", "route_path"]
+__all__ = ["Mount", "MountedRoute", "Route", "Router", "WebSocketRoute", "route_path"]
 
 _WEBSOCKET = "WEBSOCKET"
 
@@ -104,6 +107,13 @@ class WebSocketRoute:
         return f"WebSocketRoute(path={self.path!r}, name={self.name!r})"
 
 
+class MountedRoute(NamedTuple):
+    """`scope["route"]` after a `Mount`: the full path template of what the mounted app chose
+    (the mount prefix plus its route), or the prefix and `/{path:path}` when it named none."""
+
+    path: str
+
+
 class Mount:
     """Another ASGI app (a Covet app, a Router, Starlette, anything) below a path prefix.
 
@@ -134,7 +144,13 @@ class Mount:
         child["root_path"] = root
         child["path"] = root + (path[len(self.prefix) :] or "")
         child.pop("path_params", None)
-        await self.app(child, receive, send)
+        child.pop("route", None)
+        try:
+            await self.app(child, receive, send)
+        finally:
+            # The route the mounted app chose, as a template of the full path (for metrics).
+            inner = getattr(child.get("route"), "path", None)
+            scope["route"] = MountedRoute(self.prefix + (inner or "/{path:path}"))
 
     def url_path_for(self, name: str, params: Mapping[str, Any]) -> str | None:
         if self.name is not None and name == self.name and set(params) == {"path"}:
@@ -266,6 +282,7 @@ class Router:
             if table is not None:
                 route = table.get(scope["method"])
                 if route is not None:
+                    scope["route"] = route
                     await handle_http(route, self.exception_handlers, scope, receive, send)
                     return
             else:
@@ -274,6 +291,7 @@ class Router:
                     route = found[0].get(scope["method"])
                     if route is not None:
                         scope["path_params"] = found[1]
+                        scope["route"] = route
                         await handle_http(route, self.exception_handlers, scope, receive, send)
                         return
             await self._http_slow(path, table, scope, receive, send)
@@ -302,6 +320,7 @@ class Router:
         found = self._dynamic.match(path)
         if found is not None and method in found[0]:
             scope["path_params"] = found[1]
+            scope["route"] = found[0][method]
             await handle_http(found[0][method], self.exception_handlers, scope, receive, send)
             return
         table = static if static is not None else (found[0] if found is not None else None)
@@ -337,6 +356,7 @@ class Router:
                 route = found[0][_WEBSOCKET]  # type: ignore[assignment]
                 scope["path_params"] = found[1]
         if route is not None:
+            scope["route"] = route
             await handle_websocket(route.endpoint, scope, receive, send)
             return
         for mount in self._mounts:

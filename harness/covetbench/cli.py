@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "conform": "run the ASGI / HTTP / WebSocket conformance matrix",
     "soak": "drive a server for 1M requests and check its memory does not grow",
     "fuzz": "send malformed HTTP/1.1 and check the server survives it",
+    "sweep": "latency against offered load (open loop), knee marked",
+    "db": "create and fill the TechEmpower database (db init --url URL)",
 }
 
 

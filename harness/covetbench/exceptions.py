@@ -7,7 +7,8 @@ BenchError
 ├── ServerStartError      a server did not become ready (carries its log tail)
 ├── LoadGeneratorError    a load generator is missing or failed
 ├── VerifyError           an endpoint failed verification
-└── ResultsError          results on disk are missing, invalid or not comparable
+├── ResultsError          results on disk are missing, invalid or not comparable
+└── DatabaseError         the benchmark database is unreachable, malformed or cannot be filled
 
 `ExitCode` is what every command returns: the CLI maps UsageError and SuiteError to ERROR, any
 other BenchError to FAILURE, a signal to 128 + its number.
@@ -80,3 +81,8 @@ class VerifyError(BenchError):
 
 class ResultsError(BenchError):
     """Results are missing, fail their schema, or have nothing to compare."""
+
+
+class DatabaseError(BenchError):
+    """The benchmark database (`covet-bench db init`, the database rules) failed; the message
+    names the URL it tried (without its password)."""

@@ -121,6 +121,22 @@ class ConfigKey(NamedTuple):
 KEY_FIELDS: tuple[str, ...] = ConfigKey._fields
 
 
+#: How a trial's latency percentiles were measured (`LoadResult.latency_method`, the record's
+#: `latency_method`); the report prints the description next to every latency figure.
+LATENCY_WRK_BACKFILLED = "wrk-backfilled"
+LATENCY_OPEN_LOOP = "open-loop-intended-start"
+LATENCY_LOCUST_ROUNDED = "locust-rounded"
+LATENCY_METHODS: dict[str, str] = {
+    LATENCY_WRK_BACKFILLED: "wrk's own percentiles: closed loop, back-filled with synthetic "
+    "samples at the mean interval (wrk 4's coordinated-omission 'correction', not wrk2's)",
+    LATENCY_OPEN_LOOP: "open loop, from each request's intended start on a fixed schedule "
+    "(HdrHistogram; coordinated omission corrected); the service-time percentiles are kept "
+    "beside them as latency_uncorrected_ms",
+    LATENCY_LOCUST_ROUNDED: "locust's percentiles: closed loop (each user waits for its "
+    "answer), response times stored rounded to two significant digits",
+}
+
+
 @dataclass
 class LatencyMs:
     """Latency percentiles in milliseconds; None where the generator could not tell."""
@@ -176,8 +192,7 @@ class LoadResult:
     command: list[str] = field(default_factory=list)
     #: CPU seconds (user + system) the generator itself used, e.g. from `os.wait4`
     cpu_s: float | None = None
-    #: how the percentiles were made, when a generator says (e.g. "locust-rounded": locust's
-    #: two-significant-digit buckets); None: not stated
+    #: how `latency_ms` was measured (a key of `LATENCY_METHODS`)
     latency_method: str | None = None
     #: cores the generator can keep busy at once (locust: its worker processes, each one
     #: single-threaded); None: one per generator thread. `validity.generator_cores` caps with it
@@ -186,6 +201,27 @@ class LoadResult:
     #: live well beyond it (locust: start-up, workers connecting, shutdown: ~4 s around a 2 s
     #: run with 2 workers); None: `cpu_s` over the trial tells it
     window_cpu_pct: float | None = None
+    #: open loop: service-time percentiles (from the actual send), beside the corrected ones
+    latency_uncorrected_ms: LatencyMs | None = None
+    #: open loop: the rate asked for (req/s) and the requests its schedule held in the window
+    offered_rps: float | None = None
+    intended_requests: int | None = None
+    #: open loop: requests sent later than the stated tolerance after their due time, or never
+    late_sends: int | None = None
+    #: open loop: the generator's own timers firing late (its clock, not the server, behind)
+    late_wakeups: int | None = None
+
+    def trial_fields(self) -> dict[str, Any]:
+        """What a `TrialRecord` keeps of this result beyond the fields every generator fills."""
+        uncorrected = self.latency_uncorrected_ms
+        return {
+            "latency_method": self.latency_method,
+            "latency_uncorrected_ms": None if uncorrected is None else asdict(uncorrected),
+            "offered_rps": self.offered_rps,
+            "intended_requests": self.intended_requests,
+            "late_sends": self.late_sends,
+            "late_wakeups": self.late_wakeups,
+        }
 
 
 @dataclass
@@ -218,8 +254,15 @@ class TrialRecord:
     server_cpus: list[int] = field(default_factory=list)
     loadgen_cpus: list[int] = field(default_factory=list)
     raw_output_file: str | None = None
-    #: `LoadResult.latency_method`: which kind of percentiles `latency_ms` holds
+    #: `LoadResult.trial_fields()`: how latency was measured and the open loop's schedule
     latency_method: str | None = None
+    latency_uncorrected_ms: dict[str, float | None] | None = None
+    offered_rps: float | None = None
+    intended_requests: int | None = None
+    late_sends: int | None = None
+    late_wakeups: int | None = None
+    #: `--inject-stall`: what was done to the server during the trial (`run.stall`)
+    stall: dict[str, Any] | None = None
     #: the interleaved round the trial ran in (trials of one round ran back to back, which is
     #: what pairs them for `ratios`); None in files written before rounds were recorded
     round: int | None = None
@@ -231,7 +274,7 @@ class TrialRecord:
         cls, key: ConfigKey, trial: int, load: LoadResult, **measured: Any
     ) -> TrialRecord:
         """The record of one kept trial of configuration `key`: the generator's figures from
-        `load`, everything else (the monitor's figures, flags, times, files) by keyword."""
+        `load` (with `LoadResult.trial_fields()`), everything else by keyword."""
         return cls(
             **key._asdict(),
             trial=trial,
@@ -240,6 +283,7 @@ class TrialRecord:
             duration_s=load.duration_s,
             latency_ms=asdict(load.latency_ms),
             errors=asdict(load.errors),
+            **load.trial_fields(),
             **measured,
         )
 

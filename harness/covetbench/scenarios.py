@@ -8,6 +8,9 @@ wrk can drive it, and the name of the verify rule that checks the answer before 
     spec.url("http://127.0.0.1:8000")  # "http://127.0.0.1:8000/echo"
 
 A new scenario is one more entry of `SCENARIOS`, naming its verify rule in `covetbench.verify`.
+The TechEmpower database scenarios (`needs_database`) need a database URL (`--database`, the
+suite's `database`): without one the apps answer them 503, so `scenario_names(database=False)`
+leaves them out of the defaults.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from covetbench.exceptions import UnknownNameError
 
 KIND_HTTP = "http"
 KIND_WEBSOCKET = "websocket"
+
+#: rows per request of the queries, updates and cached-queries scenarios (TechEmpower's 20)
+DB_QUERIES = 20
 
 #: Body of the `echo` scenario; the verify rule expects it back unchanged.
 ECHO_BODY = b'{"message":"Hello, World!","id":42,"tags":["a","b"]}'
@@ -46,6 +52,8 @@ class ScenarioSpec:
     body: bytes = b""
     wrk_loadable: bool = True
     locustfile: str | None = None
+    #: served from the TechEmpower database (World, Fortune): needs a database URL
+    needs_database: bool = False
 
     def url(self, base_url: str) -> str:
         """The full URL on a server, e.g. `http://127.0.0.1:8000/users/42` (ws:// for ws)."""
@@ -118,6 +126,51 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             wrk_loadable=False,
             locustfile="journey.py",
         ),
+        ScenarioSpec(
+            name="db",
+            kind=KIND_HTTP,
+            method="GET",
+            path="/db",
+            verify_rule="db",
+            description="TechEmpower db: one random World row as a JSON object",
+            needs_database=True,
+        ),
+        ScenarioSpec(
+            name="queries",
+            kind=KIND_HTTP,
+            method="GET",
+            path=f"/queries?queries={DB_QUERIES}",
+            verify_rule="queries",
+            description=f"TechEmpower queries: {DB_QUERIES} World rows, one query each",
+            needs_database=True,
+        ),
+        ScenarioSpec(
+            name="fortunes",
+            kind=KIND_HTTP,
+            method="GET",
+            path="/fortunes",
+            verify_rule="fortunes",
+            description="TechEmpower fortunes: Fortune + 1 row, sorted in code, escaped HTML",
+            needs_database=True,
+        ),
+        ScenarioSpec(
+            name="updates",
+            kind=KIND_HTTP,
+            method="GET",
+            path=f"/updates?queries={DB_QUERIES}",
+            verify_rule="updates",
+            description=f"TechEmpower updates: {DB_QUERIES} World rows read, changed, written",
+            needs_database=True,
+        ),
+        ScenarioSpec(
+            name="cached-queries",
+            kind=KIND_HTTP,
+            method="GET",
+            path=f"/cached-queries?count={DB_QUERIES}",
+            verify_rule="cached-queries",
+            description=f"TechEmpower cached queries: {DB_QUERIES} World rows from memory",
+            needs_database=True,
+        ),
     )
 }
 
@@ -130,5 +183,6 @@ def get_scenario(name: str) -> ScenarioSpec:
         raise UnknownNameError("scenario", name, SCENARIOS) from None
 
 
-def scenario_names() -> list[str]:
-    return list(SCENARIOS)
+def scenario_names(*, database: bool = True) -> list[str]:
+    """Every scenario's name; `database` False leaves out those that need a database."""
+    return [name for name, spec in SCENARIOS.items() if database or not spec.needs_database]

@@ -3,12 +3,13 @@
 Three readers judge, each with its own words: the gates (`regression`, `improvement`,
 `unchanged`, `underpowered`, `inconclusive`, `missing`, lower case in `gate.json` and
 `instructions.json`; `covetbench.gate.rule` says when each applies), the claims
-ledger (`VALIDATED`, `REFUTED`, `INCONCLUSIVE` in `claims.json`) and the conformance matrix
-(`PASS`, `FAIL`, `UNSUPPORTED`, `ERROR`, declared with its records in
+ledger (`VALIDATED`, `REFUTED`, `NOT REPRODUCED`, `INCONCLUSIVE` in `claims.json`) and the
+conformance matrix (`PASS`, `FAIL`, `UNSUPPORTED`, `ERROR`, declared with its records in
 `covetbench.conformance.model`). The report's cell colours, the charts and the terminal tables
 all take a word's tone from `TONES`, so a word cannot be green in one place and red in another.
 
     TONES[REGRESSION]   # "bad"
+    css_class(NOT_REPRODUCED)   # "s-NOT-REPRODUCED"
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ GATE_VERDICTS = (REGRESSION, IMPROVEMENT, UNCHANGED, UNDERPOWERED, GATE_INCONCLU
 
 VALIDATED = "VALIDATED"
 REFUTED = "REFUTED"
+#: a throughput claim that names no hardware fell short here: not false on any hardware, not
+#: shown on this one (REFUTED stays for what no hardware changes: a missing module, a failed MUST)
+NOT_REPRODUCED = "NOT REPRODUCED"
 INCONCLUSIVE = "INCONCLUSIVE"
-CLAIM_VERDICTS = (VALIDATED, REFUTED, INCONCLUSIVE)
+CLAIM_VERDICTS = (VALIDATED, REFUTED, NOT_REPRODUCED, INCONCLUSIVE)
 
 #: tones: how a word is shown (BROKEN: the check itself failed; MUTED: not applicable)
 GOOD, BAD, WARN, BROKEN, MUTED, NEUTRAL = "good", "bad", "warn", "broken", "muted", "neutral"
@@ -47,6 +51,7 @@ TONES: dict[str, str] = {
     REGRESSION: BAD,
     MISSING: BAD,
     INCONCLUSIVE: WARN,
+    NOT_REPRODUCED: WARN,
     UNDERPOWERED: WARN,
     GATE_INCONCLUSIVE: WARN,
     ERROR: BROKEN,
@@ -56,3 +61,8 @@ TONES: dict[str, str] = {
 
 #: rich styles of the terminal tables, by tone
 TERMINAL_STYLES: dict[str, str] = {GOOD: "green", BAD: "bold red", WARN: "yellow"}
+
+
+def css_class(word: str) -> str:
+    """The report's CSS class of a verdict word (`s-` + the word, spaces as dashes)."""
+    return "s-" + "-".join(word.split())

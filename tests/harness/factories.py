@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from covetbench.records import TrialRecord
+from covetbench.results.meta import collect_meta
+from covetbench.results.store import ResultsWriter
+from covetbench.run.validity import judge_configs
 
 
 def make_trial(rps: float, trial: int = 0, **overrides: Any) -> TrialRecord:
@@ -32,3 +36,15 @@ def make_trial(rps: float, trial: int = 0, **overrides: Any) -> TrialRecord:
     }
     fields.update(overrides)
     return TrialRecord(**fields)
+
+
+def write_quick_run(path: Path) -> Path:
+    """A tiny results directory shaped like the quick suite's: covet and raw, json, on covet's
+    server and uvicorn, two trials each (what `covet-bench run quick --claims` judges)."""
+    writer = ResultsWriter(path, collect_meta("covet-bench run quick", {"server_cpus": [0]}))
+    for app, base in (("covet", 15_000.0), ("raw", 18_000.0)):
+        for server in ("covet", "uvicorn"):
+            for i in range(2):
+                writer.add_trial(make_trial(base + 100 * i, i, app=app, server=server))
+    writer.finish(judge_configs(writer.trials))
+    return path

@@ -138,6 +138,13 @@ class SQLiteBackend(Backend):
             raise
 
     async def release(self, raw: Any, broken: bool = False) -> None:
+        if not broken and raw.in_transaction:
+            # Left inside a transaction (a task cancelled mid-block, a BEGIN sent by hand):
+            # end it here, as asyncpg's pool does, so the next borrower starts clean.
+            try:
+                await raw.execute_fetchall("ROLLBACK")
+            except Exception:  # noqa: BLE001 - whatever went wrong, do not reuse it
+                broken = True
         slots = self._slots
         if self._closing or slots is None or (broken and not self._memory):
             await raw.close()  # a broken file connection is replaced by a fresh one later

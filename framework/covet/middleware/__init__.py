@@ -4,7 +4,7 @@
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
 Each also lives in its own module (`covet.middleware.cors`, `.gzip`, `.trustedhost`,
-`.requestid`, `.errors`).
+`.requestid`, `.errors`, `.metrics`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from __future__ import annotations
 from covet.middleware.cors import CORSMiddleware
 from covet.middleware.errors import ServerErrorMiddleware
 from covet.middleware.gzip import GZipMiddleware
+from covet.middleware.metrics import MetricsMiddleware
 from covet.middleware.requestid import RequestIDLogFilter, RequestIDMiddleware
 from covet.middleware.trustedhost import TrustedHostMiddleware
 
 __all__ = [
     "CORSMiddleware",
     "GZipMiddleware",
+    "MetricsMiddleware",
     "RequestIDLogFilter",
     "RequestIDMiddleware",
     "ServerErrorMiddleware",

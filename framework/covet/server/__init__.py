@@ -26,6 +26,13 @@ def run(app: ASGIApp | str, **options: Any) -> None:
     Keyword options are the fields of `ServerConfig` (host, port, workers, http, loop, ...).
     """
     config = ServerConfig(**options)
+    if config.reload:
+        if not isinstance(app, str):
+            raise ServerConfigError("reload needs the app as a 'module:attr' string")
+        from covet.server.reload import Reloader
+
+        Reloader(app, config).run()
+        return
     target = load_app(app) if isinstance(app, str) else app
     if config.workers > 1:
         from covet.server.supervisor import Supervisor

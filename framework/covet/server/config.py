@@ -28,11 +28,13 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
 from covet.server.exceptions import ServerConfigError
+from covet.server.proxy_headers import parse_networks
 from covet.server.types import ASGIApp
 
 HTTPImpl = Literal["auto", "httptools", "python"]
 LoopImpl = Literal["auto", "uvloop", "asyncio"]
 LifespanMode = Literal["auto", "on", "off"]
+LogFormat = Literal["text", "json"]
 
 
 def _opt(default: Any, help: str) -> Any:
@@ -69,6 +71,24 @@ class ServerConfig:
     reuse_port: bool = _opt(False, "set SO_REUSEPORT (always on with --workers > 1)")
     access_log: bool = _opt(True, "log one line per request")
     server_header: bool = _opt(True, "send a 'server: covet' header")
+    uds: str | None = _opt(None, "listen on this Unix domain socket path instead of host:port")
+    fd: int | None = _opt(
+        None, "serve on an inherited listening socket, file descriptor FD (systemd: LISTEN_FDS)"
+    )
+    ssl_certfile: str | None = _opt(None, "serve TLS with this certificate chain (PEM)")
+    ssl_keyfile: str | None = _opt(None, "the certificate's private key (PEM; default: certfile)")
+    ssl_keyfile_password: str | None = _opt(None, "password of an encrypted private key")
+    ssl_ca_certs: str | None = _opt(None, "require client certificates signed by these CAs")
+    ssl_ciphers: str | None = _opt(None, "OpenSSL cipher list for TLS 1.2 (default: Python's)")
+    proxy_headers: bool = _opt(
+        False, "take client address, scheme and host from X-Forwarded-* / Forwarded"
+    )
+    forwarded_allow_ips: str = _opt(
+        "127.0.0.1", "comma-separated IPs or CIDRs (or *) whose proxy headers are trusted"
+    )
+    log_format: LogFormat = _opt("text", "access and error log lines as text or one JSON object")
+    log_config: str | None = _opt(None, "logging dictConfig file (JSON or TOML); replaces ours")
+    reload: bool = _opt(False, "DEVELOPMENT ONLY: restart when the app's .py files change")
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -94,6 +114,15 @@ class ServerConfig:
                 raise ServerConfigError(f"{name} must not be negative")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ServerConfigError("limit_concurrency must be at least 1")
+        if self.uds is not None and self.fd is not None:
+            raise ServerConfigError("uds and fd are exclusive: listen on one socket")
+        if self.fd is not None and self.fd < 0:
+            raise ServerConfigError(f"fd must not be negative, not {self.fd}")
+        if self.ssl_certfile is None and (self.ssl_keyfile or self.ssl_ca_certs):
+            raise ServerConfigError("ssl_keyfile and ssl_ca_certs need ssl_certfile")
+        if self.reload and self.workers > 1:
+            raise ServerConfigError("reload runs one worker: drop workers")
+        parse_networks(self.forwarded_allow_ips)  # a typo fails here, not at the first request
         if self.root_path.endswith("/"):
             self.root_path = self.root_path.rstrip("/")
 

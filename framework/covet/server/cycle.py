@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from covet._logsafe import log_safe
 from covet.server.exceptions import ConnectionClosedError
 from covet.server.parsers.base import RequestInfo
-from covet.server.types import ASGIApp, Message, Scope
+from covet.server.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from covet.server.protocol import HTTPProtocol
@@ -65,6 +65,22 @@ def error_response(status: int, default_headers: bytes) -> bytes:
         STATUS_LINES[status],
         len(body),
     ) + (default_headers + b"connection: close\r\n\r\n" + body)
+
+
+async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app run instead of the real one above `--limit-concurrency`."""
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": b"Service Unavailable"})
+
+
+def _error_fields(scope: Scope) -> dict[str, Any]:
+    """Which request failed, for structured logs: RequestIDMiddleware's id has been reset by
+    the time the exception reaches the server, but it left the id in the scope."""
+    fields = {"method": scope["method"], "path": log_safe(scope["path"])}
+    if "request_id" in scope:
+        fields["request_id"] = scope["request_id"]
+    return fields
 
 
 class RequestCycle:
@@ -155,7 +171,7 @@ class RequestCycle:
             pass
         except Exception:
             if not self.disconnected:
-                logger.exception("Exception in ASGI application")
+                logger.exception("Exception in ASGI application", extra=_error_fields(self.scope))
         else:
             if not self.response_complete and not self.disconnected:
                 logger.error("ASGI application returned without completing its response")
@@ -336,12 +352,17 @@ class RequestCycle:
         query = scope["query_string"]
         # The path is percent-decoded: a %0a in it would otherwise forge a log line.
         path = log_safe(scope["path"] + ("?" + query.decode("ascii") if query else ""))
+        host = client[0] if client else "-"
+        port = client[1] if client else "-"
+        method = scope["method"]
+        status = self.status
         access_logger.info(
             '%s:%s - "%s %s HTTP/%s" %d',
-            client[0] if client else "-",
-            client[1] if client else "-",
-            scope["method"],
+            host,
+            port,
+            method,
             path,
             scope["http_version"],
-            self.status,
+            status,
+            extra={"client": f"{host}:{port}", "method": method, "path": path, "status": status},
         )

@@ -24,10 +24,17 @@ logger = logging.getLogger("covet.server")
 class Lifespan:
     """Runs the app's lifespan scope as one task for the life of the server."""
 
-    def __init__(self, app: ASGIApp, mode: str, state: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        mode: str,
+        state: dict[str, Any],
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         self.app = app
         self.mode = mode
         self.state = state
+        self.extensions = extensions or {}
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
         self._startup_done = asyncio.Event()
         self._shutdown_done = asyncio.Event()
@@ -57,6 +64,7 @@ class Lifespan:
             "type": "lifespan",
             "asgi": {"version": "3.0", "spec_version": "2.0"},
             "state": self.state,
+            "extensions": self.extensions,
         }
         try:
             await self.app(scope, self.receive, self.send)

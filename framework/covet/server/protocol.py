@@ -19,7 +19,7 @@ import logging
 from collections import deque
 from urllib.parse import unquote
 
-from covet.server.cycle import RequestCycle, error_response
+from covet.server.cycle import RequestCycle, error_response, service_unavailable
 from covet.server.exceptions import HTTPParseError, UpgradeRequested
 from covet.server.flow_control import (
     FEED_WHOLE,
@@ -31,16 +31,9 @@ from covet.server.flow_control import (
 from covet.server.parsers.base import Headers, RequestInfo
 from covet.server.scope import ASGI_HTTP, METHOD_NAMES, address, split_target
 from covet.server.state import Connection, ServerState
-from covet.server.types import Receive, Scope, Send
+from covet.server.types import Scope
 
 logger = logging.getLogger("covet.server")
-
-
-async def _service_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
-    body = b"Service Unavailable"
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class HTTPProtocol(asyncio.Protocol, Connection):
@@ -84,6 +77,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         self.client = address(transport.get_extra_info("peername"))
         self.server = address(transport.get_extra_info("sockname"))
         self.state.connections.add(self)
+        self.state.counters.connections += 1
         self.deadline = self.state.now + self.state.config.timeout_header
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -112,6 +106,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
     def data_received(self, data: bytes) -> None:
         if self._idle:
             self._idle = False
+            self.state.counters.keepalive_reuses += 1
             self.deadline = self.state.now + self.state.config.timeout_header
         if self._upgrade is not None:
             scope, tail = self._upgrade
@@ -223,7 +218,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             "http_version": http_version,
             "server": self.server,
             "client": self.client,
-            "scheme": "http",
+            "scheme": state.scheme,
             "method": METHOD_NAMES.get(method) or method.decode("ascii"),
             "root_path": root_path,
             "path": root_path + path if root_path else path,
@@ -276,7 +271,8 @@ class HTTPProtocol(asyncio.Protocol, Connection):
         limit = self._limit
         app = state.app
         if limit is not None and (state.in_flight >= limit or len(state.connections) > limit):
-            app = _service_unavailable
+            app = service_unavailable
+            state.counters.rejected += 1
         state.in_flight += 1
         state.total_requests += 1
         cycle.task = task = self.loop.create_task(cycle.run_asgi(app))
@@ -352,6 +348,7 @@ class HTTPProtocol(asyncio.Protocol, Connection):
 
     def _on_parse_error(self, exc: HTTPParseError) -> None:
         self.flow.pause_reading()
+        self.state.counters.parse_error(exc.status)
         broken = self._parsing
         self._parsing = None
         if broken is not None:
@@ -391,6 +388,8 @@ class HTTPProtocol(asyncio.Protocol, Connection):
             return
         cycle = self._cycle
         parsing = self._parsing
+        kind = "keep_alive" if self._idle else "header" if parsing is None else "body"
+        self.state.counters.timeout(kind)
         if not self._idle and (parsing is None or not parsing.response_complete):
             if cycle is None:
                 self.write(error_response(408, self.state.default_headers))

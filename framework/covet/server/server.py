@@ -12,35 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable
 
 from covet.server.config import ServerConfig
-from covet.server.exceptions import ServerConfigError, StartupError
+from covet.server.counters import EXTENSION
+from covet.server.exceptions import ServerConfigError
 from covet.server.lifespan import Lifespan
 from covet.server.protocol import HTTPProtocol
+from covet.server.sockets import bind_socket, describe, listen_socket
 from covet.server.state import ServerState
+from covet.server.tls import ssl_context
 from covet.server.types import ASGIApp
 
 logger = logging.getLogger("covet.server")
 
-
-def bind_socket(config: ServerConfig) -> socket.socket:
-    """A listening, non-blocking TCP socket for `config.host:config.port`."""
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if config.reuse_port or config.workers > 1:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((config.host, config.port))
-        sock.listen(config.backlog)
-        sock.setblocking(False)
-    except OSError as exc:
-        sock.close()
-        raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc
-    return sock
+__all__ = ["Server", "bind_socket", "new_event_loop"]
 
 
 def new_event_loop(config: ServerConfig) -> asyncio.AbstractEventLoop:
@@ -58,13 +47,19 @@ def new_event_loop(config: ServerConfig) -> asyncio.AbstractEventLoop:
 
 
 class Server:
-    """One server process serving `app` on the configured address."""
+    """One server process serving `app` on the configured address.
+
+    `sock`, when given, is a listening socket opened by someone else (the supervisor sharing
+    one Unix or inherited socket between workers); otherwise the config says what to open.
+    """
 
     def __init__(self, config: ServerConfig, app: ASGIApp, sock: socket.socket | None = None):
         self.config = config
         self.app = app
         self.state = ServerState.from_config(config, app)
+        self.ssl = ssl_context(config)  # a bad certificate fails here, before anything starts
         self._sock = sock
+        self._owns_uds = sock is None and config.uds is not None
         self._server: asyncio.Server | None = None
         self._lifespan: Lifespan | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -100,20 +95,26 @@ class Server:
     async def start(self) -> None:
         """Run lifespan startup, then start accepting connections."""
         loop = asyncio.get_running_loop()
-        self._lifespan = Lifespan(self.app, self.config.lifespan, self.state.lifespan_state)
-        await self._lifespan.startup()
-        sock = self._sock or bind_socket(self.config)
+        config = self.config
         state = self.state
+        extensions = {EXTENSION: state.counters}
+        self._lifespan = Lifespan(self.app, config.lifespan, state.lifespan_state, extensions)
+        await self._lifespan.startup()
+        sock = self._sock or listen_socket(config)
         self._server = await loop.create_server(
-            lambda: HTTPProtocol(state), sock=sock, backlog=self.config.backlog
+            lambda: HTTPProtocol(state),
+            sock=sock,
+            backlog=config.backlog,
+            ssl=self.ssl,
+            ssl_handshake_timeout=(config.timeout_header or None) if self.ssl else None,
         )
-        self.port = sock.getsockname()[1]
+        if sock.family != socket.AF_UNIX:
+            self.port = sock.getsockname()[1]
         self._ticker = loop.create_task(self._tick())
         logger.info(
-            "covet serving on http://%s:%d (%s parser, %s loop)",
-            self.config.host,
-            self.port,
-            self.config.http_impl(),
+            "covet serving on %s (%s parser, %s loop)",
+            describe(sock, state.scheme),
+            config.http_impl(),
             type(loop).__module__.split(".")[0],
         )
 
@@ -142,6 +143,9 @@ class Server:
             self._ticker.cancel()
         if self._lifespan is not None:
             await self._lifespan.shutdown()
+        if self._owns_uds and self.config.uds is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.config.uds)
         logger.info("covet stopped")
 
     async def _wait_for(self, done: Callable[[], bool]) -> None:

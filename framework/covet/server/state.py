@@ -7,8 +7,10 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from covet.server.config import ServerConfig
+from covet.server.counters import ServerCounters
 from covet.server.parsers import get_parser_class
 from covet.server.parsers.base import ParserLimits
+from covet.server.proxy_headers import ProxyHeadersMiddleware, parse_networks
 from covet.server.types import ASGIApp
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ class ServerState:
         self.in_flight = 0
         self.total_requests = 0
         self.shutting_down = False
+        self.scheme = "https" if config.ssl_certfile else "http"
+        self.counters = ServerCounters(lambda: len(self.connections))
         self.now = time.monotonic()
         self.default_headers = b""
         self.tick()
@@ -60,6 +64,8 @@ class ServerState:
     def from_config(cls, config: ServerConfig, app: ASGIApp) -> ServerState:
         """The state of a server process serving `app` as `config` says (parser and limits)."""
         limits = ParserLimits(config.max_request_line, config.max_header_size, config.max_body)
+        if config.proxy_headers:
+            app = ProxyHeadersMiddleware(app, parse_networks(config.forwarded_allow_ips))
         return cls(config, app, get_parser_class(config.http_impl()), limits)
 
     def tick(self) -> None:

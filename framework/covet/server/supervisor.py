@@ -2,10 +2,11 @@
 
     Supervisor(ServerConfig(workers=4), app).run()
 
-The supervisor forks `workers` children, each binding its own SO_REUSEPORT socket and running
-a `Server`; the kernel spreads connections across them. It waits for signals with
-`sigtimedwait`: SIGCHLD reaps and restarts dead workers (with a back-off when they die right
-after starting), SIGTERM/SIGINT are forwarded so every worker shuts down gracefully.
+The supervisor forks `workers` children, each binding its own SO_REUSEPORT socket (or, for
+`--uds` and `--fd`, accepting on the one socket the supervisor opened) and running a `Server`;
+the kernel spreads connections across them. It waits for signals with `sigtimedwait`: SIGCHLD
+reaps and restarts dead workers (with a back-off when they die right after starting),
+SIGTERM/SIGINT are forwarded so every worker shuts down gracefully.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dataclasses
 import logging
 import os
 import signal
+import socket
 import time
 
 from covet.server.config import ServerConfig
@@ -34,17 +36,35 @@ class Supervisor:
         self.app = app
         self.workers: dict[int, float] = {}  # pid -> start time
         self._backoff = 0.0
+        self._shared: socket.socket | None = None
 
     def run(self) -> None:
         """Start the workers and supervise them until SIGTERM/SIGINT."""
-        from covet.server.server import bind_socket
+        from covet.server.sockets import bind_socket, listen_socket, shared_socket_wanted
+        from covet.server.tls import ssl_context
 
-        # Fail early, in the parent, if the port is taken; with port 0, pick the one port every
-        # worker then binds. The parent's socket is closed: SO_REUSEPORT would otherwise route
-        # connections to a socket nobody accepts on.
-        sock = bind_socket(self.config)
-        self.config = dataclasses.replace(self.config, port=sock.getsockname()[1])
-        sock.close()
+        ssl_context(self.config)  # a bad certificate fails once, here, not in every worker
+        if shared_socket_wanted(self.config):
+            # A Unix or inherited socket cannot be bound once per worker: open it here and let
+            # every forked worker accept on it.
+            self._shared = listen_socket(self.config)
+        else:
+            # Fail early, in the parent, if the port is taken; with port 0, pick the one port
+            # every worker then binds. The parent's socket is closed: SO_REUSEPORT would
+            # otherwise route connections to a socket nobody accepts on.
+            sock = bind_socket(self.config)
+            self.config = dataclasses.replace(self.config, port=sock.getsockname()[1])
+            sock.close()
+        try:
+            self._supervise()
+        finally:
+            if self._shared is not None:
+                self._shared.close()
+                if self.config.uds is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.config.uds)
+
+    def _supervise(self) -> None:
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
             for _ in range(self.config.workers):
@@ -62,7 +82,7 @@ class Supervisor:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
                 from covet.server.server import Server
 
-                Server(self.config, self.app).run()
+                Server(self.config, self.app, self._shared).run()
             except BaseException:
                 logger.exception("worker %d failed", os.getpid())
                 code = 1

@@ -34,8 +34,9 @@ class FakeTransport(asyncio.Transport):
     Closing schedules `connection_lost` on the protocol, as a real transport does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, peername: tuple[str, int] | None = None) -> None:
         super().__init__()
+        self.peers = dict(_PEERS, peername=peername or _PEERS["peername"])
         self.buffer = bytearray()
         self.closed = False
         self.read_paused = False
@@ -74,7 +75,7 @@ class FakeTransport(asyncio.Transport):
         return self.protocol
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return _PEERS.get(name, default)
+        return self.peers.get(name, default)
 
     def take(self) -> bytes:
         """The bytes written so far, clearing the buffer."""
@@ -87,16 +88,20 @@ class TestConnection:
     """One client connection: an `HTTPProtocol` for `app` on a `FakeTransport`.
 
     `state` lets several connections share one server's state (its connection set, limits and
-    clock), as connections of one server process do.
+    clock), as connections of one server process do; `client` is the peer's (host, port).
     """
 
     __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(
-        self, app: ASGIApp, config: ServerConfig | None = None, state: ServerState | None = None
+        self,
+        app: ASGIApp,
+        config: ServerConfig | None = None,
+        state: ServerState | None = None,
+        client: tuple[str, int] | None = None,
     ) -> None:
         self.state = state or ServerState.from_config(config or ServerConfig(), app)
-        self.transport = FakeTransport()
+        self.transport = FakeTransport(client)
         self.protocol = HTTPProtocol(self.state)
         self.transport.protocol = self.protocol
         self.protocol.connection_made(self.transport)

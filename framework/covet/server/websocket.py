@@ -83,7 +83,7 @@ def _websocket_scope(http: Scope) -> tuple[Scope, bytes | None]:
         "type": "websocket",
         "asgi": ASGI_WS,
         "http_version": http["http_version"],
-        "scheme": "ws",
+        "scheme": "wss" if http["scheme"] == "https" else "ws",
         "server": http["server"],
         "client": http["client"],
         "root_path": http["root_path"],
@@ -220,6 +220,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
         phase = self._phase
         if phase == _CONNECTING:
             logger.warning("websocket handshake timed out: the app did not accept or close")
+            self.state.counters.timeout("ws_handshake")
             self._reject(503)
         elif phase == _OPEN:
             self._keepalive()
@@ -247,6 +248,7 @@ class WebSocketProtocol(asyncio.Protocol, Connection):
             else:
                 self.deadline = now + self._ping_interval
         else:
+            self.state.counters.timeout("ws_ping")
             self._fail(1011, "keepalive ping timeout")
             if self.flow.write_paused:
                 self.abort()  # the close frame cannot reach a client that stopped reading

@@ -193,6 +193,11 @@ class Evidence:
     conformance_error: str | None = None
     framework_dir: Path | None = None
     evidence_dirs: list[Path] = field(default_factory=list)
+    #: the git commit of the code judged: soak and fuzz records of another commit are stale
+    commit: str | None = None
+    #: a run at another worker count (`claims --scaling DIR`): the 1 -> 2 worker scaling
+    scaling: dict[str, Any] | None = None
+    scaling_dir: Path | None = None
 
     @classmethod
     def gather(
@@ -200,15 +205,21 @@ class Evidence:
         results_dir: Path | None = None,
         conformance: Path | None = None,
         framework_dir: Path | None = None,
+        *,
+        commit: str | None = None,
+        scaling_dir: Path | None = None,
     ) -> Evidence:
-        """Load what exists: results.json and conformance.json (default: in `results_dir`)."""
-        ev = cls(results_dir=results_dir, framework_dir=framework_dir)
+        """Load what exists: results.json and conformance.json (default: in `results_dir`),
+        and the results of `scaling_dir` (unreadable: ResultsError, it was asked for)."""
+        ev = cls(results_dir=results_dir, framework_dir=framework_dir, commit=commit)
         if results_dir is not None:
             ev.evidence_dirs.append(results_dir)
             try:
                 ev.results = load_results(results_dir)
             except ResultsError as exc:
                 ev.results_error = str(exc)
+        if scaling_dir is not None:
+            ev.scaling, ev.scaling_dir = load_results(scaling_dir), scaling_dir
         if conformance is None and results_dir is not None:
             conformance = results_dir / CONFORMANCE_JSON
         if conformance is not None:

@@ -2,8 +2,11 @@
 kind) and the `claims.json` their verdicts are written to.
 
 `claims.json` is `{"meta": {...}, "claims": [{id, statement, source, kind, verdict, measured,
-expected, ratio, evidence, hardware, to_reach, parts}]}`; `evidence` is one string (lines
-separated by newlines), `measured`/`expected` numbers for throughput and strings otherwise.
+expected, ratio, evidence, hardware, to_reach, parts, hardware_line, needs_command}]}`;
+`evidence` is one string (lines separated by newlines), `measured`/`expected` numbers for
+throughput and strings otherwise; `hardware_line` says what a throughput figure was measured on
+(it travels with a NOT REPRODUCED verdict into summary.md and the report); `needs_command` is
+the one command that produces the evidence a verdict lacked.
 
     specs = load_claims(scenarios_dir() / "claims.toml")
     write_claims(Path("reports/run"), judge_claims(specs, evidence), meta)
@@ -62,6 +65,8 @@ class ClaimVerdict:
     hardware: dict[str, Any] | None = None
     to_reach: str | None = None
     parts: list[str] = field(default_factory=list)
+    hardware_line: str | None = None
+    needs_command: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

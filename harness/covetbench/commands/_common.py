@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+from typing import Any
 
 from covetbench.apps import builtin_apps, parse_app_option
 from covetbench.exceptions import UsageError
@@ -50,3 +52,28 @@ def extra_apps(values: list[str]) -> list[AppTarget]:
 
 def app_names(extra: list[AppTarget]) -> list[str]:
     return [*builtin_apps(), *(a.name for a in extra)]
+
+
+def add_suite_overrides(parser: Any, note: str = "") -> None:
+    """One `--option` per `SuiteOverrides` field (`max_cv` is `--max-cv`), for `run` and for
+    `gate --ab`; `note` goes before "default: the suite's" in each help text. `parser` is an
+    argparse parser or argument group."""
+    from covetbench.run.suite import SuiteOverrides
+
+    for spec in dataclasses.fields(SuiteOverrides):
+        parser.add_argument(
+            "--" + spec.name.replace("_", "-"),
+            dest=spec.name,
+            type=spec.metadata["parse"],
+            default=None,
+            metavar=spec.metadata.get("metavar", spec.name.upper()),
+            help=f"{spec.metadata['help']} ({note}default: the suite's)",
+        )
+
+
+def suite_overrides(args: argparse.Namespace) -> Any:
+    """The `SuiteOverrides` the options of `add_suite_overrides` gave."""
+    from covetbench.run.suite import SuiteOverrides
+
+    names = [f.name for f in dataclasses.fields(SuiteOverrides)]
+    return SuiteOverrides(**{name: getattr(args, name) for name in names})

@@ -2,8 +2,11 @@
 
     covet-bench claims --results reports/run [--conformance DIR|FILE] [--out DIR]
     covet-bench claims --run --out reports/claims     # measure what the ledger needs first
+    covet-bench claims --results reports/run --scaling reports/run-2w   # + 1 -> 2 worker scaling
 
-Writes `claims.json` into `--out` (default: the results directory) and prints a table. With
+Writes `claims.json` into `--out` (default: the results directory) and prints a table; a claim
+lacking evidence names the one command that produces it. `covet-bench run --claims` ends a run
+with the same judgement (`judge_directory`). With
 `--run`, throughput claims that the results do not cover are measured first (the quick suite
 restricted to each claim's app, scenarios and `run_servers`) into `OUT/claims-run/`, and judged
 from that run. Exit 0 when the ledger was judged (whatever the verdicts), 2 on a usage or ledger
@@ -20,9 +23,10 @@ from covetbench.apps import scenarios_dir
 from covetbench.claims.evidence import Evidence
 from covetbench.claims.judges import judge_claims
 from covetbench.claims.ledger import ClaimSpec, ClaimVerdict, load_claims, write_claims
+from covetbench.claims.provenance import conformance_servers
 from covetbench.exceptions import BenchError, ExitCode
 from covetbench.results.files import CONFORMANCE_JSON
-from covetbench.results.meta import collect_meta
+from covetbench.results.meta import collect_meta, git_info
 from covetbench.verdicts import TERMINAL_STYLES, TONES
 
 
@@ -55,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--run",
         action="store_true",
         help="measure throughput claims the results do not cover (runs the quick suite)",
+    )
+    parser.add_argument(
+        "--scaling",
+        type=Path,
+        metavar="DIR",
+        help="a run at another --workers count: the 1 -> 2 worker scaling of the best figure",
     )
 
 
@@ -111,8 +121,12 @@ def print_verdicts(verdicts: list[ClaimVerdict], path: Path) -> None:
         table.add_column(name)
     for v in verdicts:
         evidence = v.evidence.splitlines()[0] if v.evidence else ""
-        if v.to_reach:
+        if v.hardware_line:
+            evidence += f"\n{v.hardware_line}"
+        elif v.to_reach:
             evidence += f"\n{v.to_reach}"
+        if v.needs_command:
+            evidence += f"\nproduce the evidence: {v.needs_command}"
         table.add_row(
             f"{v.statement}\n[dim]{v.id}[/dim]",
             v.verdict,
@@ -126,33 +140,65 @@ def print_verdicts(verdicts: list[ClaimVerdict], path: Path) -> None:
     console.print(f"wrote {path}", highlight=False)
 
 
+def ledger_servers() -> str:
+    """The servers the ledger's conformance claims name, comma-separated (`ci/bench --full`)."""
+    return ",".join(conformance_servers(load_claims(scenarios_dir() / "claims.toml")))
+
+
+def judge_directory(
+    results: Path | None,
+    out: Path,
+    *,
+    conformance: Path | None = None,
+    ledger: Path | None = None,
+    framework: Path | None = None,
+    scaling: Path | None = None,
+    measure: bool = False,
+) -> tuple[list[ClaimVerdict], Path]:
+    """Judge the ledger on what `results` (and the other paths) hold; write `out/claims.json`.
+
+    The commit judged is this checkout's: soak and fuzz records of another one are stale.
+    """
+    repo = scenarios_dir().parent
+    ledger = ledger or scenarios_dir() / "claims.toml"
+    framework = framework or repo / "framework"
+    commit, _ = git_info(repo)
+    specs = load_claims(ledger)
+    evidence = Evidence.gather(results, conformance, framework, commit=commit, scaling_dir=scaling)
+    missing = _uncovered(specs, evidence) if measure else []
+    if missing:
+        run_dir = _run_missing(missing, out)
+        if conformance is None and results is not None:
+            conformance = results / CONFORMANCE_JSON
+        evidence = Evidence.gather(
+            run_dir, conformance, framework, commit=commit, scaling_dir=scaling
+        )
+    verdicts = judge_claims(specs, evidence)
+    meta = collect_meta(sys.argv, None, cwd=repo)
+    meta["results"] = str(evidence.results_dir) if evidence.results_dir else None
+    if evidence.results is not None:
+        run_meta = evidence.results["meta"]
+        meta["results_git_commit"] = run_meta.get("git_commit")
+        for key in ("cpu_model", "cores", "pinning", "host"):
+            meta[key] = run_meta.get(key)
+    return verdicts, write_claims(out, verdicts, meta)
+
+
 def run(args: argparse.Namespace) -> int:
     out = args.out or args.results
     if out is None:
         print("covet-bench claims: give --out DIR (or --results DIR)", file=sys.stderr)
         return ExitCode.ERROR
-    repo = scenarios_dir().parent
-    ledger = args.claims or scenarios_dir() / "claims.toml"
-    framework = args.framework or repo / "framework"
     try:
-        specs = load_claims(ledger)
-        evidence = Evidence.gather(args.results, args.conformance, framework)
-        missing = _uncovered(specs, evidence) if args.run else []
-        if missing:
-            run_dir = _run_missing(missing, out)
-            conformance = args.conformance
-            if conformance is None and args.results is not None:
-                conformance = args.results / CONFORMANCE_JSON
-            evidence = Evidence.gather(run_dir, conformance, framework)
-        verdicts = judge_claims(specs, evidence)
-        meta = collect_meta(sys.argv, None, cwd=repo)
-        meta["results"] = str(evidence.results_dir) if evidence.results_dir else None
-        if evidence.results is not None:
-            run_meta = evidence.results["meta"]
-            meta["results_git_commit"] = run_meta.get("git_commit")
-            for key in ("cpu_model", "cores", "pinning", "host"):
-                meta[key] = run_meta.get(key)
-        path = write_claims(out, verdicts, meta)
+        verdicts, path = judge_directory(
+            args.results,
+            out,
+            conformance=args.conformance,
+            ledger=args.claims,
+            framework=args.framework,
+            scaling=args.scaling,
+            measure=args.run,
+        )
     except BenchError as exc:
         print(f"covet-bench claims: {exc}", file=sys.stderr)
         return ExitCode.ERROR

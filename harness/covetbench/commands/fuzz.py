@@ -1,10 +1,12 @@
 """`covet-bench fuzz`: send malformed HTTP/1.1 to a server and check it survives.
 
-    covet-bench fuzz --out reports/final/quick --cases 2000          # covet + raw, seed 1
+    covet-bench fuzz --out reports/final/quick --cases 2000   # the covet app on covet's server
     covet-bench fuzz --server uvicorn --cases 500 --seed 7 --out /tmp/f
 
-Writes `OUT/fuzz.json` (`{"passed", "summary", outcomes...}`, read by `covet-bench claims`).
-Exit 0 when the server survived, 1 when it crashed or stopped answering, 2 on bad usage.
+Writes `OUT/fuzz.json` (`{"passed", "summary", "provenance", outcomes...}`, read by `covet-bench
+claims`, which checks its provenance against the claim).
+Exit 0 when the server survived and answered well, 1 when it crashed, stopped answering, answered
+a 5xx (501/505 aside) or twice, or logged a traceback; 2 on bad usage.
 """
 
 from __future__ import annotations

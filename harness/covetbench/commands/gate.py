@@ -17,6 +17,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from covetbench.commands._common import add_suite_overrides, suite_overrides
 from covetbench.exceptions import BenchError, ExitCode, ResultsError
 from covetbench.gate.compare import GateOutcome, compare_dirs, error_outcome
 from covetbench.gate.render import TABLE_HEADER, row_verdicts, table_rows, write_outputs
@@ -62,16 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "A and B trials on this machine",
     )
     ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
-    from covetbench.run.suite import SuiteOverrides
-
-    for spec in dataclasses.fields(SuiteOverrides):
-        ab.add_argument(
-            f"--{spec.name}",
-            type=spec.metadata["parse"],
-            default=None,
-            metavar=spec.name.upper(),
-            help=spec.metadata["help"] + " (--ab; default: the suite's)",
-        )
+    add_suite_overrides(ab, "--ab; ")
     ab.add_argument("--server-cpus", default="0", metavar="CPUS", help="--ab: server CPUs")
     ab.add_argument("--loadgen-cpus", default="1", metavar="CPUS", help="--ab: generator CPUs")
 
@@ -106,13 +98,9 @@ def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
     from covetbench.commands._common import parse_cpus
     from covetbench.gate.rule import trials_needed
     from covetbench.run.ab import AbRequest, run_ab
-    from covetbench.run.suite import SuiteOverrides
 
-    overrides = {
-        f.name: getattr(args, f.name)
-        for f in dataclasses.fields(SuiteOverrides)
-        if getattr(args, f.name) is not None
-    }
+    given = dataclasses.asdict(suite_overrides(args))
+    overrides = {name: value for name, value in given.items() if value is not None}
     request = AbRequest(
         rev=args.ab,
         suite=args.suite,

@@ -4,6 +4,7 @@
     covet-bench run quick --apps raw,covet --servers uvicorn --duration 2 --trials 3
     covet-bench run my-suite.toml --app mine=main:app --out reports/mine
     covet-bench run full --max-cv 5      # flag configurations whose trials' CV exceeds 5 %
+    covet-bench run quick --claims       # end with the claims ledger judged (what ci/bench runs)
 
 Options that change the suite come from `SuiteOverrides` (one option per field).
 """
@@ -11,15 +12,21 @@ Options that change the suite come from `SuiteOverrides` (one option per field).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from covetbench.commands._common import add_app_option, app_names, extra_apps, parse_cpus
-from covetbench.exceptions import ExitCode, UsageError
-from covetbench.load import loadgen_names
+from covetbench.commands._common import (
+    add_app_option,
+    add_suite_overrides,
+    app_names,
+    extra_apps,
+    parse_cpus,
+    suite_overrides,
+)
+from covetbench.exceptions import BenchError, ExitCode, UsageError
+from covetbench.load import get_loadgen, loadgen_names
 from covetbench.records import RATIO_APP_VS_RAW
 from covetbench.results.files import run_dir
 from covetbench.results.store import load_results
@@ -28,7 +35,6 @@ from covetbench.run.ratios import ratio_records, ratio_sentence
 from covetbench.run.runner import Runner, RunOptions
 from covetbench.run.schedule import build_plan
 from covetbench.run.suite import (
-    SuiteOverrides,
     apply_overrides,
     check_names,
     find_suite,
@@ -45,15 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="quick",
         help="suite name (scenarios/suites/NAME.toml) or path to a .toml file (default: quick)",
     )
-    for spec in dataclasses.fields(SuiteOverrides):
-        parser.add_argument(
-            "--" + spec.name.replace("_", "-"),
-            dest=spec.name,
-            type=spec.metadata["parse"],
-            default=None,
-            metavar=spec.metadata.get("metavar", spec.name.upper()),
-            help=spec.metadata["help"] + " (default: the suite's)",
-        )
+    add_suite_overrides(parser)
     add_app_option(parser)
     parser.add_argument(
         "--server-cpus",
@@ -87,7 +85,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not time the host canary on the server's core before each trial",
     )
+    parser.add_argument(
+        "--claims",
+        action="store_true",
+        help="end by judging the claims ledger on this run's results (claims.json), shown first "
+        "in the report; claims needing other evidence name the command producing it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
+
+
+def judge_run_claims(out: Path, render: bool, console: Console) -> Path | None:
+    """The claims this run's results can judge, written to `out/claims.json`, then the report
+    (whose first screen shows them); a ledger error is reported, never loses the results."""
+    from covetbench.commands.claims import judge_directory, print_verdicts
+
+    try:
+        verdicts, path = judge_directory(out, out)
+    except BenchError as exc:
+        console.print(f"[yellow]claims not judged[/]: {exc}")
+    else:
+        print_verdicts(verdicts, path)
+    if not render:
+        return None
+    from covetbench.report import render_report
+
+    try:
+        return render_report(out)
+    except Exception as exc:  # the results and verdicts stand without their report
+        console.print(f"[yellow]report not rendered[/]: {type(exc).__name__}: {exc}")
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,12 +127,12 @@ def run(args: argparse.Namespace) -> int:
         scenarios=scenario_names(),
         loadgens=loadgen_names(),
     )
-    overrides = SuiteOverrides(
-        **{f.name: getattr(args, f.name) for f in dataclasses.fields(SuiteOverrides)}
-    )
-    suite = apply_overrides(suite, overrides)
+    suite = apply_overrides(suite, suite_overrides(args))
     if suite.locustfile and not Path(suite.locustfile).is_file():
         raise UsageError(f"locustfile {suite.locustfile!r}: no such file")
+    open_loops = [e.loadgen for e in suite.entries if get_loadgen(e.loadgen).needs_rate]
+    if open_loops and suite.rate is None:
+        raise UsageError(f"--loadgen {open_loops[0]} needs --rate R (requests/s to offer)")
     server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
     loadgen_cpus = parse_cpus(args.loadgen_cpus, "--loadgen-cpus")
     plan = build_plan(suite, extra)
@@ -123,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
             server_cpus=server_cpus,
             loadgen_cpus=loadgen_cpus,
             command=["covet-bench", *sys.argv[1:]],
-            report=not args.no_report,
+            # with --claims the report is rendered once the verdicts are in
+            report=not args.no_report and not args.claims,
             idle_timeout_s=args.idle_timeout,
             canary=not args.no_canary,
         ),
@@ -143,7 +170,10 @@ def run(args: argparse.Namespace) -> int:
     failures = data["failures"]
     if failures:
         console.print(f"[yellow]{len(failures)} configurations not measured[/] (see results.json)")
+    report_path = runner.report_path
+    if args.claims:
+        report_path = judge_run_claims(out, not args.no_report, console)
     console.print(f"results: {out / 'results.json'}")
-    if runner.report_path is not None:
-        console.print(f"report:  {runner.report_path}")
+    if report_path is not None:
+        console.print(f"report:  {report_path}")
     return ExitCode.OK if data["runs"] else ExitCode.FAILURE

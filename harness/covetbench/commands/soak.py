@@ -1,9 +1,10 @@
 """`covet-bench soak`: drive a server for a million requests and watch its memory.
 
-    covet-bench soak --out reports/final/quick                       # covet + raw, 1M requests
+    covet-bench soak --out reports/final/quick    # the covet app on covet's server, 1M requests
     covet-bench soak --server uvicorn --requests 200000 --checkpoint 20000 --out /tmp/s
 
-Writes `OUT/soak.json` (`{"passed", "summary", samples...}`, read by `covet-bench claims`).
+Writes `OUT/soak.json` (`{"passed", "summary", "provenance", samples...}`, read by `covet-bench
+claims`, which checks its provenance against the claim).
 Exit 0 when the soak passed, 1 when it failed, 2 on bad usage.
 """
 

@@ -3,6 +3,8 @@
     covet-bench verify                                  # every app on every installed server
     covet-bench verify --apps raw,covet --servers uvicorn --scenarios plaintext,json
     covet-bench verify --app mine=main:app --servers granian
+    covet-bench verify --apps raw,covet --servers uvicorn \
+        --database postgresql://postgres@127.0.0.1:5432/covetbench   # + the database scenarios
 
 Prints one row per app x server x scenario; exit code 1 when anything failed (a server that
 did not start counts as a failure), 0 otherwise.
@@ -17,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from covetbench.commands._common import add_app_option, extra_apps
+from covetbench.db.setup import prepare_database
 from covetbench.exceptions import ExitCode, ServerStartError
 from covetbench.load import LOAD_DRIVERS
 from covetbench.records import FailureRecord, VerifyRecord
@@ -40,12 +43,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--logs", type=Path, default=None, metavar="DIR", help="keep server logs here"
     )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="database of the db scenarios (filled first, like `db init`); without it the "
+        "default scenarios leave them out",
+    )
 
 
-def _launch(pair: Pair, logs: Path) -> RunningServer | FailureRecord:
+def _launch(pair: Pair, logs: Path, env: dict[str, str] | None) -> RunningServer | FailureRecord:
     log = logs / f"{pair.app.name}-{pair.server}.log"
     try:
-        return get_server(pair.server).launch(pair.app, ServerOptions(), log)
+        return get_server(pair.server).launch(pair.app, ServerOptions(), log, env=env)
     except ServerStartError as exc:
         return FailureRecord(pair.app.name, pair.server, None, "launch", str(exc), exc.log_tail)
 
@@ -57,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
         name="verify",
         apps=tuple(args.apps) if args.apps else None,
         servers=tuple(args.servers or server_names()),
-        scenarios=tuple(args.scenarios or scenario_names()),
+        scenarios=tuple(args.scenarios or scenario_names(database=args.database is not None)),
         concurrency=(1,),
         loadgen=next(iter(LOAD_DRIVERS)),
     )
-    plan = build_plan(Suite(name="verify", entries=(entry,)), extra, check_loadgen=False)
+    suite = Suite(name="verify", entries=(entry,), database=args.database)
+    plan = build_plan(suite, extra, check_loadgen=False)
+    env = prepare_database(args.database) if suite.needs_database and args.database else None
     records: list[VerifyRecord] = []
     failures: list[FailureRecord] = list(plan.skipped) if args.servers else []
     running: dict[Pair, RunningServer] = {}
@@ -70,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             with console.status("launching servers"):
                 for pair in plan.pairs:
-                    outcome = _launch(pair, logs)
+                    outcome = _launch(pair, logs, env)
                     if isinstance(outcome, FailureRecord):
                         failures.append(outcome)
                     else:

@@ -25,6 +25,7 @@ GROUPS = (
     "websocket-rfc6455",
     "framework",
     "robustness",
+    "graceful-shutdown",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("raw", "probe")

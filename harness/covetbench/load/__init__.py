@@ -16,6 +16,7 @@ from covetbench.load.base import (
     RequestShape,
 )
 from covetbench.load.locust_driver import LocustDriver
+from covetbench.load.open_loop import OpenLoopDriver
 from covetbench.load.wrk import WrkDriver
 from covetbench.records import LoadResult
 
@@ -26,6 +27,7 @@ __all__ = [
     "LoadRequest",
     "LoadResult",
     "LocustDriver",
+    "OpenLoopDriver",
     "RequestShape",
     "WrkDriver",
     "get_loadgen",
@@ -33,7 +35,11 @@ __all__ = [
 ]
 
 #: every load generator by name; a new driver registers here
-LOAD_DRIVERS: dict[str, LoadDriver] = {"wrk": WrkDriver(), "locust": LocustDriver()}
+LOAD_DRIVERS: dict[str, LoadDriver] = {
+    "wrk": WrkDriver(),
+    "locust": LocustDriver(),
+    "open": OpenLoopDriver(),
+}
 
 
 def loadgen_names() -> list[str]:

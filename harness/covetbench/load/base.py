@@ -54,6 +54,7 @@ class LoadRequest:
     `workdir`, when given, keeps the generator's helper files (scripts) for inspection.
     `locustfile` (locust only) replaces the scenario's own locustfile; `locust_workers` N > 0
     runs a locust master and N workers instead of one process.
+    `rate` is the open-loop generator's offered load in requests/s (closed loops ignore it).
     """
 
     url: str
@@ -67,6 +68,7 @@ class LoadRequest:
     workdir: Path | None = None
     locustfile: Path | None = None
     locust_workers: int = 0
+    rate: float | None = None
 
 
 class LoadDriver(ABC):
@@ -76,6 +78,8 @@ class LoadDriver(ABC):
     name: str
     #: how to install the generator, shown when it is missing
     install_hint: str
+    #: True for an open-loop generator: it cannot run without `LoadRequest.rate`
+    needs_rate: bool = False
 
     @abstractmethod
     def is_installed(self) -> bool:

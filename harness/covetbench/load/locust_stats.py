@@ -35,14 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.exceptions import LoadGeneratorError
-from covetbench.records import ErrorCounts, LatencyMs
+from covetbench.records import LATENCY_LOCUST_ROUNDED, ErrorCounts, LatencyMs
 
 #: the file `locust_export` writes at exit, after the `--csv` prefix
 FINAL_FAILURES_SUFFIX = "_final_failures.csv"
 #: what `--json-file PREFIX` writes
 JSON_SUFFIX = ".json"
 #: the `latency_method` of every locust trial
-LATENCY_METHOD = "locust-rounded"
+LATENCY_METHOD = LATENCY_LOCUST_ROUNDED
 #: the prefix a locustfile's status check gives its failure message ("status 503")
 STATUS_FAILURE_PREFIX = "status "
 

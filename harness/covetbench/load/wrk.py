@@ -28,7 +28,7 @@ from typing import Any
 from covetbench.exceptions import LoadGeneratorError
 from covetbench.load.base import LoadDriver, LoadRequest, RequestShape
 from covetbench.processes import die_with_parent, pinned, signal_group
-from covetbench.records import ErrorCounts, LatencyMs, LoadResult
+from covetbench.records import LATENCY_WRK_BACKFILLED, ErrorCounts, LatencyMs, LoadResult
 
 INSTALL_HINT = (
     "wrk is not installed: install it with `sudo apt-get install wrk` (Debian/Ubuntu; "
@@ -273,6 +273,7 @@ class WrkDriver(LoadDriver):
             raw_output=output,
             command=argv,
             cpu_s=cpu_s,
+            latency_method=LATENCY_WRK_BACKFILLED,
         )
 
     def _execute(

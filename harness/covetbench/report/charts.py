@@ -245,7 +245,7 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
         )
         fig.legend(handles=handles, loc="outside right upper")
         fig.suptitle(
-            f"{facet.label} — latency percentiles at {c} connections (closed loop)",
+            f"{facet.label} — latency percentiles at {c} connections",
             x=0.0,
             ha="left",
             fontweight="bold",
@@ -255,8 +255,9 @@ def latency_chart(facet: Facet, palette: Palette) -> Chart | None:
             f"connections, one panel per app ({', '.join(apps)}), one line per server."
         )
         caption = (
-            "Median over trials of each percentile. wrk is closed loop: tail latencies exclude "
-            "coordinated omission. Dashed lines: the configuration carries a validity flag."
+            "Median over trials of each percentile, as each generator reports it (wrk: its own "
+            "back-filled percentiles, see the note below). Dashed lines: the configuration "
+            "carries a validity flag."
         )
         return Chart(to_svg(fig, alt), alt, caption)
 

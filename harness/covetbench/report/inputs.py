@@ -27,8 +27,15 @@ from covetbench.records import (
     TrialRecord,
     VerifyRecord,
 )
-from covetbench.results.files import CLAIMS_JSON, CONFORMANCE_JSON, GATE_JSON, RESULTS_JSON
+from covetbench.results.files import (
+    CLAIMS_JSON,
+    CONFORMANCE_JSON,
+    GATE_JSON,
+    RESULTS_JSON,
+    SWEEP_JSON,
+)
 from covetbench.results.store import load_results, trial_records
+from covetbench.results.sweeps import load_sweep
 from covetbench.run.ratios import paired_ratios, ratio_records
 from covetbench.run.validity import judge_configs, max_cv_of
 
@@ -38,6 +45,7 @@ PRODUCERS: dict[str, str] = {
     CONFORMANCE_JSON: "covet-bench conform --out DIR",
     CLAIMS_JSON: "covet-bench claims --out DIR",
     GATE_JSON: "covet-bench gate --baseline DIR --current DIR",
+    SWEEP_JSON: "covet-bench sweep --out DIR",
 }
 
 _R = TypeVar("_R")
@@ -58,6 +66,7 @@ class ReportInputs:
     conformance: dict[str, Any] | None = None
     claims: dict[str, Any] | None = None
     gate: dict[str, Any] | None = None
+    sweep: dict[str, Any] | None = None
     baseline_dir: Path | None = None
     baseline_trials: list[TrialRecord] = field(default_factory=list)
     baseline_summaries: list[ConfigSummary] = field(default_factory=list)
@@ -72,7 +81,7 @@ class ReportInputs:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.has_results or self.conformance or self.claims or self.gate)
+        return not (self.has_results or self.conformance or self.claims or self.gate or self.sweep)
 
 
 def _record(cls: type[_R], data: Any) -> _R:
@@ -138,6 +147,8 @@ def load_inputs(directory: Path, baseline: Path | None = None) -> ReportInputs:
                 inputs.conformance = _read_json(path)
             elif name == CLAIMS_JSON:
                 inputs.claims = _read_json(path)
+            elif name == SWEEP_JSON:
+                inputs.sweep = load_sweep(directory)
             else:
                 inputs.gate = _read_json(path)
         except (ResultsError, TypeError, KeyError) as exc:

@@ -1,10 +1,11 @@
 """`summary.md`: the report's digest for CI step summaries and pull-request comments.
 
-Short on purpose: the headline table, the paired ratios and each server's stability,
-regressions, claims, validity (trial flags, and each
-configuration flag with the configurations that carry it) and conformance in a few lines each,
-pointing at `report.html` for the rest. Every value from the inputs is escaped for
-Markdown and HTML, since GitHub renders both in comments.
+Short on purpose: the claims' verdicts first (with what a throughput figure was measured on, or
+the command that produces missing evidence), then the headline table, the paired ratios and
+each server's stability, regressions, validity (trial flags, and each configuration flag with
+the configurations that carry it) and conformance in a few lines each, pointing at
+`report.html` for the rest. Every value from the inputs is escaped for Markdown and HTML, since
+GitHub renders both in comments.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from covetbench.records import ALL_FLAG_DESCRIPTIONS, RATIO_APP_VS_RAW
 from covetbench.report.compare import BaselineView
 from covetbench.report.inputs import PRODUCERS, ReportInputs
-from covetbench.report.model import config_flag_labels, facets, flag_counts
+from covetbench.report.model import config_flag_labels, facets, flag_counts, latency_notes
 from covetbench.report.ratios import stability_rows
 from covetbench.report.tables import headline_rows
 from covetbench.report.views import CONFORMANCE_STATUSES, claims_view, conformance_view
@@ -56,6 +57,25 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
     for problem in inputs.problems:
         out += [f"> **Warning:** {md(problem)}", ""]
 
+    claims = claims_view(inputs.claims) if inputs.claims else []
+    if claims:  # first: the verdicts are what a run is for
+        out += ["### Claims", ""]
+        out += _table(
+            ["Claim", "Verdict", "Measured", "Claimed", "Tested on / evidence needed"],
+            [
+                [
+                    c["statement"],
+                    c["verdict"],
+                    c["measured"],
+                    c["expected"],
+                    c["hardware_line"]
+                    or (f"run: {c['needs_command']}" if c["needs_command"] else ""),
+                ]
+                for c in claims
+            ],
+        )
+        out.append("")
+
     rows = headline_rows(facets(inputs.summaries))
     if rows:
         keys = [
@@ -70,6 +90,9 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
         out += ["### Fastest per scenario", ""]
         out += _table([*keys, "Validity"], [[r[k] for k in keys] + [r["Validity"]] for r in rows])
         out.append("")
+        notes = latency_notes(inputs.trials)
+        if notes:
+            out += [md("Latency, by generator: " + "; ".join(notes) + "."), ""]
 
     sentences = [ratio_sentence(r) for r in inputs.ratios if r.kind == RATIO_APP_VS_RAW]
     if sentences:
@@ -104,15 +127,6 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
             )
         else:
             out.append(f"No regression among {len(baseline.comparisons)} compared configurations.")
-        out.append("")
-
-    claims = claims_view(inputs.claims) if inputs.claims else []
-    if claims:
-        out += ["### Claims", ""]
-        out += _table(
-            ["Claim", "Verdict", "Measured", "Claimed"],
-            [[c["statement"], c["verdict"], c["measured"], c["expected"]] for c in claims],
-        )
         out.append("")
 
     counts = flag_counts(inputs.trials)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
+from covetbench.records import LATENCY_METHODS, ConfigKey, ConfigSummary, TrialRecord
 from covetbench.run.validity import tied
 
 #: Latency percentiles drawn, as (key in latency_ms, label, percentile).
@@ -21,6 +21,21 @@ PERCENTILES: list[tuple[str, str, float]] = [
     ("p99", "p99", 99.0),
     ("p999", "p99.9", 99.9),
 ]
+
+
+def latency_notes(trials: Iterable[TrialRecord]) -> list[str]:
+    """What kind of percentile each generator's latency figures are (wrk's back-filled ones,
+    the open loop's from the intended start...), once per generator and method, for the notes
+    under every latency table."""
+    seen: dict[str, None] = {}
+    for t in trials:
+        method = t.latency_method
+        if method is None:
+            text = "how these percentiles were measured was not recorded (an older run)"
+        else:
+            text = LATENCY_METHODS.get(method, method)
+        seen.setdefault(f"{t.loadgen}: {text}")
+    return list(seen)
 
 
 def summary_key(s: ConfigSummary) -> ConfigKey:

@@ -24,9 +24,16 @@ from covetbench.report.compare import BaselineView, baseline_view
 from covetbench.report.comparison_charts import baseline_chart, trend_chart
 from covetbench.report.inputs import PRODUCERS, ReportInputs, load_inputs
 from covetbench.report.markdown import summary_markdown
-from covetbench.report.model import config_flag_labels, facets, flag_counts, is_flagged
+from covetbench.report.model import (
+    config_flag_labels,
+    facets,
+    flag_counts,
+    is_flagged,
+    latency_notes,
+)
 from covetbench.report.palette import Palette
 from covetbench.report.ratios import ratios_chart, ratios_table, stability_table
+from covetbench.report.sweep import sweep_section
 from covetbench.report.tables import (
     baseline_table,
     configs_table,
@@ -44,6 +51,7 @@ from covetbench.results.files import (
     REPORT_HTML,
     RESULTS_JSON,
     SUMMARY_MD,
+    SWEEP_JSON,
 )
 from covetbench.results.history import history_path, load_history, trend_series
 from covetbench.results.store import atomic_write, trials_to_csv
@@ -63,6 +71,7 @@ _WHAT: dict[str, str] = {
     CONFORMANCE_JSON: "the conformance matrix",
     CLAIMS_JSON: "the claims ledger",
     GATE_JSON: "the regression gate's verdicts",
+    SWEEP_JSON: "latency against offered load (open loop) and its knee",
 }
 
 
@@ -328,6 +337,7 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         ("validity", "Validity", inputs.has_results),
         ("conformance", "Conformance", conformance is not None),
         ("claims", "Claims", bool(claims)),
+        ("sweep", "Sweep", inputs.sweep is not None),
         ("setup", "Setup", True),
         ("data", "Data", bool(inputs.trials or inputs.summaries)),
     ]
@@ -359,6 +369,8 @@ def build_context(inputs: ReportInputs, comparison: BaselineView | None) -> dict
         "has_results": inputs.has_results,
         "flags_table": flags_table(inputs.trials, inputs.summaries),
         "flag_definitions": ALL_FLAG_DESCRIPTIONS,
+        "latency_notes": latency_notes(inputs.trials),
+        "sweep": sweep_section(inputs.sweep) if inputs.sweep is not None else None,
         "verify_table": verify_table(inputs.verify),
         "verify_count": len(inputs.verify),
         "failures": inputs.failures,

@@ -13,6 +13,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from covetbench.verdicts import css_class
+
 DASH = "—"
 EVIDENCE_LIMIT = 6000
 CONFORMANCE_STATUSES = ("PASS", "FAIL", "UNSUPPORTED", "ERROR")
@@ -114,7 +116,11 @@ def claims_view(claims: dict[str, Any]) -> list[dict[str, str]]:
             "to_reach": plain(claim.get("to_reach")),
             "parts": ", ".join(str(p) for p in claim.get("parts") or []),
             "evidence": text(claim.get("evidence")),
+            # "" when absent: the page and summary.md show these lines only when there is one
+            "hardware_line": str(claim.get("hardware_line") or ""),
+            "needs_command": str(claim.get("needs_command") or ""),
         }
+        row["css"] = css_class(row["verdict"])
         said = [("measured", "measured"), ("expected", "claimed"), ("ratio", "ratio")]
         row["detail"] = ", ".join(f"{word} {row[k]}" for k, word in said if row[k] != DASH)
         rows.append(row)

@@ -79,27 +79,30 @@ _CSV_LEADING = [
 
 
 @functools.cache
-def results_schema() -> dict[str, Any]:
-    """The JSON Schema of `results.json`, shipped inside the package."""
-    text = resources.files("covetbench.results").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+def results_schema(schema_file: str = SCHEMA_FILE) -> dict[str, Any]:
+    """The JSON Schema of `results.json` (or of another record, e.g. `sweep.schema.json`),
+    shipped inside the package."""
+    text = resources.files("covetbench.results").joinpath(schema_file).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @functools.cache
-def _validator() -> Any:
+def _validator(schema_file: str = SCHEMA_FILE) -> Any:
     try:
         import jsonschema
     except ImportError as exc:  # pragma: no cover - the bench extra ships it
         raise ResultsError(
             "validating results needs jsonschema: pip install 'covetpy[bench]'"
         ) from exc
-    return jsonschema.Draft202012Validator(results_schema())
+    return jsonschema.Draft202012Validator(results_schema(schema_file))
 
 
-def validate_results(data: Mapping[str, Any], source: str = RESULTS_JSON) -> None:
+def validate_results(
+    data: Mapping[str, Any], source: str = RESULTS_JSON, schema_file: str = SCHEMA_FILE
+) -> None:
     """Raise `ResultsError` naming `source` and the JSON path of the first schema violation."""
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator(schema_file).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"

@@ -1,15 +1,20 @@
 """Black-box HTTP/1.1 fuzzing over raw sockets: the record behind `fuzz.json`.
 
-Valid requests (`SEEDS`) are mutated by 1-3 seeded mutators (byte flips, insertions, deletions,
-duplicated headers, bogus Content-Length / Transfer-Encoding, chunk-size garbage, over-long
-lines, random bytes, split writes); each case goes to the server on a fresh connection and the
-answer is classed: `response` (one valid HTTP response), `multiple` (one input, several
-responses, as an input may hold two requests; `surplus` when the responses outnumber the
-blank lines that could end a request head: one request answered twice),
-`close` (closed or reset with no response), `timeout` (neither within `case_timeout`: the server
-still waits for bytes), `garbage` (bytes that are not an HTTP response) or `connect` (refused).
-Cases run in batches (a few at once); after each batch the server must still be alive and
-answer `GET /plaintext` correctly within `probe_timeout`. It passes when every probe does.
+Valid requests (`fuzz_cases.SEEDS`) are mutated by 1-3 seeded mutators (byte flips, insertions,
+deletions, duplicated headers, bogus Content-Length / Transfer-Encoding, chunk-size garbage,
+over-long lines, random bytes, split writes); each case goes to the server on a fresh connection
+and the answer is classed: `response` (one valid HTTP response), `multiple` (one input, several
+responses, as an input may hold two requests; `surplus` when the responses outnumber the blank
+lines that could end a request head, plus one for bytes after the last: one request answered
+twice), `close` (closed or reset with no response), `timeout` (neither within `case_timeout`:
+the server still waits for bytes), `garbage` (bytes that are not an HTTP response) or `connect`
+(refused). Cases run in batches (a few at once); after each batch the server must still be alive
+and answer `GET /plaintext` correctly within `probe_timeout` (a failed probe stops the run). It
+passes when every probe does AND no input got a 5xx answer (a server error on malformed input;
+501 and 505 are the RFC's own answers to an unknown transfer coding or HTTP version, allowed:
+`ALLOWED_5XX`), none got more answers than it held requests (`surplus`: a double answer) and the
+server logged no traceback (`broken_rules`). The default target is the covet framework app on
+covet's server, the pair covet's "production ready" claim is about.
 
 The inputs depend only on `seed` and `cases` (`inputs_sha256` proves it): a failing run replays.
 
@@ -19,13 +24,10 @@ The inputs depend only on `seed` and `cases` (`inputs_sha256` proves it): a fail
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,191 +40,23 @@ from covetbench.net.rawclient import RawExchange, exchange
 from covetbench.results.files import FUZZ_JSON
 from covetbench.results.meta import collect_meta, utc_now
 from covetbench.results.store import atomic_write
-from covetbench.robustness.probe import locked_server, probe, resolve_target
+from covetbench.robustness.fuzz_cases import FuzzCase, generate_cases, inputs_digest
+from covetbench.robustness.probe import locked_server, probe, provenance, resolve_target
 from covetbench.run.lock import LOCK_PATH
 from covetbench.servers import RunningServer, ServerAdapter
 
 #: failing inputs kept in the record, and flagged ones per outcome class
 KEEP_INPUTS = 10
 
+#: 5xx statuses that are a correct answer to malformed input, not a server error: 501 (a
+#: transfer coding it does not implement, RFC 9112 §6.1) and 505 (HTTP version, RFC 9110 §15.6.6)
+ALLOWED_5XX = (501, 505)
+
 #: outcome classes whose inputs are kept for a look
 _FLAGGED = ("surplus", "5xx", "multiple", "garbage", "timeout")
-_ECHO = b'{"message":"Hello, World!"}'
-SEEDS: tuple[bytes, ...] = (
-    b"GET /plaintext HTTP/1.1\r\nHost: h\r\n\r\n",
-    b"GET /json HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nUser-Agent: fuzz\r\n\r\n",
-    b"GET /users/42?x=1&y=%20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-    b"HEAD /plaintext HTTP/1.1\r\nHost: h\r\n\r\n",
-    b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
-    b"Content-Length: %d\r\n\r\n" % len(_ECHO) + _ECHO,
-    b"POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-    b"%x\r\n" % len(_ECHO) + _ECHO + b"\r\n0\r\n\r\n",
-    b"GET /plaintext HTTP/1.0\r\n\r\n",
-    b"GET /plaintext HTTP/1.1\r\nHost: h\r\n\r\nGET /json HTTP/1.1\r\nHost: h\r\n\r\n",
-)
-_INTERESTING = (
-    b"\r", b"\n", b"\r\n", b"\x00", b" ", b"\t", b":", b"\x7f", b"\xff", b"%", b"%00",
-    b"\r\n\r\n", b"\r\n ", b"chunked", b"HTTP/1.1", b"0\r\n\r\n",
-)  # fmt: skip
-_BAD_CL = (
-    b"-1", b"abc", b"99999999999999999999999", b"1, 2", b" 5 ", b"0x10", b"+5", b"", b"1e3",
-    b"4\r\nContent-Length: 9", b"18446744073709551616",
-)  # fmt: skip
-_BAD_TE = (
-    b"chunked, identity", b"chunked\x00", b"xchunked", b"identity", b"chunked, chunked",
-    b"CHUNKED", b" chunked", b"chunked\r\nContent-Length: 3", b"gzip", b"\x0bchunked",
-)  # fmt: skip
-_BAD_CHUNK = (
-    b"zz", b"-1", b"ffffffffffffffffffffff", b"5;" + b"x" * 300, b"", b"0x5", b"5 5", b"\x00",
-)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class FuzzCase:
-    """One input: the pieces written (more than one: split writes) and the mutators applied."""
-
-    index: int
-    pieces: tuple[bytes, ...]
-    mutations: tuple[str, ...]
-
-    @property
-    def data(self) -> bytes:
-        return b"".join(self.pieces)
-
-
-def _pos(rng: random.Random, data: bytes) -> int:
-    return rng.randrange(len(data) + 1)
-
-
-def _flip(rng: random.Random, data: bytes) -> bytes:
-    if not data:
-        return data
-    buf = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        i = rng.randrange(len(buf))
-        buf[i] ^= 1 << rng.randrange(8)
-    return bytes(buf)
-
-
-def _insert(rng: random.Random, data: bytes) -> bytes:
-    at = _pos(rng, data)
-    return data[:at] + rng.choice(_INTERESTING) * rng.randint(1, 4) + data[at:]
-
-
-def _delete(rng: random.Random, data: bytes) -> bytes:
-    if not data:
-        return data
-    at = rng.randrange(len(data))
-    return data[:at] + data[at + rng.randint(1, 16) :]
-
-
-def _head_lines(data: bytes) -> tuple[list[bytes], bytes]:
-    head, sep, body = data.partition(b"\r\n\r\n")
-    return head.split(b"\r\n"), body if sep else b""
-
-
-def _join(lines: list[bytes], body: bytes) -> bytes:
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-def _dup_header(rng: random.Random, data: bytes) -> bytes:
-    lines, body = _head_lines(data)
-    if len(lines) < 2:
-        return data + b"Host: h\r\nHost: h\r\n\r\n"
-    i = rng.randrange(1, len(lines))
-    lines.insert(rng.randrange(1, len(lines) + 1), lines[i])
-    return _join(lines, body)
-
-
-def _set_header(data: bytes, name: bytes, value: bytes) -> bytes:
-    lines, body = _head_lines(data)
-    lines = [ln for ln in lines if not ln.lower().startswith(name.lower() + b":")] or lines
-    lines.insert(1, name + b": " + value)
-    return _join(lines, body)
-
-
-def _bogus_cl(rng: random.Random, data: bytes) -> bytes:
-    return _set_header(data, b"Content-Length", rng.choice(_BAD_CL)) + b"x" * rng.randint(0, 8)
-
-
-def _bogus_te(rng: random.Random, data: bytes) -> bytes:
-    return _set_header(data, b"Transfer-Encoding", rng.choice(_BAD_TE)) + b"5\r\nhello\r\n0\r\n\r\n"
-
-
-def _chunk_garbage(rng: random.Random, data: bytes) -> bytes:
-    lines, _ = _head_lines(data)
-    lines = [ln for ln in lines if not ln.lower().startswith((b"content-length", b"transfer-"))]
-    lines.append(b"Transfer-Encoding: chunked")
-    size = rng.choice(_BAD_CHUNK)
-    tail = rng.choice((b"\r\nhello\r\n0\r\n\r\n", b"\r\nhello", b"\nhello\n0\n\n", b"\r\n"))
-    return _join(lines, size + tail)
-
-
-def _long_line(rng: random.Random, data: bytes) -> bytes:
-    lines, body = _head_lines(data)
-    n = rng.choice((4_097, 8_193, 65_537, 200_000))
-    where = rng.randrange(3)
-    if where == 0:  # a long target
-        lines[0] = lines[0].replace(b" /", b" /" + b"a" * n, 1)
-    elif where == 1:  # a long header value
-        lines.insert(1, b"X-Long: " + b"v" * n)
-    else:  # many headers
-        lines[1:1] = [b"X-H%d: v" % i for i in range(n // 64)]
-    return _join(lines, body)
-
-
-def _random_bytes(rng: random.Random, data: bytes) -> bytes:
-    return rng.randbytes(rng.randint(1, 512))
-
-
-def _version(rng: random.Random, data: bytes) -> bytes:
-    bad = (b"HTTP/9.9", b"HTTP/1.1\x00", b"HTTP/1.10", b"HTTP/", b"HTTPS/1.1", b"http/1.1")
-    return data.replace(b"HTTP/1.1", rng.choice(bad), 1)
-
-
-MUTATORS: dict[str, Callable[[random.Random, bytes], bytes]] = {
-    "flip": _flip,
-    "insert": _insert,
-    "delete": _delete,
-    "dup_header": _dup_header,
-    "bogus_cl": _bogus_cl,
-    "bogus_te": _bogus_te,
-    "chunk_garbage": _chunk_garbage,
-    "long_line": _long_line,
-    "random_bytes": _random_bytes,
-    "version": _version,
-}
-
-
-def generate_cases(seed: int, count: int) -> list[FuzzCase]:
-    """`count` fuzz cases, a pure function of `seed`; about one in five is split into pieces."""
-    rng = random.Random(seed)
-    names = sorted(MUTATORS)
-    cases = []
-    for index in range(count):
-        data = rng.choice(SEEDS)
-        applied = []
-        for _ in range(rng.choice((1, 1, 2, 3))):
-            name = rng.choice(names)
-            data = MUTATORS[name](rng, data)
-            applied.append(name)
-        pieces: tuple[bytes, ...] = (data,)
-        if len(data) > 1 and rng.random() < 0.2:
-            cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 4))))
-            bounds = [0, *cuts, len(data)]
-            pieces = tuple(data[a:b] for a, b in zip(bounds, bounds[1:], strict=False))
-            applied.append("split")
-        cases.append(FuzzCase(index, pieces, tuple(applied)))
-    return cases
-
-
-def inputs_digest(cases: list[FuzzCase]) -> str:
-    digest = hashlib.sha256()
-    for case in cases:
-        for piece in case.pieces:
-            digest.update(len(piece).to_bytes(8, "big") + piece)
-        digest.update(b"|")
-    return digest.hexdigest()
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 
 
 def classify(ex: RawExchange) -> str:
@@ -230,9 +64,11 @@ def classify(ex: RawExchange) -> str:
     if ex.error.startswith("connect failed"):
         return "connect"
     if len(ex.responses) > 1:
-        # every request ends its head with a blank line: more responses than blank lines + 1
-        # means one request got several answers
-        heads = ex.sent.count(b"\n\r\n") + ex.sent.count(b"\n\n") + 1
+        # every request ends its head with a blank line, and bytes after the last one may be
+        # answered too (an error for a partial head): more responses than that means one
+        # request got several answers
+        ends = [m.end() for m in _BLANK_LINE.finditer(ex.sent)]
+        heads = len(ends) + (1 if not ends or ex.sent[ends[-1] :].strip() else 0)
         return "surplus" if len(ex.responses) > heads else "multiple"
     if ex.responses:
         return "response"
@@ -249,7 +85,7 @@ class FuzzConfig:
 
     out_dir: Path
     server: str = field(default="covet", metadata={"help": "server adapter"})
-    app: str = field(default="raw", metadata={"help": "built-in app"})
+    app: str = field(default="covet", metadata={"help": "built-in app"})
     cases: int = field(default=2000, metadata={"help": "inputs to send"})
     seed: int = field(default=1, metadata={"help": "random seed (same seed, same inputs)"})
     batch: int = field(default=25, metadata={"help": "cases between two liveness probes"})
@@ -315,6 +151,22 @@ def run_fuzz(config: FuzzConfig) -> dict[str, Any]:
     with locked_server(adapter, app, config.server_cpus, log, config.lock_path) as server:
         record["server"] = server.options_used()
         _fuzz(config, server, cases, record)
+        record["provenance"] = provenance(
+            server,
+            config.app,
+            meta,
+            size=record["cases_sent"],
+            unit="cases",
+            duration_s=record["elapsed_s"],
+            thresholds={
+                "case_timeout": config.case_timeout,
+                "probe_timeout": config.probe_timeout,
+                "max_5xx": 0,
+                "allowed_5xx": list(ALLOWED_5XX),
+                "max_surplus": 0,
+                "max_tracebacks": 0,
+            },
+        )
     record["finished_at"] = utc_now()
     atomic_write(config.out_dir / FUZZ_JSON, json.dumps(record, indent=2, allow_nan=False) + "\n")
     return record
@@ -354,12 +206,30 @@ def log_tracebacks(log_path: Path) -> list[str]:
     return found
 
 
+def broken_rules(server_errors: int, surplus: int, tracebacks: list[str]) -> list[str]:
+    """The failure rules beyond liveness a run broke, each in words (empty: none)."""
+    broken = []
+    if server_errors:
+        allowed = "/".join(str(s) for s in ALLOWED_5XX)
+        broken.append(
+            f"{server_errors} answers with a 5xx status (a server error on malformed input; "
+            f"{allowed} allowed)"
+        )
+    if surplus:
+        broken.append(f"{surplus} inputs answered more times than they held requests")
+    if tracebacks:
+        first = tracebacks[0]
+        broken.append(f"{len(tracebacks)} tracebacks in the server log (first: {first})")
+    return broken
+
+
 def _fuzz(
     config: FuzzConfig, server: RunningServer, cases: list[FuzzCase], record: dict[str, Any]
 ) -> None:
     started = time.monotonic()
     outcomes: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
+    server_errors = 0
     flagged: list[dict[str, Any]] = []
     failing: list[dict[str, Any]] = []
     probes = probes_failed = sent = 0
@@ -383,7 +253,9 @@ def _fuzz(
                 outcomes[outcome] += 1
                 for response in ex.responses:
                     statuses[f"{response.status // 100}xx"] += 1
-                if any(r.status >= 500 for r in ex.responses):
+                errors = [r for r in ex.responses if r.status >= 500]
+                server_errors += sum(1 for r in errors if r.status not in ALLOWED_5XX)
+                if errors:
                     outcome = "5xx"  # for the flag only: a server error on malformed input
                 kept = sum(1 for row in flagged if row["outcome"] == outcome)
                 if outcome in _FLAGGED and kept < KEEP_INPUTS:
@@ -399,6 +271,7 @@ def _fuzz(
     crashed = not server.alive()
     tracebacks = log_tracebacks(server.log_path)
     tally = ", ".join(f"{n} {k}" for k, n in outcomes.most_common())
+    broken = broken_rules(server_errors, outcomes["surplus"], tracebacks)
     if failure:
         summary = f"FAILED: {failure} ({sent} of {len(cases)} cases sent: {tally})"
     else:
@@ -406,10 +279,12 @@ def _fuzz(
             f"{sent} malformed inputs (seed {config.seed}) to {server.adapter.name} "
             f"({config.app}) in {elapsed:.0f}s: {tally}; all {probes} liveness probes answered"
         )
-        if tracebacks:
-            summary += f"; {len(tracebacks)} tracebacks in the server log"
+    if broken:
+        summary = ("" if failure else "FAILED: ") + summary + "; " + "; ".join(broken)
     record.update(
-        passed=not failure,
+        passed=not failure and not broken,
+        broken_rules=broken,
+        server_errors=server_errors,
         summary=summary,
         cases_sent=sent,
         elapsed_s=round(elapsed, 2),

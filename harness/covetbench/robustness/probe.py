@@ -1,7 +1,8 @@
-"""What soak and fuzz share: one server under the benchmark lock, the liveness probe, and the
-choice of server and app.
+"""What soak and fuzz share: one server under the benchmark lock, the liveness probe, the
+choice of server and app (by default the covet framework app on covet's server: what covet's
+claims are about), and the provenance block every record carries.
 
-    adapter = resolve_target("covet", "raw", None)
+    adapter = resolve_target("covet", "covet", None)
     with locked_server(adapter, app, [0], log, LOCK_PATH) as server:
         ok, why = probe(server)
 """
@@ -9,8 +10,9 @@ choice of server and app.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from covetbench.apps import builtin_apps
 from covetbench.exceptions import UnknownNameError, UsageError
@@ -36,6 +38,34 @@ def locked_server(
         finally:
             with signals_deferred():
                 server.stop()
+
+
+def provenance(
+    server: RunningServer,
+    app: str,
+    meta: Mapping[str, Any],
+    *,
+    size: int,
+    unit: str,
+    duration_s: float,
+    thresholds: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What a record tested, for the claims ledger to check against a claim
+    (`covetbench.claims.provenance`): server, app, parser, workers, the git commit of the code
+    served, size (requests or cases), duration and the thresholds it was judged on."""
+    log = server.log_tail(400)
+    return {
+        "server": server.adapter.name,
+        "app": app,
+        "parser": server.adapter.parser(server.options, log),
+        "workers": server.options.workers,
+        "git_commit": meta.get("git_commit"),
+        "git_dirty": meta.get("git_dirty"),
+        "size": size,
+        "unit": unit,
+        "duration_s": round(duration_s, 2),
+        "thresholds": dict(thresholds),
+    }
 
 
 def probe(server: RunningServer, timeout_s: float = 2.0) -> tuple[bool, str]:

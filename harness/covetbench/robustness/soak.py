@@ -30,7 +30,7 @@ from covetbench.processes import ProcessTree
 from covetbench.results.files import SOAK_JSON
 from covetbench.results.meta import collect_meta, utc_now
 from covetbench.results.store import atomic_write
-from covetbench.robustness.probe import locked_server, probe, resolve_target
+from covetbench.robustness.probe import locked_server, probe, provenance, resolve_target
 from covetbench.run.lock import LOCK_PATH
 from covetbench.scenarios import get_scenario
 from covetbench.servers import RunningServer, ServerAdapter
@@ -46,7 +46,7 @@ class SoakConfig:
 
     out_dir: Path
     server: str = field(default="covet", metadata={"help": "server adapter"})
-    app: str = field(default="raw", metadata={"help": "built-in app"})
+    app: str = field(default="covet", metadata={"help": "built-in app"})
     requests: int = field(default=1_000_000, metadata={"help": "successful requests to send"})
     checkpoint: int = field(
         default=100_000, metadata={"help": "requests after which the baseline RSS is read"}
@@ -130,6 +130,15 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
     with locked_server(adapter, app, config.server_cpus, log, config.lock_path) as server:
         record["server"] = server.options_used()
         _drive(config, server, driver, scenario, record)
+        record["provenance"] = provenance(
+            server,
+            config.app,
+            meta,
+            size=record["requests"],
+            unit="requests",
+            duration_s=record["elapsed_s"],
+            thresholds={"max_growth_mb": config.max_growth_mb, "checkpoint": config.checkpoint},
+        )
     record["finished_at"] = utc_now()
     atomic_write(config.out_dir / SOAK_JSON, json.dumps(record, indent=2, allow_nan=False) + "\n")
     return record

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from covetbench.db.setup import prepare_database
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
 from covetbench.load import LoadRequest, LoadResult, get_loadgen
 from covetbench.records import FLAG_HOST_SLOW, FLAG_INTERFERENCE, FailureRecord, TrialRecord
@@ -51,8 +52,9 @@ from covetbench.run.monitor import TrialMonitor, idle_within
 from covetbench.run.observer import RunObserver
 from covetbench.run.ratios import paired_ratios
 from covetbench.run.schedule import Config, Pair, Plan
+from covetbench.run.stall import StallInjector
 from covetbench.run.validity import MonitorSampleLike, generator_cores
-from covetbench.servers import RunningServer, ServerOptions, get_server
+from covetbench.servers import RunningServer, ServerOptions, get_server, servers_meta
 from covetbench.verify.pairs import verify_pairs
 
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
@@ -130,6 +132,8 @@ class Runner:
         self.writer: ResultsWriter | None = None
         self.report_path: Path | None = None
         self._started = time.monotonic()
+        #: the servers' environment (None: this process's); holds the database URL
+        self._env: dict[str, str] | None = None
 
     # -- the flow -------------------------------------------------------------------------
 
@@ -164,6 +168,9 @@ class Runner:
         for record in self.plan.skipped:
             self._fail(record)
         self.active = list(self.plan.configs)
+        if suite.needs_database and suite.database:
+            self.observer.step("checking the database (db init)")
+            self._env = prepare_database(suite.database)
         for pair in self.plan.pairs:
             self._launch(pair)
         self._verify_all()
@@ -238,18 +245,7 @@ class Runner:
         }
         meta = collect_meta(self.options.command, pinning, suite=suite.name or None)
         meta["suite_config"] = suite.to_dict()
-        options = self._server_options()
-        adapters = {name: get_server(name) for name in self.plan.servers}
-        meta["server_options"] = {
-            name: {
-                "version": adapter.version(),
-                "workers": options.workers,
-                "cpus": options.cpus,
-                "access_log": options.access_log,
-                "settings": adapter.settings(options),
-            }
-            for name, adapter in adapters.items()
-        }
+        meta["server_options"] = servers_meta(self.plan.servers, self._server_options())
         meta["loadgens"] = {name: get_loadgen(name).version() for name in self.plan.loadgens}
         return meta
 
@@ -265,7 +261,9 @@ class Runner:
         self.observer.step(f"launching {pair.label}")
         log = self.writer.logs_dir / f"{pair.app.name}-{pair.server}.log"
         try:
-            running = get_server(pair.server).launch(pair.app, self._server_options(), log)
+            running = get_server(pair.server).launch(
+                pair.app, self._server_options(), log, env=self._env
+            )
         except ServerStartError as exc:
             self._drop(pair, None, "launch", str(exc), exc.log_tail)
         else:
@@ -307,6 +305,7 @@ class Runner:
             timeout_s=self.plan.suite.timeout_s,
             locustfile=Path(self.plan.suite.locustfile) if self.plan.suite.locustfile else None,
             locust_workers=self.plan.suite.locust_workers,
+            rate=self.plan.suite.rate,
         )
 
     def _load(self, config: Config, duration_s: int) -> LoadResult | None:
@@ -343,7 +342,8 @@ class Runner:
             )
             started = utc_now()
             monitor.start()
-            result = self._load(config, suite.duration_s)
+            with StallInjector(suite.inject_stall, running.pid) as stall:
+                result = self._load(config, suite.duration_s)
             if result is None:
                 return None
             sample = monitor.stop(result.cpu_s or 0.0)
@@ -387,7 +387,7 @@ class Runner:
                 server_cpus=list(self.options.server_cpus),
                 loadgen_cpus=list(self.options.loadgen_cpus),
                 raw_output_file=str(raw.relative_to(writer.out_dir)),
-                latency_method=result.latency_method,
+                stall=stall.record(),
                 round=round_no,
                 canary_ms=canary,
             )

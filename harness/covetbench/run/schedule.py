@@ -109,7 +109,8 @@ def build_plan(
     """Resolve every name of `suite` (UnknownNameError lists the valid ones) into a plan.
 
     A server that is not installed is skipped with a record saying so; a scenario the load
-    generator cannot drive is a UsageError; a configuration two matrices share runs once.
+    generator cannot drive, or a database scenario without a database URL, is a UsageError; a
+    configuration two matrices share runs once.
     `check_loadgen` False (verify only) accepts every scenario.
     """
     pairs: dict[tuple[str, str], Pair] = {}
@@ -143,6 +144,14 @@ def build_plan(
                     for concurrency in entry.concurrency:
                         config = Config(pair, spec, concurrency, entry.pipeline, driver.name)
                         configs.setdefault(config.key, config)
+    if suite.database is None:
+        needing = [c.scenario.name for c in configs.values() if c.scenario.needs_database]
+        if needing:
+            raise UsageError(
+                f"scenario {needing[0]!r} reads the TechEmpower database: give its URL with "
+                "--database URL or `database = URL` in the suite "
+                "(then `covet-bench db init --url URL` is done for you)"
+            )
     return Plan(
         suite, list(pairs.values()), pairing_order(configs.values()), list(skipped.values())
     )

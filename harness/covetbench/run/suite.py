@@ -18,6 +18,9 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     precision = 5       # adaptive: add rounds until each median's interval is within +-5 %
     max_trials = 9      # ... at most this many trials per configuration
     time_budget = 270   # ... and the whole run within this many seconds
+    rate = 2000         # open loop (loadgen = "open"): offered requests/s
+    inject_stall = "1@3"  # stop the server for 1 s, 3 s into every trial (run.stall)
+    database = "postgresql://postgres@127.0.0.1:5432/covetbench"   # for the db scenarios
 
     [[variant]]
     name = "pipelined"
@@ -40,9 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from covetbench.apps import scenarios_dir
+from covetbench.db.url import parse_url
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
+from covetbench.run.stall import StallSpec
 from covetbench.run.suite_reader import Locator, TableReader, where
 from covetbench.run.validity import MAX_CV
+from covetbench.scenarios import SCENARIOS
 from covetbench.tomlfile import read_toml
 
 #: keys a `[[variant]]` may set; it inherits the rest from the top level
@@ -63,6 +69,9 @@ SUITE_KEYS = (
     "precision",
     "max_trials",
     "time_budget",
+    "rate",
+    "inject_stall",
+    "database",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -115,6 +124,22 @@ class Suite:
     #: wall seconds the whole run may take, launch and verify included (None: no limit); no
     #: round starts that the remaining time cannot pay for, whatever the trial counts
     time_budget_s: float | None = None
+    #: open loop: offered requests/s (`LoadRequest.rate`); None for closed loops
+    rate: float | None = None
+    #: stop the server's process tree during every measured trial (`run.stall`)
+    inject_stall: StallSpec | None = None
+    #: database URL the TechEmpower database scenarios use (passed to every server launched)
+    database: str | None = None
+
+    @property
+    def needs_database(self) -> bool:
+        """Whether a scenario of the suite reads the TechEmpower database."""
+        return any(
+            spec.needs_database
+            for entry in self.entries
+            for name in entry.scenarios
+            if (spec := SCENARIOS.get(name)) is not None
+        )
 
     @property
     def max_cv(self) -> float:
@@ -136,6 +161,8 @@ class Suite:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["path"] = str(self.path) if self.path else None
+        if self.database:  # recorded in results.json: never its password
+            data["database"] = parse_url(self.database).shown
         return data
 
 
@@ -223,6 +250,18 @@ class SuiteOverrides:
         minimum=1,
         metavar="SECONDS",
     )
+    rate: float | None = _override(
+        "open-loop offered load in requests/s (--loadgen open)", float, minimum=0, metavar="R"
+    )
+    inject_stall: StallSpec | None = _override(
+        "SIGSTOP the server's process tree for SECONDS, AT seconds into every trial "
+        "(the latency method's self-test)",
+        StallSpec.parse,
+        metavar="SECONDS@AT",
+    )
+    database: str | None = _override(
+        "database URL of the db scenarios: postgresql://... or sqlite:///...", str, metavar="URL"
+    )
 
 
 def suites_dir() -> Path:
@@ -292,6 +331,11 @@ def load_suite(path: Path) -> Suite:
     locustfile = top.text("locustfile")
     if locustfile is not None and not Path(locustfile).is_absolute():
         locustfile = str((path.parent / locustfile).resolve())  # relative to the suite file
+    stall = top.text("inject_stall")
+    try:
+        inject_stall = StallSpec.parse(stall) if stall else None
+    except UsageError as exc:
+        raise top.fail("inject_stall", str(exc)) from None
     return Suite(
         name=path.stem,
         path=path,
@@ -310,6 +354,9 @@ def load_suite(path: Path) -> Suite:
         precision_pct=top.number("precision", 0),
         max_trials=top.integer("max_trials", 1),
         time_budget_s=top.number("time_budget", 0),
+        rate=top.number("rate", 0),
+        inject_stall=inject_stall,
+        database=top.text("database"),
     )
 
 
@@ -394,6 +441,9 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("precision", "precision_pct"),
         ("max_trials", "max_trials"),
         ("time_budget", "time_budget_s"),
+        ("rate", "rate"),
+        ("inject_stall", "inject_stall"),
+        ("database", "database"),
     ):
         value = getattr(overrides, key)
         if value is not None:

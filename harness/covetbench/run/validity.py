@@ -25,6 +25,15 @@ earns; the report explains each with `FLAG_DESCRIPTIONS`. Thresholds, and why:
   when the mean latency is unknown or requests are pipelined (several in flight per connection,
   and wrk's latency is then per batch). Also raised when the generator reports fewer than 80 % of
   the requested connections established.
+- Open loop (`load.corrected`, a rate given): the server is meant to idle below its capacity
+  and the connections are not all busy, so `server_unsaturated` and Little's law do not apply
+  as above. What matters is whether the schedule was held: when more than 1 % of the intended
+  sends were late (`LoadResult.late_sends`, never sent included), the trial is
+  `generator_bound` if the generator itself was busy (CPU >= 75 % of what it could get: lower
+  than the closed loop's 90 %, since falling behind is already established) or its own timers
+  fired late for more than 1 % of them (`late_wakeups`); otherwise, with the server's CPU below
+  75 % of its cores, `server_unsaturated` (too few connections, or the server was stopped);
+  otherwise the server was saturated: a true figure of an overloaded server, not flagged.
 - `errors`: failed requests (non-2xx plus socket errors) over 0.1 % of attempts; a trial that
   completed no request at all is 100 % errors.
 - `interference`: processes other than server and generator used more than 5 % of a core. On these
@@ -77,6 +86,10 @@ SERVER_SATURATED_FRACTION = 0.75
 LITTLES_LAW_TOLERANCE = 0.20
 ERROR_RATE_LIMIT = 0.001
 INTERFERENCE_LIMIT_PCT = 5.0
+#: open loop: share of the intended sends that may be late (or late wake-ups) before it counts
+LATE_SENDS_LIMIT = 0.01
+#: open loop: generator CPU (of what it could get) that makes a missed schedule its own fault
+OPEN_LOOP_BUSY_FRACTION = 0.75
 
 #: `--max-cv`: trials' coefficient of variation above which a configuration is unstable
 MAX_CV = 0.10
@@ -163,6 +176,9 @@ def findings(
     pipeline: int = 1,
 ) -> list[Finding]:
     """Every validity flag this trial earns, with the figures behind it."""
+    if load.corrected and load.intended_requests is not None:
+        schedule = _open_loop_findings(load, sample, server_cores, loadgen_cores)
+        return schedule + _common_findings(load, sample, concurrency, schedule)
     found: list[Finding] = []
     generator_cap = 100.0 * loadgen_cores
     generator_pct = generator_cpu_pct(load, sample)
@@ -195,6 +211,55 @@ def findings(
                     f"({gap:.0%} apart)",
                 )
             )
+    return found + _common_findings(load, sample, concurrency, found)
+
+
+def _open_loop_findings(
+    load: LoadResult, sample: MonitorSampleLike, server_cores: float, loadgen_cores: float
+) -> list[Finding]:
+    """Whether an open-loop trial held its schedule, and if not, whose fault it was."""
+    intended = max(1, load.intended_requests or 0)
+    late = load.late_sends or 0
+    wakeups = load.late_wakeups or 0
+    generator_cap = 100.0 * loadgen_cores
+    if sample.loadgen_cpu_pct >= GENERATOR_BOUND_FRACTION * generator_cap:
+        return [
+            Finding(
+                FLAG_GENERATOR_BOUND,
+                f"generator CPU {sample.loadgen_cpu_pct:.0f}% of {generator_cap:.0f}% available",
+            )
+        ]
+    if late <= LATE_SENDS_LIMIT * intended:
+        return []
+    behind = f"{late} of {intended} sends late"
+    busy = sample.loadgen_cpu_pct >= OPEN_LOOP_BUSY_FRACTION * generator_cap
+    if busy or wakeups > LATE_SENDS_LIMIT * intended:
+        return [
+            Finding(
+                FLAG_GENERATOR_BOUND,
+                f"{behind}; generator CPU {sample.loadgen_cpu_pct:.0f}% of "
+                f"{generator_cap:.0f}% available, {wakeups} late wake-ups: the generator "
+                "could not hold its rate",
+            )
+        ]
+    server_cap = 100.0 * server_cores
+    if sample.server_cpu_pct < SERVER_SATURATED_FRACTION * server_cap:
+        return [
+            Finding(
+                FLAG_SERVER_UNSATURATED,
+                f"{behind} while the server used {sample.server_cpu_pct:.0f}% of "
+                f"{server_cap:.0f}%: too few connections, or the server was stopped",
+            )
+        ]
+    return []
+
+
+def _common_findings(
+    load: LoadResult, sample: MonitorSampleLike, concurrency: int, found: list[Finding]
+) -> list[Finding]:
+    """The flags every generator's trial is judged on alike."""
+    found = list(found)
+    start = len(found)
     if (
         load.established is not None
         and load.established < (1.0 - LITTLES_LAW_TOLERANCE) * concurrency
@@ -220,7 +285,7 @@ def findings(
                 f"other processes used {sample.interference_pct:.1f}% of a core",
             )
         )
-    return found
+    return found[start:]
 
 
 def judge(

@@ -11,6 +11,8 @@ adapter module and one entry here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from covetbench.exceptions import UnknownNameError
 from covetbench.servers.base import (
     AppTarget,
@@ -26,6 +28,7 @@ from covetbench.servers.hypercorn import HypercornServer
 from covetbench.servers.uvicorn import UvicornH11Server, UvicornServer
 
 __all__ = [
+    "servers_meta",
     "SERVERS",
     "AppTarget",
     "RunningServer",
@@ -56,6 +59,22 @@ def get_server(name: str) -> ServerAdapter:
         return SERVERS[name]
     except KeyError:
         raise UnknownNameError("server", name, SERVERS) from None
+
+
+def servers_meta(names: list[str], options: ServerOptions) -> dict[str, dict[str, Any]]:
+    """What a run records of each server it launches (`meta["server_options"]`): version,
+    workers, pinning, access log and the adapter's own settings."""
+    described = {}
+    for name in names:
+        adapter = get_server(name)
+        described[name] = {
+            "version": adapter.version(),
+            "workers": options.workers,
+            "cpus": options.cpus,
+            "access_log": options.access_log,
+            "settings": adapter.settings(options),
+        }
+    return described
 
 
 def server_names() -> list[str]:

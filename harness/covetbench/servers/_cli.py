@@ -55,8 +55,6 @@ class CLIServerAdapter(ServerAdapter):
     module: ClassVar[str]
     #: production settings, overridable per run through `ServerOptions.extra`
     defaults: ClassVar[dict[str, Any]] = {}
-    #: False where the server has no worker processes of its own (daphne)
-    supports_workers: ClassVar[bool] = True
     #: what to run when `is_installed()` is False
     install_hint: ClassVar[str] = "pip install 'covetpy[bench]' (ci/setup installs every extra)"
 

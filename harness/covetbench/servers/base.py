@@ -179,6 +179,8 @@ class ServerAdapter(ABC):
     distribution: str
     #: ASGI lifespan support (daphne has none): conformance and verify use it
     supports_lifespan: bool = True
+    #: worker processes of its own (`ServerOptions.workers` > 1; daphne has none)
+    supports_workers: bool = True
     #: the command-line option that sets the ASGI root path (None: the server has none)
     root_path_option: str | None = "--root-path"
 
@@ -195,6 +197,11 @@ class ServerAdapter(ABC):
 
     def version(self) -> str | None:
         return distribution_version(self.distribution)
+
+    def parser(self, options: ServerOptions, log_text: str = "") -> str | None:
+        """The HTTP parser this server ran with (None: it has no choice of parser); `log_text`
+        is its log, for servers that pick one at start and say which."""
+        return None
 
     def python(self) -> str:
         return sys.executable

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import re
 from typing import Any, ClassVar
 
 from covetbench.servers._cli import CLIServerAdapter, Invocation
+from covetbench.servers.base import ServerOptions
+
+_PARSER_LINE = re.compile(r"covet serving on \S+ \((\w+) parser")
 
 
 def covet_server_available() -> bool:
@@ -41,6 +45,15 @@ class CovetServer(CLIServerAdapter):
 
     def is_installed(self) -> bool:
         return self.version() is not None and covet_server_available()
+
+    def parser(self, options: ServerOptions, log_text: str = "") -> str | None:
+        """The `--http` setting; `auto` resolved from the server's start line in its log
+        ("covet serving on ... (httptools parser, ...)")."""
+        setting = str(self.settings(options)["http"])
+        if setting == "auto":
+            found = _PARSER_LINE.search(log_text)
+            return found.group(1) if found else setting
+        return setting
 
     def arguments(self, run: Invocation) -> list[str]:
         return [

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from covetbench.servers._cli import CLIServerAdapter, Invocation
+from covetbench.servers.base import ServerOptions
 
 
 class UvicornServer(CLIServerAdapter):
@@ -23,6 +24,9 @@ class UvicornServer(CLIServerAdapter):
         "lifespan": "auto",
         "log_level": "warning",
     }
+
+    def parser(self, options: ServerOptions, log_text: str = "") -> str | None:
+        return str(self.settings(options)["http"])
 
     def arguments(self, run: Invocation) -> list[str]:
         return [

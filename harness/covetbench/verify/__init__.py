@@ -4,10 +4,13 @@
     records = verify_server(srv.base_url, "raw", "uvicorn", ["plaintext", "json", "ws"])
 
 Rules live in a registry keyed by name (`RULES`, `register_rule`); each scenario names its rule.
+The TechEmpower database rules (`dbrules`) look into the database when given one
+(`DatabaseCheck`): updates really written, query counts from PostgreSQL's statistics.
 """
 
 from __future__ import annotations
 
+from covetbench.verify import dbrules as dbrules  # registers the database rules
 from covetbench.verify.checks import (
     CONTENT_TYPE_HTML,
     CONTENT_TYPE_JSON,
@@ -17,7 +20,14 @@ from covetbench.verify.checks import (
     check_headers,
     parse_date,
 )
-from covetbench.verify.rules import RULES, RuleContext, VerifyRule, get_rule, register_rule
+from covetbench.verify.rules import (
+    RULES,
+    DatabaseCheck,
+    RuleContext,
+    VerifyRule,
+    get_rule,
+    register_rule,
+)
 from covetbench.verify.verifier import DATE_REFRESH_WAIT_S, verify_server
 
 __all__ = [
@@ -26,6 +36,7 @@ __all__ = [
     "CONTENT_TYPE_PLAINTEXT",
     "DATE_REFRESH_WAIT_S",
     "RULES",
+    "DatabaseCheck",
     "Outcome",
     "RuleContext",
     "VerifyRule",

@@ -44,15 +44,35 @@ WS_BYTES = b"\x00\x01Hello\xff\xfe"
 WS_TIMEOUT_S = 5.0
 
 
+#: requests per query-count window, TechEmpower's figure
+COUNT_REQUESTS = 512
+COUNT_CONCURRENCY = 32
+
+
+@dataclass(frozen=True)
+class DatabaseCheck:
+    """The database the app under test uses, for rules that look into it (updates written,
+    query counts); `count_requests` requests per query-count window."""
+
+    url: str
+    count_requests: int = COUNT_REQUESTS
+    count_concurrency: int = COUNT_CONCURRENCY
+    #: longest wait for counts still unpublished (PostgreSQL publishes an idle backend's
+    #: leftovers within 10 s; a shorter wait may fail an app that is merely unlucky)
+    count_deadline_s: float = 11.0
+
+
 @dataclass
 class RuleContext:
-    """What a rule sees: the scenario, the response (HTTP rules), a client and the outcome."""
+    """What a rule sees: the scenario, the response (HTTP rules), a client and the outcome;
+    `database` when the run names one (the database rules check less without it)."""
 
     spec: ScenarioSpec
     base_url: str
     client: httpx.Client
     outcome: Outcome
     response: httpx.Response | None = None
+    database: DatabaseCheck | None = None
 
     def fail(self, reason: str) -> None:
         self.outcome.fail(reason)

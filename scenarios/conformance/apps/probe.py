@@ -12,6 +12,7 @@ import json
 import attacks
 import disconnect
 import lifespan_state
+import shutdown
 import streaming
 import ws_behaviour
 from _common import Receive, Scope, Send, jsonable, read_body, results_view, send_body
@@ -41,6 +42,7 @@ HTTP_ROUTES = {
     "/disconnect/wait": disconnect.wait,
     "/disconnect/send-after": disconnect.send_after,
     "/big": attacks.big,
+    "/slow": shutdown.slow,
 }
 WS_ROUTES = {
     "/ws/echo": ws_behaviour.echo,

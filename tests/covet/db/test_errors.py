@@ -212,3 +212,19 @@ def test_misconfiguration_is_named_at_startup(
     assert type(info.value) is error
     assert "cannot connect to postgresql://postgres:***@" in str(info.value)
     assert "hunter2" not in str(info.value)
+
+
+def test_a_connection_left_in_a_transaction_comes_back_clean(db_url: str) -> None:
+    async def main() -> None:
+        async with Database(db_url, max_size=1) as db:
+            await db.execute("DROP TABLE IF EXISTS t")
+            await db.execute("CREATE TABLE t (v INTEGER)")
+            async with db.connection() as conn:
+                await conn.execute("BEGIN")  # by hand, never committed
+                await conn.execute("INSERT INTO t VALUES ($1)", 1)
+            assert await db.fetchval("SELECT count(*) FROM t") == 0
+            async with db.transaction() as conn:  # and the next transaction can begin
+                await conn.execute("INSERT INTO t VALUES ($1)", 2)
+            assert await db.fetchval("SELECT count(*) FROM t") == 1
+
+    asyncio.run(main())

@@ -10,6 +10,7 @@ def test_middleware_exports() -> None:
     assert sorted(covet.middleware.__all__) == [
         "CORSMiddleware",
         "GZipMiddleware",
+        "MetricsMiddleware",
         "RequestIDLogFilter",
         "RequestIDMiddleware",
         "ServerErrorMiddleware",

@@ -13,18 +13,18 @@ from covetbench.claims.judges import (
     judge_claims,
     judge_composite,
     judge_conformance,
-    judge_evidence,
     judge_modules,
     judge_stdlib_only,
-    judge_throughput,
 )
 from covetbench.claims.ledger import ClaimSpec, load_claims
+from covetbench.claims.provenance import judge_evidence
+from covetbench.claims.throughput import judge_throughput
 from covetbench.commands import claims as claims_cmd
 from covetbench.exceptions import SuiteError
 from covetbench.records import TrialRecord
 from covetbench.results.meta import collect_meta
 from covetbench.results.store import ResultsWriter
-from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
+from covetbench.verdicts import INCONCLUSIVE, NOT_REPRODUCED, REFUTED, VALIDATED
 from tests.harness.factories import make_trial
 
 
@@ -116,13 +116,13 @@ def test_ledger_duplicate_and_syntax(tmp_path: Path) -> None:
 # -- throughput ----------------------------------------------------------------------------------
 
 
-def test_throughput_refuted_with_hardware_ratio_and_cores(tmp_path: Path) -> None:
+def test_throughput_not_reproduced_with_hardware_ratio_and_cores(tmp_path: Path) -> None:
     trials = [trial(20_000 + i * 100, i) for i in range(5)]
     trials += [trial(10_000, i, server="uvicorn", scenario="json") for i in range(3)]
     trials += [trial(99_000, 0, app="raw")]  # another app never counts
     ev = Evidence.gather(results_dir(tmp_path / "run", trials))
     v = judge_throughput(throughput_spec(784_000), ev)
-    assert v.verdict == REFUTED
+    assert v.verdict == NOT_REPRODUCED
     assert v.measured == 20_200
     assert v.ratio == pytest.approx(20_200 / 784_000)
     assert v.hardware is not None and v.hardware["cores"] >= 1
@@ -336,16 +336,23 @@ def test_modules(tmp_path: Path) -> None:
 
 
 def test_evidence_file(tmp_path: Path) -> None:
+    """The record's own verdict once its provenance matches; see test_provenance.py for the
+    rules one by one."""
     spec = ClaimSpec("f", "fuzz", "x", "evidence", {"file": "fuzz.json", "needs": "a fuzz run"})
-    ev = Evidence(evidence_dirs=[tmp_path])
+    ev = Evidence(evidence_dirs=[tmp_path], commit="abc")
     v = judge_evidence(spec, ev)
     assert v.verdict == INCONCLUSIVE and "a fuzz run" in v.evidence
-    (tmp_path / "fuzz.json").write_text('{"passed": true, "summary": "1e6 inputs, 0 crashes"}')
+    record: dict[str, Any] = {"passed": True, "summary": "1e6 inputs, 0 crashes"}
+    record["provenance"] = {"git_commit": "abc"}
+    (tmp_path / "fuzz.json").write_text(json.dumps(record))
     assert judge_evidence(spec, ev).verdict == VALIDATED
-    (tmp_path / "fuzz.json").write_text('{"passed": false}')
+    (tmp_path / "fuzz.json").write_text(json.dumps(record | {"passed": False}))
     assert judge_evidence(spec, ev).verdict == REFUTED
     (tmp_path / "fuzz.json").write_text('{"passed": "yes"}')
     assert judge_evidence(spec, ev).verdict == INCONCLUSIVE
+    (tmp_path / "fuzz.json").write_text('{"passed": true, "summary": "no provenance"}')
+    v = judge_evidence(spec, ev)
+    assert v.verdict == INCONCLUSIVE and "no provenance" in v.evidence
 
 
 def test_composite() -> None:
@@ -407,9 +414,10 @@ def test_claims_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         "hardware",
     ):
         assert key in claim
-    assert claim["verdict"] == REFUTED and claim["measured"] == 20_000
+    assert claim["verdict"] == NOT_REPRODUCED and claim["measured"] == 20_000
+    assert "on one core of" in claim["hardware_line"]
     assert doc["meta"]["cores"] >= 1
-    assert "REFUTED" in capsys.readouterr().out
+    assert "NOT REPRODUCED" in capsys.readouterr().out
 
 
 def test_claims_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ and run nothing from its (hostile) inputs.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -15,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from covetbench.commands.run import judge_run_claims
 from covetbench.records import FailureRecord, VerifyRecord
 from covetbench.report import render_report
+from tests.harness.factories import write_quick_run
 from tests.harness.report import factory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -221,3 +225,26 @@ def test_partial_inputs_say_what_is_missing(tmp_path: Path, open_report: Any) ->
     _assert_self_contained(opened)
     text = opened.page.inner_text("body")
     assert "conformance.json" in text and "Throughput per scenario" in text
+
+
+def test_claims_are_on_the_first_screen(tmp_path: Path, open_report: Any) -> None:
+    """What `ci/bench` shows: the whole ledger judged on a quick run, every verdict (with its
+    hardware line or the command for missing evidence) above the fold at 1280 x 900."""
+    out = write_quick_run(tmp_path / "quick")
+    html = judge_run_claims(out, True, Console(file=io.StringIO()))
+    assert html is not None
+    opened = open_report(html)
+    page = opened.page
+    assert opened.console_errors == [] and opened.blocked == []
+    rows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#verdicts li')).map(li => "
+        "[li.innerText, li.getBoundingClientRect().bottom])"
+    )
+    assert len(rows) >= 10
+    below = [text.splitlines()[0] for text, bottom in rows if bottom > 900]
+    assert below == [], f"claims below the first screen: {below}"
+    text = page.inner_text("#verdicts")
+    assert "NOT REPRODUCED" in text and "on one core of" in text
+    assert "needs evidence: covet-bench soak --out" in text
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "report-claims-fold.png"))

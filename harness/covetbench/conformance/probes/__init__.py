@@ -9,6 +9,7 @@ did while stopping are in `AFTER_STOP`.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,15 +54,24 @@ class ProbeContext:
         return self.raw(request_bytes("GET", target, self.hostport, headers))
 
     def launch(
-        self, target: str, options: ServerOptions | None = None, log_name: str | None = None
+        self,
+        target: str,
+        options: ServerOptions | None = None,
+        log_name: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> RunningServer:
         """Serve `targets[target]` on this context's server, for probes that launch it
-        themselves; the log is `log_dir/<server>-<log_name or target>.log`."""
+        themselves; the log is `log_dir/<server>-<log_name or target>.log`; `env` is added to
+        the server's environment."""
         if self.adapter is None:
             raise RuntimeError(f"no adapter to launch {target!r} on {self.server}")
         log = self.log_dir / f"{self.server}-{log_name or target}.log"
         return self.adapter.launch(
-            self.targets[target], options or ServerOptions(), log, ready_timeout=self.launch_timeout
+            self.targets[target],
+            options or ServerOptions(),
+            log,
+            env={**os.environ, **env} if env else None,
+            ready_timeout=self.launch_timeout,
         )
 
     def stored(self, token: str, wait: float | None = None) -> tuple[Any, str]:
@@ -134,6 +144,7 @@ def _load_all() -> None:
         lifespan,
         robustness,
         rootpath,
+        shutdown,
         websocket,
     )
 
