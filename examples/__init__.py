@@ -1,0 +1,1 @@
+"""Runnable example applications built with covet (run them from the repository root)."""
