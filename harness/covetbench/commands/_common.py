@@ -77,3 +77,28 @@ def suite_overrides(args: argparse.Namespace) -> Any:
 
     names = [f.name for f in dataclasses.fields(SuiteOverrides)]
     return SuiteOverrides(**{name: getattr(args, name) for name in names})
+
+
+def add_cpu_options(parser: Any, note: str = "") -> None:
+    """`--server-cpus` (default core 0) and `--loadgen-cpus` (default core 1), read back with
+    `cpu_options(args)`."""
+    parser.add_argument(
+        "--server-cpus",
+        default="0",
+        metavar="CPUS",
+        help=f"{note}CPUs the servers are pinned to (default %(default)s)",
+    )
+    parser.add_argument(
+        "--loadgen-cpus",
+        default="1",
+        metavar="CPUS",
+        help=f"{note}CPUs the load generators are pinned to (default %(default)s)",
+    )
+
+
+def cpu_options(args: argparse.Namespace) -> tuple[list[int], list[int]]:
+    """(server CPUs, generator CPUs) from the options of `add_cpu_options`."""
+    return (
+        parse_cpus(args.server_cpus, "--server-cpus"),
+        parse_cpus(args.loadgen_cpus, "--loadgen-cpus"),
+    )

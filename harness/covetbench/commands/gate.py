@@ -17,7 +17,12 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from covetbench.commands._common import add_suite_overrides, suite_overrides
+from covetbench.commands._common import (
+    add_cpu_options,
+    add_suite_overrides,
+    cpu_options,
+    suite_overrides,
+)
 from covetbench.exceptions import BenchError, ExitCode, ResultsError
 from covetbench.gate.compare import GateOutcome, compare_dirs, error_outcome
 from covetbench.gate.render import TABLE_HEADER, row_verdicts, table_rows, write_outputs
@@ -64,8 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     ab.add_argument("--suite", default="quick", help="suite for --ab (default %(default)s)")
     add_suite_overrides(ab, "--ab; ")
-    ab.add_argument("--server-cpus", default="0", metavar="CPUS", help="--ab: server CPUs")
-    ab.add_argument("--loadgen-cpus", default="1", metavar="CPUS", help="--ab: generator CPUs")
+    add_cpu_options(ab, "--ab: ")
 
 
 def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | None) -> None:
@@ -95,7 +99,6 @@ def print_outcome(outcome: GateOutcome, gate_path: Path | None, md_path: Path | 
 
 
 def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
-    from covetbench.commands._common import parse_cpus
     from covetbench.gate.rule import trials_needed
     from covetbench.run.ab import AbRequest, run_ab
 
@@ -107,8 +110,8 @@ def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
         root=args.out or run_dir("ab"),
         overrides=overrides,
         min_trials=trials_needed(config.alpha, paired=True) + 1,
-        server_cpus=parse_cpus(args.server_cpus, "--server-cpus"),
-        loadgen_cpus=parse_cpus(args.loadgen_cpus, "--loadgen-cpus"),
+        server_cpus=cpu_options(args)[0],
+        loadgen_cpus=cpu_options(args)[1],
         command=["covet-bench", *sys.argv[1:]],
     )
     return run_ab(request)

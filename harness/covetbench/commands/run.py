@@ -19,10 +19,11 @@ from rich.console import Console
 
 from covetbench.commands._common import (
     add_app_option,
+    add_cpu_options,
     add_suite_overrides,
     app_names,
+    cpu_options,
     extra_apps,
-    parse_cpus,
     suite_overrides,
 )
 from covetbench.exceptions import BenchError, ExitCode, UsageError
@@ -53,18 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_suite_overrides(parser)
     add_app_option(parser)
-    parser.add_argument(
-        "--server-cpus",
-        default="0",
-        metavar="CPUS",
-        help="CPUs the servers are pinned to (default %(default)s)",
-    )
-    parser.add_argument(
-        "--loadgen-cpus",
-        default="1",
-        metavar="CPUS",
-        help="CPUs the load generator is pinned to (default %(default)s)",
-    )
+    add_cpu_options(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -133,8 +123,7 @@ def run(args: argparse.Namespace) -> int:
     open_loops = [e.loadgen for e in suite.entries if get_loadgen(e.loadgen).needs_rate]
     if open_loops and suite.rate is None:
         raise UsageError(f"--loadgen {open_loops[0]} needs --rate R (requests/s to offer)")
-    server_cpus = parse_cpus(args.server_cpus, "--server-cpus")
-    loadgen_cpus = parse_cpus(args.loadgen_cpus, "--loadgen-cpus")
+    server_cpus, loadgen_cpus = cpu_options(args)
     plan = build_plan(suite, extra)
     if not plan.configs:
         reasons = "; ".join(f"{r.app}@{r.server}: {r.reason}" for r in plan.skipped)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from covetbench.apps import resolve_apps
-from covetbench.commands._common import add_app_option, extra_apps, parse_cpus
+from covetbench.commands._common import add_app_option, add_cpu_options, cpu_options, extra_apps
 from covetbench.exceptions import ExitCode, UsageError
 from covetbench.results.files import REPORT_HTML, SWEEP_JSON, run_dir
 from covetbench.run.knee import DEFAULT_FRACTIONS, KneeRule
@@ -88,18 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "rate's, or that achieves < 95%% of the offered (default %(default)s)",
     )
     add_app_option(parser)
-    parser.add_argument(
-        "--server-cpus",
-        default="0",
-        metavar="CPUS",
-        help="CPUs the servers are pinned to (default %(default)s)",
-    )
-    parser.add_argument(
-        "--loadgen-cpus",
-        default="1",
-        metavar="CPUS",
-        help="CPUs the generators are pinned to (default %(default)s)",
-    )
+    add_cpu_options(parser)
     parser.add_argument(
         "--idle-timeout",
         type=float,
@@ -141,8 +130,8 @@ def options_from(args: argparse.Namespace) -> SweepOptions:
         capacity_rps=args.capacity,
         fractions=tuple(sorted(set(args.fractions))),
         rule=KneeRule(p99_factor=args.knee_factor),
-        server_cpus=parse_cpus(args.server_cpus, "--server-cpus"),
-        loadgen_cpus=parse_cpus(args.loadgen_cpus, "--loadgen-cpus"),
+        server_cpus=cpu_options(args)[0],
+        loadgen_cpus=cpu_options(args)[1],
         idle_timeout_s=args.idle_timeout,
         command=["covet-bench", *sys.argv[1:]],
     )
