@@ -189,8 +189,10 @@ class ServerAdapter(ABC):
     supports_workers: bool = True
     #: the command-line option that sets the ASGI root path (None: the server has none)
     root_path_option: str | None = "--root-path"
-    #: the options that take a certificate file and its key file (None: no TLS)
-    tls_options: tuple[str, str] | None = ("--ssl-certfile", "--ssl-keyfile")
+    #: the options that take a certificate file and its key file (None: no TLS, unless
+    #: `tls_arguments` is overridden); never assumed, so no server is measured in plain text
+    #: by a TLS run because nobody said how it serves TLS
+    tls_options: tuple[str, str] | None = None
 
     @abstractmethod
     def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
@@ -235,6 +237,8 @@ class ServerAdapter(ABC):
         ready_timeout: float = READY_TIMEOUT_S,
     ) -> RunningServer:
         """Start the server and return once its port accepts connections."""
+        if options.tls and (why := self.tls_unsupported()) is not None:
+            raise ServerStartError(f"cannot serve TLS: {why}", "")  # never plain text instead
         host = options.host
         port = options.port
         if port == 0 or port_in_use(host, port):

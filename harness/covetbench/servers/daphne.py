@@ -27,7 +27,6 @@ class DaphneServer(CLIServerAdapter):
     module = "daphne"
     supports_lifespan = False
     supports_workers = False
-    tls_options = None  # an endpoint string, not a pair of options: see tls_arguments
     defaults: ClassVar[dict[str, Any]] = {"verbosity": 0}
 
     def tls_unsupported(self) -> str | None:
