@@ -28,7 +28,8 @@ from covetbench.servers.tls import (
     TLSFiles,
     client_context,
 )
-from tests.harness.conftest import ArgvServer
+from covetbench.verify import verify_server
+from tests.harness.conftest import ArgvServer, LaunchServer
 
 CERT = TLSFiles(Path("/certs/cert.pem"), Path("/certs/key.pem"))
 
@@ -170,6 +171,28 @@ def test_tls_suite_key_and_run_flag(tmp_path: Path) -> None:
     plain = dataclasses.replace(suite, tls=False)
     assert apply_overrides(plain, overrides).tls is True
     assert apply_overrides(suite, SuiteOverrides()).tls is True
+
+
+def test_verify_over_https_and_wss_trusts_the_run_certificate(
+    launch_server: LaunchServer,
+) -> None:
+    with ThrowawayCertificate() as cert:
+        server = launch_server("uvicorn", "raw", tls=cert.files)
+        assert server.base_url.startswith("https://") and server.ws_url.startswith("wss://")
+        records = verify_server(
+            server.base_url,
+            "raw",
+            "uvicorn",
+            ["plaintext", "ws"],
+            date_refresh_wait_s=0,
+            tls=cert.files,
+        )
+        assert [(r.scenario, r.status) for r in records] == [("plaintext", "warn"), ("ws", "pass")]
+        # without the run's certificate as the CA, the self-signed one is refused
+        [untrusted] = verify_server(
+            server.base_url, "raw", "uvicorn", ["plaintext"], date_refresh_wait_s=0
+        )
+        assert untrusted.status == "fail" and "CERTIFICATE_VERIFY_FAILED" in untrusted.reasons[0]
 
 
 @pytest.mark.slow
