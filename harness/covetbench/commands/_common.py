@@ -61,6 +61,16 @@ def add_suite_overrides(parser: Any, note: str = "") -> None:
     from covetbench.run.suite import SuiteOverrides
 
     for spec in dataclasses.fields(SuiteOverrides):
+        if spec.metadata["flag"]:
+            parser.add_argument(
+                "--" + spec.name.replace("_", "-"),
+                dest=spec.name,
+                action="store_const",
+                const=True,
+                default=None,
+                help=f"{spec.metadata['help']} ({note}default: the suite's)",
+            )
+            continue
         parser.add_argument(
             "--" + spec.name.replace("_", "-"),
             dest=spec.name,

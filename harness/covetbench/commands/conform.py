@@ -25,7 +25,7 @@ from covetbench.conformance.runner import (
 )
 from covetbench.exceptions import ExitCode, UnknownNameError, UsageError
 from covetbench.results.files import run_dir
-from covetbench.run.suite import comma_list
+from covetbench.run.suite_reader import comma_list
 
 _names = comma_list(str)
 

@@ -19,7 +19,7 @@ from covetbench.commands._common import add_app_option, add_cpu_options, cpu_opt
 from covetbench.exceptions import ExitCode, UsageError
 from covetbench.results.files import REPORT_HTML, SWEEP_JSON, run_dir
 from covetbench.run.knee import DEFAULT_FRACTIONS, KneeRule
-from covetbench.run.suite import comma_list
+from covetbench.run.suite_reader import comma_list
 from covetbench.run.sweep import Sweep, SweepOptions
 from covetbench.servers import server_names
 

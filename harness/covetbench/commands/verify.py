@@ -26,7 +26,8 @@ from covetbench.records import FailureRecord, VerifyRecord
 from covetbench.run.lock import signals_deferred
 from covetbench.run.progress import verify_table
 from covetbench.run.schedule import Pair, build_plan
-from covetbench.run.suite import Suite, SuiteEntry, comma_list
+from covetbench.run.suite import Suite, SuiteEntry
+from covetbench.run.suite_reader import comma_list
 from covetbench.scenarios import scenario_names
 from covetbench.servers import RunningServer, ServerOptions, get_server, server_names
 from covetbench.verify.pairs import verify_pairs

@@ -48,6 +48,9 @@ def summary_markdown(inputs: ReportInputs, baseline: BaselineView | None) -> str
     ]
     if meta.get("git_commit"):
         where.append(f"commit {str(meta['git_commit'])[:12]}")
+    suite_config = meta.get("suite_config")
+    if isinstance(suite_config, dict) and suite_config.get("tls"):
+        where.append("TLS (https)")
     where = [w for w in where if w]
     if where:
         out += [md(" · ".join(where)), ""]

@@ -222,7 +222,11 @@ _MACHINE_FIELDS = {
 
 
 def _machine(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(label, inline(meta[key])) for key, label in _MACHINE_FIELDS.items() if key in meta]
+    rows = [(label, inline(meta[key])) for key, label in _MACHINE_FIELDS.items() if key in meta]
+    suite_config = meta.get("suite_config")
+    if isinstance(suite_config, dict) and suite_config.get("tls"):
+        rows.append(("Transport", "TLS: https with a throw-away self-signed certificate"))
+    return rows
 
 
 def _run_config(meta: dict[str, Any]) -> str:

@@ -32,10 +32,10 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from covetbench.db.setup import prepare_database
 from covetbench.exceptions import LoadGeneratorError, ServerStartError
@@ -52,9 +52,11 @@ from covetbench.run.monitor import TrialMonitor, idle_within
 from covetbench.run.observer import RunObserver
 from covetbench.run.ratios import paired_ratios
 from covetbench.run.schedule import Config, Pair, Plan
+from covetbench.run.seams import IdleWaiter, MonitorFactory
 from covetbench.run.stall import StallInjector
-from covetbench.run.validity import MonitorSampleLike, generator_cores
+from covetbench.run.validity import generator_cores
 from covetbench.servers import RunningServer, ServerOptions, get_server, servers_meta
+from covetbench.servers.tls import ThrowawayCertificate
 from covetbench.verify.pairs import verify_pairs
 
 #: rough seconds a launch and a verify take, for the progress bar's ETA only
@@ -62,24 +64,6 @@ _LAUNCH_UNITS = 1.0
 _VERIFY_UNITS = 2.5
 #: idle wait before each trial once a wait has timed out, until the machine is idle again
 BUSY_IDLE_TIMEOUT_S = 3.0
-
-
-class MonitorSample(MonitorSampleLike, Protocol):
-    """What the runner records from `covetbench.run.monitor.MonitorSample`."""
-
-    @property
-    def server_rss_mb(self) -> float: ...
-
-
-class TrialMonitorLike(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self, loadgen_cpu_s: float) -> MonitorSample: ...
-
-
-MonitorFactory = Callable[[int, list[int], list[int]], TrialMonitorLike]
-#: wait_for_idle(cpus, timeout_s) -> whether the cores went idle in time
-IdleWaiter = Callable[[list[int], float], bool]
 
 
 @dataclass
@@ -134,6 +118,8 @@ class Runner:
         self._started = time.monotonic()
         #: the servers' environment (None: this process's); holds the database URL
         self._env: dict[str, str] | None = None
+        #: a TLS run's certificate, shared by every server and deleted at the end
+        self._tls: ThrowawayCertificate | None = None
 
     # -- the flow -------------------------------------------------------------------------
 
@@ -153,12 +139,16 @@ class Runner:
             finally:
                 with signals_deferred():  # a second Ctrl-C must not leave servers behind
                     self._stop_all()
+                    if self._tls is not None:
+                        self._tls.close()
                 self.observer.end()
         return self.options.out_dir
 
     def _run(self) -> None:
         suite = self.plan.suite
         self._started = time.monotonic()
+        if suite.tls:  # before the meta, which records each server's options
+            self._tls = ThrowawayCertificate()
         self.writer = ResultsWriter(self.options.out_dir, self._meta())
         per_config = suite.warmup_s + suite.trial_limit * suite.duration_s
         total = len(self.plan.pairs) * (_LAUNCH_UNITS + _VERIFY_UNITS) + per_config * len(
@@ -254,6 +244,7 @@ class Runner:
             host=self.options.host,
             workers=self.plan.suite.workers,
             cpus=list(self.options.server_cpus),
+            tls=self._tls.files if self._tls else None,
         )
 
     def _launch(self, pair: Pair) -> None:

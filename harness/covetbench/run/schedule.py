@@ -24,7 +24,7 @@ from covetbench.records import ConfigKey, FailureRecord
 from covetbench.run.suite import Suite
 from covetbench.run.validity import FLOOR_APP
 from covetbench.scenarios import ScenarioSpec, get_scenario
-from covetbench.servers import AppTarget, get_server
+from covetbench.servers import AppTarget, ServerAdapter, get_server
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,9 @@ def build_plan(
 ) -> Plan:
     """Resolve every name of `suite` (UnknownNameError lists the valid ones) into a plan.
 
-    A server that is not installed is skipped with a record saying so; a scenario the load
-    generator cannot drive, or a database scenario without a database URL, is a UsageError; a
-    configuration two matrices share runs once.
+    A server that is not installed (or, in a TLS run, cannot serve TLS) is skipped with a
+    record saying so; a scenario the load generator cannot drive, or a database scenario
+    without a database URL, is a UsageError; a configuration two matrices share runs once.
     `check_loadgen` False (verify only) accepts every scenario.
     """
     pairs: dict[tuple[str, str], Pair] = {}
@@ -119,7 +119,7 @@ def build_plan(
     for entry in suite.entries:
         apps = resolve_apps(list(entry.apps) if entry.apps else None, list(extra_apps))
         adapters = [get_server(name) for name in entry.servers]
-        installed = {adapter.name: adapter.is_installed() for adapter in adapters}
+        unusable = {adapter.name: _unusable(adapter, suite.tls) for adapter in adapters}
         scenarios = [get_scenario(name) for name in entry.scenarios]
         driver = get_loadgen(entry.loadgen)
         for spec in scenarios:
@@ -127,16 +127,11 @@ def build_plan(
                 raise UsageError(f"{driver.name} cannot drive scenario {spec.name!r}")
         for app in apps:
             for adapter in adapters:
-                if not installed[adapter.name]:
+                reason = unusable[adapter.name]
+                if reason is not None:
                     skipped.setdefault(
                         (app.name, adapter.name),
-                        FailureRecord(
-                            app=app.name,
-                            server=adapter.name,
-                            scenario=None,
-                            stage="skip",
-                            reason=f"server {adapter.name!r} is not installed",
-                        ),
+                        FailureRecord(app.name, adapter.name, None, "skip", reason),
                     )
                     continue
                 pair = pairs.setdefault((app.name, adapter.name), Pair(app, adapter.name))
@@ -155,6 +150,16 @@ def build_plan(
     return Plan(
         suite, list(pairs.values()), pairing_order(configs.values()), list(skipped.values())
     )
+
+
+def _unusable(adapter: ServerAdapter, tls: bool) -> str | None:
+    """Why a run cannot launch `adapter` (None: it can): not installed, or, over TLS, no TLS
+    (never measured in plain text in a TLS run)."""
+    if not adapter.is_installed():
+        return f"server {adapter.name!r} is not installed"
+    if tls and (why := adapter.tls_unsupported()) is not None:
+        return f"--tls: {why}"
+    return None
 
 
 def pairing_order(configs: Iterable[Config]) -> list[Config]:

@@ -21,6 +21,7 @@ matrices that inherit every top-level key they do not set (e.g. pipelined plaint
     rate = 2000         # open loop (loadgen = "open"): offered requests/s
     inject_stall = "1@3"  # stop the server for 1 s, 3 s into every trial (run.stall)
     database = "postgresql://postgres@127.0.0.1:5432/covetbench"   # for the db scenarios
+    tls = true          # every server over https, a throw-away self-signed certificate
 
     [[variant]]
     name = "pipelined"
@@ -37,8 +38,8 @@ keys are errors, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from covetbench.apps import scenarios_dir
 from covetbench.db.url import parse_url
 from covetbench.exceptions import SuiteError, UnknownNameError, UsageError
 from covetbench.run.stall import StallSpec
-from covetbench.run.suite_reader import Locator, TableReader, where
+from covetbench.run.suite_reader import Locator, TableReader, comma_list, override, where
 from covetbench.run.validity import MAX_CV
 from covetbench.scenarios import SCENARIOS
 from covetbench.tomlfile import read_toml
@@ -72,6 +73,7 @@ SUITE_KEYS = (
     "rate",
     "inject_stall",
     "database",
+    "tls",
     "variant",
 )
 VARIANT_KEYS = ("name", *ENTRY_KEYS)
@@ -130,6 +132,8 @@ class Suite:
     inject_stall: StallSpec | None = None
     #: database URL the TechEmpower database scenarios use (passed to every server launched)
     database: str | None = None
+    #: serve every server over https with a throw-away self-signed certificate (`servers.tls`)
+    tls: bool = False
 
     @property
     def needs_database(self) -> bool:
@@ -166,31 +170,6 @@ class Suite:
         return data
 
 
-def comma_list(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
-    """An argparse `type` turning `a,b,c` into a list of `kind` values."""
-
-    def parse(text: str) -> list[Any]:
-        return [kind(part.strip()) for part in text.split(",") if part.strip()]
-
-    parse.__name__ = f"comma-separated {kind.__name__}"
-    return parse
-
-
-def _override(
-    description: str,
-    parse: Callable[[str], Any],
-    minimum: int | None = None,
-    metavar: str | None = None,
-) -> Any:
-    """A `SuiteOverrides` field: None by default, described for the command line."""
-    metadata: dict[str, Any] = {"help": description, "parse": parse}
-    if metavar is not None:
-        metadata["metavar"] = metavar
-    if minimum is not None:
-        metadata["minimum"] = minimum
-    return field(default=None, metadata=metadata)
-
-
 @dataclass(frozen=True)
 class SuiteOverrides:
     """Command-line overrides of a suite; None leaves the suite's value.
@@ -201,66 +180,69 @@ class SuiteOverrides:
     `apply_overrides` accepts. `max_cv` is `--max-cv PCT`.
     """
 
-    apps: list[str] | None = _override("apps to run (comma-separated)", comma_list(str))
-    servers: list[str] | None = _override("servers to run (comma-separated)", comma_list(str))
-    scenarios: list[str] | None = _override("scenarios to run (comma-separated)", comma_list(str))
-    loadgen: str | None = _override("load generator (e.g. wrk)", str)
-    concurrency: list[int] | None = _override(
+    apps: list[str] | None = override("apps to run (comma-separated)", comma_list(str))
+    servers: list[str] | None = override("servers to run (comma-separated)", comma_list(str))
+    scenarios: list[str] | None = override("scenarios to run (comma-separated)", comma_list(str))
+    loadgen: str | None = override("load generator (e.g. wrk)", str)
+    concurrency: list[int] | None = override(
         "connections, comma-separated levels (e.g. 16,64)", comma_list(int), minimum=1
     )
-    duration: int | None = _override("seconds per measured trial", int, minimum=1)
-    warmup: int | None = _override("warmup seconds per configuration", int, minimum=0)
-    trials: int | None = _override("measured trials per configuration", int, minimum=1)
-    pipeline: int | None = _override("requests per write (wrk pipelining)", int, minimum=1)
-    workers: int | None = _override("server worker processes", int, minimum=1)
-    threads: int | None = _override("load generator threads", int, minimum=1)
-    retries: int | None = _override(
+    duration: int | None = override("seconds per measured trial", int, minimum=1)
+    warmup: int | None = override("warmup seconds per configuration", int, minimum=0)
+    trials: int | None = override("measured trials per configuration", int, minimum=1)
+    pipeline: int | None = override("requests per write (wrk pipelining)", int, minimum=1)
+    workers: int | None = override("server worker processes", int, minimum=1)
+    threads: int | None = override("load generator threads", int, minimum=1)
+    retries: int | None = override(
         "repeats of a disturbed trial before keeping it flagged", int, minimum=0
     )
-    max_cv: float | None = _override(
+    max_cv: float | None = override(
         "CV in %% of a configuration's trials above which it is flagged unstable",
         float,
         minimum=0,
         metavar="PCT",
     )
-    locustfile: str | None = _override(
+    locustfile: str | None = override(
         "locustfile for --loadgen locust, replacing each scenario's own (scenarios/locustfiles/)",
         str,
         metavar="PATH",
     )
-    locust_workers: int | None = _override(
+    locust_workers: int | None = override(
         "locust worker processes: 0 one process, N a master and N workers on the load CPUs",
         int,
         minimum=0,
         metavar="N",
     )
-    precision: float | None = _override(
+    precision: float | None = override(
         "adaptive trials: add interleaved rounds until each configuration's median interval "
         "is within +-PCT %% (--trials is then the minimum)",
         float,
         minimum=0,
         metavar="PCT",
     )
-    max_trials: int | None = _override(
+    max_trials: int | None = override(
         "adaptive trials: most trials per configuration (default 3 x --trials)", int, minimum=1
     )
-    time_budget: float | None = _override(
+    time_budget: float | None = override(
         "wall seconds the whole run may take; no round starts past it",
         float,
         minimum=1,
         metavar="SECONDS",
     )
-    rate: float | None = _override(
+    rate: float | None = override(
         "open-loop offered load in requests/s (--loadgen open)", float, minimum=0, metavar="R"
     )
-    inject_stall: StallSpec | None = _override(
+    inject_stall: StallSpec | None = override(
         "SIGSTOP the server's process tree for SECONDS, AT seconds into every trial "
         "(the latency method's self-test)",
         StallSpec.parse,
         metavar="SECONDS@AT",
     )
-    database: str | None = _override(
+    database: str | None = override(
         "database URL of the db scenarios: postgresql://... or sqlite:///...", str, metavar="URL"
+    )
+    tls: bool | None = override(
+        "serve every server over https (a throw-away self-signed certificate)", bool, flag=True
     )
 
 
@@ -357,6 +339,7 @@ def load_suite(path: Path) -> Suite:
         rate=top.number("rate", 0),
         inject_stall=inject_stall,
         database=top.text("database"),
+        tls=bool(top.flag("tls")),
     )
 
 
@@ -444,6 +427,7 @@ def apply_overrides(suite: Suite, overrides: SuiteOverrides) -> Suite:
         ("rate", "rate"),
         ("inject_stall", "inject_stall"),
         ("database", "database"),
+        ("tls", "tls"),
     ):
         value = getattr(overrides, key)
         if value is not None:

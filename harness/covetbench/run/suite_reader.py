@@ -4,12 +4,16 @@ every suite error must name file, line and field (`quick.toml:7: field 'trials':
     locator = Locator(text)
     reader = TableReader(path, locator, table, variant=None)
     trials = reader.integer("trials", minimum=1)
+
+It also holds the small builders of `SuiteOverrides` fields (`override`, `comma_list`), which
+say how the command line reads each value.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +131,39 @@ class TableReader:
         if not isinstance(value, str) or not value:
             raise self.fail(key, f"expected a non-empty string, got {value!r}")
         return value
+
+    def flag(self, key: str) -> bool | None:
+        if key not in self.table:
+            return None
+        value = self.table[key]
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
+
+def comma_list(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
+    """An argparse `type` turning `a,b,c` into a list of `kind` values."""
+
+    def parse(text: str) -> list[Any]:
+        return [kind(part.strip()) for part in text.split(",") if part.strip()]
+
+    parse.__name__ = f"comma-separated {kind.__name__}"
+    return parse
+
+
+def override(
+    description: str,
+    parse: Callable[[str], Any],
+    minimum: int | None = None,
+    metavar: str | None = None,
+    *,
+    flag: bool = False,
+) -> Any:
+    """A `SuiteOverrides` field: None by default, described for the command line (`flag`: an
+    option without a value, which sets True)."""
+    metadata: dict[str, Any] = {"help": description, "parse": parse, "flag": flag}
+    if metavar is not None:
+        metadata["metavar"] = metavar
+    if minimum is not None:
+        metadata["minimum"] = minimum
+    return field(default=None, metadata=metadata)

@@ -63,7 +63,7 @@ def get_server(name: str) -> ServerAdapter:
 
 def servers_meta(names: list[str], options: ServerOptions) -> dict[str, dict[str, Any]]:
     """What a run records of each server it launches (`meta["server_options"]`): version,
-    workers, pinning, access log and the adapter's own settings."""
+    workers, pinning, access log, TLS and the adapter's own settings."""
     described = {}
     for name in names:
         adapter = get_server(name)
@@ -72,6 +72,7 @@ def servers_meta(names: list[str], options: ServerOptions) -> dict[str, dict[str
             "workers": options.workers,
             "cpus": options.cpus,
             "access_log": options.access_log,
+            "tls": options.tls is not None,
             "settings": adapter.settings(options),
         }
     return described

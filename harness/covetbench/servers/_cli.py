@@ -74,7 +74,8 @@ class CLIServerAdapter(ServerAdapter):
         if not isinstance(extra_args, list) or not all(isinstance(a, str) for a in extra_args):
             raise UsageError(f"{self.name}: extra 'args' must be a list of strings")
         run = Invocation(app, host, port, options, self.settings(options))
-        return [self.python(), "-m", self.module, *self.arguments(run), *extra_args]
+        tls = self.tls_arguments(options.tls, host, port) if options.tls else []
+        return [self.python(), "-m", self.module, *self.arguments(run), *tls, *extra_args]
 
     @abstractmethod
     def arguments(self, run: Invocation) -> list[str]:

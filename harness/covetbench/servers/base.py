@@ -27,8 +27,9 @@ from types import TracebackType
 from typing import Any
 
 from covetbench.apps import AppTarget as AppTarget  # the adapters take it; re-exported
-from covetbench.exceptions import ServerStartError
+from covetbench.exceptions import ServerStartError, UsageError
 from covetbench.processes import die_with_parent, guard_group, pinned, release_group, signal_group
+from covetbench.servers.tls import TLSFiles
 
 READY_TIMEOUT_S = 60.0
 
@@ -42,6 +43,8 @@ class ServerOptions:
     workers: int = 1
     cpus: list[int] | None = None  # taskset CPU list; None: no pinning
     access_log: bool = False
+    #: serve https with this certificate (`servers.tls`); None: plain HTTP
+    tls: TLSFiles | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,7 +106,8 @@ class RunningServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{bind_host(self.host)}:{self.port}"
+        scheme = "https" if self.options.tls else "http"
+        return f"{scheme}://{bind_host(self.host)}:{self.port}"
 
     @property
     def ws_url(self) -> str:
@@ -118,6 +122,8 @@ class RunningServer:
             "workers": self.options.workers,
             "cpus": self.options.cpus,
             "access_log": self.options.access_log,
+            "tls": self.options.tls is not None,
+            "base_url": self.base_url,
             "settings": self.adapter.settings(self.options),
             **self.options.extra,
         }
@@ -183,6 +189,10 @@ class ServerAdapter(ABC):
     supports_workers: bool = True
     #: the command-line option that sets the ASGI root path (None: the server has none)
     root_path_option: str | None = "--root-path"
+    #: the options that take a certificate file and its key file (None: no TLS, unless
+    #: `tls_arguments` is overridden); never assumed, so no server is measured in plain text
+    #: by a TLS run because nobody said how it serves TLS
+    tls_options: tuple[str, str] | None = None
 
     @abstractmethod
     def command(self, app: AppTarget, host: str, port: int, options: ServerOptions) -> list[str]:
@@ -190,6 +200,18 @@ class ServerAdapter(ABC):
 
     def is_installed(self) -> bool:
         return self.version() is not None
+
+    def tls_unsupported(self) -> str | None:
+        """Why this server cannot serve https here (None: it can); a `--tls` run skips it
+        with this reason rather than measure it in plain text."""
+        return None if self.tls_options else f"{self.name} has no TLS options"
+
+    def tls_arguments(self, tls: TLSFiles, host: str, port: int) -> list[str]:
+        """The arguments that make it serve https with `tls`."""
+        if self.tls_options is None:
+            raise UsageError(f"{self.name} cannot serve TLS")
+        cert_option, key_option = self.tls_options
+        return [cert_option, str(tls.certfile), key_option, str(tls.keyfile)]
 
     def settings(self, options: ServerOptions) -> dict[str, Any]:
         """Server-specific settings `command` applies (loop, parser...), for the record."""
@@ -215,6 +237,8 @@ class ServerAdapter(ABC):
         ready_timeout: float = READY_TIMEOUT_S,
     ) -> RunningServer:
         """Start the server and return once its port accepts connections."""
+        if options.tls and (why := self.tls_unsupported()) is not None:
+            raise ServerStartError(f"cannot serve TLS: {why}", "")  # never plain text instead
         host = options.host
         port = options.port
         if port == 0 or port_in_use(host, port):

@@ -38,6 +38,7 @@ class CovetServer(CLIServerAdapter):
     name = "covet"
     distribution = "covetpy"
     module = "covet"
+    tls_options = ("--ssl-certfile", "--ssl-keyfile")
     defaults: ClassVar[dict[str, Any]] = {"http": "auto", "loop": "auto"}
     install_hint: ClassVar[str] = (
         "covet's server lives in this repo (framework/covet/server): pip install -e ."

@@ -18,6 +18,7 @@ class GranianServer(CLIServerAdapter):
     root_path_option = "--url-path-prefix"  # granian's word for the ASGI root path
     distribution = "granian"
     module = "granian"
+    tls_options = ("--ssl-certificate", "--ssl-keyfile")  # the key must be PKCS#8: it is
     defaults: ClassVar[dict[str, Any]] = {
         "interface": "asgi",
         "http": "auto",

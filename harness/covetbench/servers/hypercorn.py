@@ -14,6 +14,7 @@ class HypercornServer(CLIServerAdapter):
     name = "hypercorn"
     distribution = "hypercorn"
     module = "hypercorn"
+    tls_options = ("--certfile", "--keyfile")
     defaults: ClassVar[dict[str, Any]] = {
         "worker_class": "uvloop",
         "log_level": "warning",

@@ -17,6 +17,7 @@ class UvicornServer(CLIServerAdapter):
     name = "uvicorn"
     distribution = "uvicorn"
     module = "uvicorn"
+    tls_options = ("--ssl-certfile", "--ssl-keyfile")
     defaults: ClassVar[dict[str, Any]] = {
         "loop": "uvloop",
         "http": "httptools",

@@ -30,8 +30,14 @@ def verify_pairs(
 
     def check(pair: Pair) -> list[VerifyRecord]:
         names = list(dict.fromkeys(c.scenario.name for c in plan.configs_of(pair)))
+        server = servers[pair]
         return verify_server(
-            servers[pair].base_url, pair.app.name, pair.server, names, database=database
+            server.base_url,
+            pair.app.name,
+            pair.server,
+            names,
+            database=database,
+            tls=server.options.tls,
         )
 
     # Database pairs one at a time: the query counts read the database's statistics, which

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,8 @@ class RuleContext:
     outcome: Outcome
     response: httpx.Response | None = None
     database: DatabaseCheck | None = None
+    #: what trusts the run's own certificate, over TLS (None: plain, or the system's CAs)
+    tls_context: ssl.SSLContext | None = None
 
     def fail(self, reason: str) -> None:
         self.outcome.fail(reason)
@@ -224,7 +227,7 @@ def _journey(ctx: RuleContext) -> None:
     for name in JOURNEY_STEPS:
         spec = get_scenario(name)
         rule = get_rule(spec.verify_rule)
-        step = RuleContext(spec, ctx.base_url, ctx.client, Outcome())
+        step = RuleContext(spec, ctx.base_url, ctx.client, Outcome(), tls_context=ctx.tls_context)
         if spec.path == ctx.spec.path and spec.method == ctx.spec.method:
             step.response = ctx.response
         else:
@@ -258,7 +261,12 @@ def _ws(ctx: RuleContext) -> None:
     url = ctx.spec.url(ctx.base_url)
     try:
         with connect(
-            url, open_timeout=WS_TIMEOUT_S, close_timeout=2.0, proxy=None, compression=None
+            url,
+            open_timeout=WS_TIMEOUT_S,
+            close_timeout=2.0,
+            proxy=None,
+            compression=None,
+            ssl=ctx.tls_context,
         ) as ws:
             ws.send(WS_TEXT)
             got = ws.recv(timeout=WS_TIMEOUT_S)

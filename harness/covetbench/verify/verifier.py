@@ -20,6 +20,7 @@ import httpx
 
 from covetbench.records import VerifyRecord
 from covetbench.scenarios import KIND_HTTP, ScenarioSpec, get_scenario
+from covetbench.servers.tls import TLSFiles, client_context
 from covetbench.verify.checks import Outcome, check_date, check_headers
 from covetbench.verify.rules import DatabaseCheck, RuleContext, get_rule
 
@@ -46,12 +47,14 @@ def verify_server(
     *,
     date_refresh_wait_s: float = DATE_REFRESH_WAIT_S,
     database: DatabaseCheck | None = None,
+    tls: TLSFiles | None = None,
 ) -> list[VerifyRecord]:
     """One `VerifyRecord` per scenario (pass / warn / fail with the reasons).
 
     Unknown scenario or rule names raise UnknownNameError before any request is made.
     `date_refresh_wait_s` 0 skips the Date refresh check (the record then warns).
     `database`: the database the app uses, for the rules that look into it (`dbrules`).
+    `tls`: the run's own certificate, the only one trusted (an https `base_url`).
     """
     specs = [get_scenario(s) if isinstance(s, str) else s for s in scenarios]
     rules = [get_rule(spec.verify_rule) for spec in specs]
@@ -59,11 +62,17 @@ def verify_server(
     first_dates: dict[int, datetime] = {}
     last_answer_at: float | None = None
 
+    context = client_context(tls) if tls else None
     with httpx.Client(
-        timeout=REQUEST_TIMEOUT_S, headers=REQUEST_HEADERS, trust_env=False
+        timeout=REQUEST_TIMEOUT_S,
+        headers=REQUEST_HEADERS,
+        trust_env=False,
+        verify=context if context else True,
     ) as client:
         for i, (spec, rule, outcome) in enumerate(zip(specs, rules, outcomes, strict=True)):
-            ctx = RuleContext(spec, base_url, client, outcome, database=database)
+            ctx = RuleContext(
+                spec, base_url, client, outcome, database=database, tls_context=context
+            )
             if rule.kind != KIND_HTTP:
                 rule.check(ctx)
                 continue
