@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from covetbench.records import LATENCY_METHODS, ConfigKey, ConfigSummary, TrialRecord
-from covetbench.run.validity import tied
+from covetbench.run.standing import tied
 
 #: Latency percentiles drawn, as (key in latency_ms, label, percentile).
 PERCENTILES: list[tuple[str, str, float]] = [

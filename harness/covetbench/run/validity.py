@@ -53,15 +53,15 @@ figures `covetbench.stats` computes; `judge_configs` builds the summaries with t
   server, scenario, load generator, concurrency and pipeline depth. raw does the least work an
   app can do, so a framework cannot be faster: the run measured noise, not the apps. A check
   the harness makes about itself.
-- `tied`: "fastest" only when the leader's interval overlaps no other's, else the tied set.
+- `tied` (in `run.standing`): "fastest" only when the leader's interval overlaps no other's, else the tied set.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 # the configuration flags are declared with the trial flags in records; re-exported here
 from covetbench.records import CONFIG_FLAG_DESCRIPTIONS as CONFIG_FLAG_DESCRIPTIONS
@@ -97,8 +97,6 @@ MAX_CV = 0.10
 MIN_CI_LEVEL = 0.90
 #: the app whose figure is the floor no framework app can beat on the same server
 FLOOR_APP = "raw"
-
-K = TypeVar("K", bound=Hashable)
 
 
 class MonitorSampleLike(Protocol):
@@ -428,37 +426,3 @@ def judge_configs(
             flags.append(FLAG_IMPLAUSIBLE)
         judged.append(dataclasses.replace(s, config_flags=flags))
     return judged
-
-
-@dataclass(frozen=True)
-class Standing(Generic[K]):
-    """Who is fastest, if anyone: `winner` is None when the leader's interval overlaps another's,
-    and `tied` names every candidate within noise of the leader (the leader first)."""
-
-    winner: K | None
-    tied: tuple[K, ...]
-    #: the winner's median over the runner-up's, minus 1; None without a clear winner
-    lead: float | None = None
-
-
-def tied(candidates: Mapping[K, tuple[float, float, float]]) -> Standing[K]:
-    """The standing of candidates given as key -> (median, ci_low, ci_high).
-
-    The leader is the highest median; every candidate whose interval reaches the leader's low
-    end is tied with it. A winner is named, with its lead, only when no interval overlaps its.
-
-        tied({"a": (30.0, 29.0, 31.0), "b": (20.0, 19.0, 21.0)}).winner   # -> "a"
-        tied({"a": (30.0, 25.0, 31.0), "b": (28.0, 26.0, 29.0)}).tied     # -> ("a", "b")
-    """
-    if not candidates:
-        return Standing(None, ())
-    ranked = sorted(candidates, key=lambda k: candidates[k][0], reverse=True)
-    leader = ranked[0]
-    _, leader_low, _ = candidates[leader]
-    within = tuple(k for k in ranked if k == leader or candidates[k][2] >= leader_low)
-    if len(within) > 1:
-        return Standing(None, within)
-    lead = None
-    if len(ranked) > 1 and candidates[ranked[1]][0] > 0:
-        lead = candidates[leader][0] / candidates[ranked[1]][0] - 1.0
-    return Standing(leader, within, lead)

@@ -11,18 +11,17 @@ from rich.console import Console
 
 from covetbench.records import ConfigKey, ConfigSummary, TrialRecord
 from covetbench.run.progress import summary_table
+from covetbench.run.standing import Standing, tied
 from covetbench.run.validity import (
     CONFIG_FLAG_DESCRIPTIONS,
     FLAG_IMPLAUSIBLE,
     FLAG_TOO_FEW_TRIALS,
     FLAG_UNSTABLE,
     MAX_CV,
-    Standing,
     implausible,
     judge_configs,
     max_cv_of,
     outruns,
-    tied,
     too_few_trials,
     unstable,
 )
