@@ -53,7 +53,8 @@ figures `covetbench.stats` computes; `judge_configs` builds the summaries with t
   server, scenario, load generator, concurrency and pipeline depth. raw does the least work an
   app can do, so a framework cannot be faster: the run measured noise, not the apps. A check
   the harness makes about itself.
-- `tied` (in `run.standing`): "fastest" only when the leader's interval overlaps no other's, else the tied set.
+- `tied` (in `run.standing`): "fastest" only when the leader's interval overlaps no other's,
+  else the tied set.
 """
 
 from __future__ import annotations
