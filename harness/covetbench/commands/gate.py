@@ -104,14 +104,15 @@ def _run_ab(args: argparse.Namespace, config: GateConfig) -> tuple[Path, Path]:
 
     given = dataclasses.asdict(suite_overrides(args))
     overrides = {name: value for name, value in given.items() if value is not None}
+    server_cpus, loadgen_cpus = cpu_options(args)
     request = AbRequest(
         rev=args.ab,
         suite=args.suite,
         root=args.out or run_dir("ab"),
         overrides=overrides,
         min_trials=trials_needed(config.alpha, paired=True) + 1,
-        server_cpus=cpu_options(args)[0],
-        loadgen_cpus=cpu_options(args)[1],
+        server_cpus=server_cpus,
+        loadgen_cpus=loadgen_cpus,
         command=["covet-bench", *sys.argv[1:]],
     )
     return run_ab(request)

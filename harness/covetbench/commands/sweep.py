@@ -119,6 +119,7 @@ def options_from(args: argparse.Namespace) -> SweepOptions:
         raise UsageError("--fractions must be positive numbers, e.g. 0.1,0.5,1.2")
     if args.knee_factor <= 1:
         raise UsageError(f"--knee-factor must be > 1, got {args.knee_factor:g}")
+    server_cpus, loadgen_cpus = cpu_options(args)
     return SweepOptions(
         out_dir=args.out or run_dir("sweep"),
         apps=resolve_apps(args.apps, extra_apps(args.app)),
@@ -130,8 +131,8 @@ def options_from(args: argparse.Namespace) -> SweepOptions:
         capacity_rps=args.capacity,
         fractions=tuple(sorted(set(args.fractions))),
         rule=KneeRule(p99_factor=args.knee_factor),
-        server_cpus=cpu_options(args)[0],
-        loadgen_cpus=cpu_options(args)[1],
+        server_cpus=server_cpus,
+        loadgen_cpus=loadgen_cpus,
         idle_timeout_s=args.idle_timeout,
         command=["covet-bench", *sys.argv[1:]],
     )

@@ -19,6 +19,7 @@ from covetbench.run.canary import (
     slow_trial_flags,
     workload,
 )
+from tests.harness.factories import make_trial
 
 
 def test_the_work_is_the_same_every_time() -> None:
@@ -104,27 +105,7 @@ def test_canary_summary_relates_each_trial_to_its_own_configuration() -> None:
 
 
 def _record(app: str, rps: float) -> TrialRecord:
-    return TrialRecord(
-        app=app,
-        server="uvicorn",
-        scenario="json",
-        loadgen="wrk",
-        concurrency=64,
-        trial=1,
-        rps=rps,
-        requests=1,
-        duration_s=1.0,
-        latency_ms={},
-        errors={},
-        error_rate=0.0,
-        server_cpu_pct=99.0,
-        loadgen_cpu_pct=50.0,
-        server_rss_mb=1.0,
-        interference_pct=0.0,
-        flags=[],
-        started_at="",
-        ended_at="",
-    )
+    return make_trial(rps, 1, app=app)
 
 
 def test_host_slow_is_flagged_only_where_the_canary_tracked_throughput() -> None:

@@ -14,31 +14,12 @@ from covetbench.records import (
 from covetbench.run.ratios import paired_ratios, ratio_records, reference_server, rps_by_round
 from covetbench.run.validity import judge_configs
 from covetbench.stats import median
+from tests.harness.factories import make_trial
 
 
 def _trial(app: str, server: str, round_no: int | None, rps: float, trial: int = 0) -> TrialRecord:
-    return TrialRecord(
-        app=app,
-        server=server,
-        scenario="json",
-        loadgen="wrk",
-        concurrency=64,
-        trial=trial or (round_no or 1),
-        rps=rps,
-        requests=int(rps * 3),
-        duration_s=3.0,
-        latency_ms={},
-        errors={},
-        error_rate=0.0,
-        server_cpu_pct=99.0,
-        loadgen_cpu_pct=50.0,
-        server_rss_mb=30.0,
-        interference_pct=0.0,
-        flags=[],
-        started_at="",
-        ended_at="",
-        round=round_no,
-    )
+    """A clean json c64 trial of `app` on `server` in `round_no` (the trial number by default)."""
+    return make_trial(rps, trial or (round_no or 1), app=app, server=server, round=round_no)
 
 
 # The host's speed drifts by 2x across rounds; covet always does 90 % of what raw does in the
