@@ -51,12 +51,13 @@ def test_dry_run_prints_the_plan_and_runs_nothing(
     out = tmp_path / "study"
     assert study.main(["--dry-run", "--base-rps", "20000", "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("calibration:") and '"SLOW25_US": "16.667"' in lines[0]
+    assert lines[0].startswith("slowdowns:") and '"SLOW25_US": "16.667"' in lines[0]
     commands = lines[1:]
     assert len(commands) == 5  # one interleaved run, four separate ones
     assert "--apps base,copy,slow10,slow25" in commands[0]
-    assert all("--trials 8" in c and "--app slow25=slowapps:slow25" in c for c in commands)
-    assert list(out.iterdir()) == []
+    assert all("--trials 10" in c and "--app slow25=slowapps:slow25" in c for c in commands)
+    assert all(str(study.SUITE) in c for c in commands)
+    assert not out.exists()  # nothing measured, nothing written
 
 
 def _write(path: Path, apps: dict[str, float], seed: int) -> None:
