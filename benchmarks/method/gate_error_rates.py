@@ -118,9 +118,10 @@ def env_of(costs_us: dict[str, float]) -> dict[str, str]:
 
 
 def run_command(apps: Sequence[str], out: Path, trials: int, duration: int) -> list[str]:
-    """One `covet-bench run` of `apps` (interleaved when several) into `out`."""
+    """One `covet-bench run` of `apps` (interleaved when several) into `out`. Only the apps run
+    are declared: `run` adds every `--app` to the run whatever `--apps` names."""
     command = [sys.executable, "-m", "covetbench", "run", str(SUITE)]
-    for app in APPS:
+    for app in apps:
         command += ["--app", f"{app}=slowapps:{app}"]
     command += ["--apps", ",".join(apps), "--trials", str(trials), "--duration", str(duration)]
     return command + ["--no-report", "--quiet", "--out", str(out)]
