@@ -22,9 +22,12 @@ x per request would give 1 / (c + x) if the server's core were the only bottlene
 s needs x = c * (1 / (1 - s) - 1). It is not quite (with wrk's 64 connections the server idles
 now and then, so x costs more than c predicts: 10 %/25 % computed measured 11-12 %/31-32 % on
 2026-12-05). So `base`, `slow10` and `slow25` then run interleaved, and each measured drop s'
-(median of the per-round ratios) gives the effective cost c' = x * (1 - s') / s' the next x is
-computed from; up to `--calibration-steps` such runs, stopping once every drop is within
-`CALIBRATION_TOLERANCE` of its target. `calibration.json` keeps every step.
+(median of the per-round ratios) gives an estimate of the effective cost c' = x (1 - s') / s';
+the next x is computed from the median of every step's estimate so far (one step's drop is
+noisy by a few points, and a busy-wait of a microsecond or two is not perfectly linear); up to
+`--calibration-steps` such runs, stopping once every drop is within `CALIBRATION_TOLERANCE` of
+its target. `calibration.json` keeps every step; the table's "mean change" column gives the
+drops the study really measured, whatever the calibration aimed at.
 
 Each repetition measures both modes:
 
@@ -79,7 +82,7 @@ TIMINGS_JSON = "timings.json"
 TABLE_MD = "table.md"
 #: a calibrated drop this close to its target (absolute, as a fraction) ends the calibration
 CALIBRATION_TOLERANCE = 0.01
-CALIBRATION_TRIALS = 5
+CALIBRATION_TRIALS = 8
 
 
 class Stopped(Exception):
@@ -98,13 +101,21 @@ def extra_cost_us(base_rps: float, slowdown: float) -> float:
     return cost_us * (1.0 / (1.0 - slowdown) - 1.0)
 
 
-def corrected_cost_us(extra_us: float, measured: float, target: float) -> float:
-    """The busy-wait that gives `target` when `extra_us` gave the drop `measured`: the effective
-    cost per request c' = x (1 - s') / s' of the 1 / (c' + x) model, then x = c' (1/(1-s) - 1)."""
-    if not 0.0 < measured < 1.0:
-        return extra_us  # no drop measured (or total): nothing to correct from
-    effective_cost = extra_us * (1.0 - measured) / measured
-    return extra_us if effective_cost <= 0 else extra_cost_us(1e6 / effective_cost, target)
+def effective_cost_us(extra_us: float, measured: float) -> float | None:
+    """The cost per request c' = x (1 - s') / s' for which the 1 / (c' + x) model gives the drop
+    `measured` from a busy-wait `extra_us`; None when no drop (or a total one) was measured."""
+    if not 0.0 < measured < 1.0 or extra_us <= 0:
+        return None
+    return extra_us * (1.0 - measured) / measured
+
+
+def corrected_cost_us(
+    points: Sequence[tuple[float, float]], target: float, fallback: float
+) -> float:
+    """The busy-wait for the drop `target`, from (busy-wait, measured drop) `points`: the median
+    of their effective costs, then x = c' (1/(1-s) - 1); `fallback` when none is usable."""
+    costs = [c for x, s in points if (c := effective_cost_us(x, s)) is not None]
+    return extra_cost_us(1e6 / median(costs), target) if costs else fallback
 
 
 def slowdown_env(base_rps: float) -> dict[str, str]:
@@ -208,6 +219,7 @@ def calibrate(root: Path, duration: int, steps: int) -> dict[str, Any]:
     base_rps = median([t.rps for t in _trials(run)])
     costs = {name: extra_cost_us(base_rps, s) for name, s in SLOWDOWNS.items()}
     record: dict[str, Any] = {"base_rps": base_rps, "cost_us": 1e6 / base_rps, "steps": []}
+    points: dict[str, list[tuple[float, float]]] = {name: [] for name in SLOWDOWNS}
     for step in range(1, steps + 1):
         run = root / f"calibration-{step}"
         command = run_command(["base", *SLOWDOWNS], run, CALIBRATION_TRIALS, duration)
@@ -218,7 +230,9 @@ def calibrate(root: Path, duration: int, steps: int) -> dict[str, Any]:
             break  # a failed run: keep the busy-waits computed so far
         if all(abs(drops[n] - s) <= CALIBRATION_TOLERANCE for n, s in SLOWDOWNS.items()):
             break
-        costs = {n: corrected_cost_us(costs[n], drops[n], s) for n, s in SLOWDOWNS.items()}
+        for name, target in SLOWDOWNS.items():
+            points[name].append((costs[name], drops[name]))
+            costs[name] = corrected_cost_us(points[name], target, costs[name])
     record["env"] = env_of(costs)
     return record
 
@@ -394,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=3, help="seconds a trial (default 3)")
     parser.add_argument("--family", type=int, default=4, help="Holm family size (default 4)")
     parser.add_argument(
-        "--calibration-steps", type=int, default=2, help="interleaved checks (default 2)"
+        "--calibration-steps", type=int, default=3, help="interleaved checks (default 3)"
     )
     parser.add_argument("--judge-only", action="store_true", help="only tabulate --out")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")

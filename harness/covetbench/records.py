@@ -268,6 +268,9 @@ class TrialRecord:
     round: int | None = None
     #: the host canary's median time before this trial (`covetbench.run.canary`), ms
     canary_ms: float | None = None
+    #: CPU % of one core the database's processes used (a database test on a local
+    #: PostgreSQL; not counted in `interference_pct`); None when there was none to watch
+    database_cpu_pct: float | None = None
 
     @classmethod
     def from_load(

@@ -4,6 +4,8 @@ for an hour): calibration, the dry-run plan, and the table from synthetic run di
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -88,3 +90,52 @@ def test_table_from_finished_runs(study: ModuleType, tmp_path: Path) -> None:
     text = study.table(tallies)
     assert "| cross | copy (false alarms) | 0/1 | 0% |" in text
     assert "slow25 (detections)" in text and "median detectable drop" in text
+
+
+@pytest.mark.parametrize("target", [0.10, 0.25])
+def test_calibration_corrects_a_busy_wait_that_overshot(study: ModuleType, target: float) -> None:
+    """A machine whose effective cost per request is 30 µs while 1/rps said 50 µs: the first
+    busy-wait overshoots, and one correction from the measured drop lands on the target."""
+    effective_us = 30.0
+    first = study.extra_cost_us(20_000.0, target)  # computed from c = 50 µs
+    measured = 1.0 - effective_us / (effective_us + first)
+    assert measured > target  # the overshoot calibration exists for
+    corrected = study.corrected_cost_us([(first, measured)], target, first)
+    assert 1.0 - effective_us / (effective_us + corrected) == pytest.approx(target)
+    assert study.corrected_cost_us([(first, 0.0)], target, first) == first  # nothing measured
+
+
+def test_calibration_pools_its_steps(study: ModuleType) -> None:
+    """Each step's drop is noisy: the correction takes the median effective cost of every step,
+    so one outlying step does not swing the busy-wait."""
+    effective_us = 30.0
+    steps = [(x, 1.0 - effective_us / (effective_us + x)) for x in (2.0, 3.0)]
+    outlier = (2.5, 0.30)  # measured 30 % where the model says 7.7 %
+    corrected = study.corrected_cost_us([*steps, outlier], 0.10, 1.0)
+    assert corrected == pytest.approx(effective_us / 9.0)
+
+
+def test_complete_counts_every_app(study: ModuleType, tmp_path: Path) -> None:
+    _write(tmp_path / "run", {"base": 10_000.0, "copy": 10_000.0}, seed=3)
+    assert study.complete(tmp_path / "run", ["base", "copy"], 8)
+    assert not study.complete(tmp_path / "run", ["base", "copy"], 9)
+    assert not study.complete(tmp_path / "run", ["base", "slow10"], 8)
+    assert not study.complete(tmp_path / "absent", ["base"], 1)
+
+
+def test_a_signal_stops_the_child_run(study: ModuleType, tmp_path: Path) -> None:
+    """SIGTERM to the study (here from an interval timer) ends its child before the study
+    exits: no `covet-bench run` is left measuring behind it."""
+    marker = tmp_path / "child.pid"
+    child = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    previous = signal.signal(signal.SIGALRM, study._stop)
+    signal.setitimer(signal.ITIMER_REAL, 2.0)
+    try:
+        with pytest.raises(study.Stopped):
+            study._execute([sys.executable, "-c", child], {}, tmp_path / "child.log")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    pid = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: gone, not a zombie left running

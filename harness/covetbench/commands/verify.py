@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     )
     suite = Suite(name="verify", entries=(entry,), database=args.database)
     plan = build_plan(suite, extra, check_loadgen=False)
-    env = prepare_database(args.database) if suite.needs_database and args.database else None
+    env = prepare_database(args.database).env if suite.needs_database and args.database else None
     records: list[VerifyRecord] = []
     failures: list[FailureRecord] = list(plan.skipped) if args.servers else []
     running: dict[Pair, RunningServer] = {}

@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from covetbench.db.url import DatabaseURL
 from covetbench.exceptions import DatabaseError
 
@@ -93,3 +95,17 @@ async def open_sqlite(url: DatabaseURL) -> AsyncIterator[Any]:
         yield db
     finally:
         await db.close()
+
+
+def postmaster_pid(backend_pid: int) -> int | None:
+    """The PostgreSQL server process that forked backend `backend_pid` (`pg_backend_pid()`),
+    when that backend runs on this machine; None otherwise (another host, another PID
+    namespace, a proxy in between)."""
+    try:
+        backend = psutil.Process(backend_pid)
+        parent = backend.parent()
+        if parent is None or not backend.name().startswith("postgres"):
+            return None
+        return int(parent.pid)
+    except psutil.Error:
+        return None

@@ -7,6 +7,10 @@ analyzed, so the planner looks rows up by primary key from the first request on.
 
     report = init_database("postgresql://postgres@127.0.0.1:5432/covetbench")
     report.world_filled, report.fortune_filled   # True, True the first time; False after
+    report.server_pid                            # the local PostgreSQL's postmaster, or None
+
+`server_pid` lets a run charge the database's CPU to the database rather than to "other
+processes" (interference): a TechEmpower database test loads PostgreSQL by design.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from covetbench.db.connect import connect_postgresql, open_sqlite
+from covetbench.db.connect import connect_postgresql, open_sqlite, postmaster_pid
 from covetbench.db.data import FORTUNES, MAX_RANDOM, WORLD_ROWS
 from covetbench.db.url import DatabaseURL, parse_url, server_env
 from covetbench.exceptions import DatabaseError
@@ -42,6 +46,17 @@ class InitReport:
     backend: str
     world_filled: bool
     fortune_filled: bool
+    #: the PostgreSQL server process on this machine (its tree runs every backend); None for
+    #: SQLite (in the app's process) and for a database on another machine
+    server_pid: int | None = None
+
+
+@dataclass(frozen=True)
+class PreparedDatabase:
+    """What servers reading the database need (`env`), and the database's own process."""
+
+    env: dict[str, str]
+    server_pid: int | None
 
 
 def _world_ok(shape: Any) -> bool:
@@ -60,6 +75,7 @@ async def _init_postgresql(url: DatabaseURL) -> InitReport:
 
     conn = await connect_postgresql(url, create=True)
     try:
+        server_pid = postmaster_pid(await conn.fetchval("SELECT pg_backend_pid()"))
         async with conn.transaction():
             await conn.execute(CREATE_WORLD)
             await conn.execute(CREATE_FORTUNE)
@@ -81,7 +97,7 @@ async def _init_postgresql(url: DatabaseURL) -> InitReport:
         raise DatabaseError(f"cannot fill the tables at {url.shown}: {exc}") from exc
     finally:
         await conn.close()
-    return InitReport(url.shown, url.backend, world_filled, fortune_filled)
+    return InitReport(url.shown, url.backend, world_filled, fortune_filled, server_pid)
 
 
 async def _init_sqlite(url: DatabaseURL) -> InitReport:
@@ -122,8 +138,8 @@ def init_database(text: str) -> InitReport:
     return asyncio.run(init_database_async(text))
 
 
-def prepare_database(text: str) -> dict[str, str]:
-    """Before launching servers that read the database: fill it (idempotent) and return the
-    environment that hands its URL to each of them."""
-    init_database(text)
-    return server_env(text)
+def prepare_database(text: str) -> PreparedDatabase:
+    """Before launching servers that read the database: fill it (idempotent); the environment
+    that hands its URL to each of them, and the database's process when it runs here."""
+    report = init_database(text)
+    return PreparedDatabase(server_env(text), report.server_pid)

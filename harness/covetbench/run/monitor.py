@@ -6,8 +6,10 @@ process tree (workers appear and exit during a trial), sampled with psutil every
 `SAMPLE_INTERVAL_S` in a background thread, which also keeps the largest tree RSS seen.
 
 Interference is what the cores were busy with beyond the server, the generator, this harness
-process and interrupt handling (the benchmark's own loopback traffic, charged to no process):
-`busy(all cores) - irq - server - loadgen - harness`, as % of one core, clamped at 0.
+process, the services the app uses (`service_pids`: PostgreSQL's process tree in a database
+test, reported as `database_cpu_pct`) and interrupt handling (the benchmark's own loopback
+traffic, charged to no process):
+`busy(all cores) - irq - server - loadgen - harness - services`, as % of one core, clamped at 0.
 
     if not wait_for_idle([0, 1]):
         print("machine busy")
@@ -139,6 +141,9 @@ class MonitorSample:
     irq_pct: float = 0.0
     #: most processes seen at once in the server's tree (1 + workers)
     server_processes: int = 0
+    #: CPU of the services the app uses (the database's process tree), % of one core; part of
+    #: the system under test, so not interference
+    database_cpu_pct: float = 0.0
     server_cpus: list[int] = field(default_factory=list)
     loadgen_cpus: list[int] = field(default_factory=list)
 
@@ -204,6 +209,7 @@ class TrialMonitor:
         server_pid: int,
         server_cpus: list[int] | None = None,
         loadgen_cpus: list[int] | None = None,
+        service_pids: list[int] | None = None,
         interval_s: float = SAMPLE_INTERVAL_S,
     ) -> None:
         self.server_pid = server_pid
@@ -211,6 +217,7 @@ class TrialMonitor:
         self.loadgen_cpus = list(loadgen_cpus or [])
         self.interval_s = interval_s
         self._tree = _TreeWindow(server_pid)
+        self._services = [_TreeWindow(pid) for pid in service_pids or []]
         self._self = psutil.Process()
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
@@ -223,6 +230,8 @@ class TrialMonitor:
         if self._thread is not None:
             raise RuntimeError("TrialMonitor.start() called twice")
         self._tree.start()
+        for service in self._services:
+            service.start()
         self._harness0 = _cpu_s(self._self)
         self._cores0 = read_core_times()
         self._t0 = time.monotonic()
@@ -232,7 +241,12 @@ class TrialMonitor:
     def _run(self) -> None:
         while not self._stop_event.wait(self.interval_s):
             with self._lock:
-                self._tree.sample()
+                self._sample()
+
+    def _sample(self) -> None:
+        self._tree.sample()
+        for service in self._services:
+            service.sample()
 
     def stop(self, loadgen_cpu_s: float = 0.0) -> MonitorSample:
         if self._thread is None:
@@ -240,8 +254,9 @@ class TrialMonitor:
         self._stop_event.set()
         self._thread.join()
         with self._lock:
-            self._tree.sample()
+            self._sample()
         server_s = self._tree.cpu_s
+        services_s = sum(service.cpu_s for service in self._services)
         harness_s = _cpu_s(self._self) - self._harness0
         cores1 = read_core_times()
         wall = max(time.monotonic() - self._t0, 1e-9)
@@ -250,7 +265,7 @@ class TrialMonitor:
             cores1[c].steal_s - self._cores0[c].steal_s for c in cores1 if c in self._cores0
         )
         irq_s = sum(cores1[c].irq_s - self._cores0[c].irq_s for c in cores1 if c in self._cores0)
-        other_s = max(0.0, busy_s - irq_s - server_s - loadgen_cpu_s - harness_s)
+        other_s = max(0.0, busy_s - irq_s - server_s - loadgen_cpu_s - harness_s - services_s)
         return MonitorSample(
             server_cpu_pct=100.0 * server_s / wall,
             loadgen_cpu_pct=100.0 * loadgen_cpu_s / wall,
@@ -262,6 +277,7 @@ class TrialMonitor:
             steal_pct=100.0 * steal_s / wall,
             irq_pct=100.0 * irq_s / wall,
             server_processes=self._tree.max_processes,
+            database_cpu_pct=100.0 * services_s / wall,
             server_cpus=self.server_cpus,
             loadgen_cpus=self.loadgen_cpus,
         )

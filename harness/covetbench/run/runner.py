@@ -118,6 +118,8 @@ class Runner:
         self._started = time.monotonic()
         #: the servers' environment (None: this process's); holds the database URL
         self._env: dict[str, str] | None = None
+        #: the database's process (a local PostgreSQL), whose CPU is not interference
+        self._service_pids: list[int] = []
         #: a TLS run's certificate, shared by every server and deleted at the end
         self._tls: ThrowawayCertificate | None = None
 
@@ -160,7 +162,9 @@ class Runner:
         self.active = list(self.plan.configs)
         if suite.needs_database and suite.database:
             self.observer.step("checking the database (db init)")
-            self._env = prepare_database(suite.database)
+            database = prepare_database(suite.database)
+            self._env = database.env
+            self._service_pids = [] if database.server_pid is None else [database.server_pid]
         for pair in self.plan.pairs:
             self._launch(pair)
         self._verify_all()
@@ -329,7 +333,10 @@ class Runner:
             idle = self._wait_idle(cpus, config)
             canary = canary_ms(self.options.server_cpus) if self.options.canary else None
             monitor = self.monitor_factory(
-                running.pid, list(self.options.server_cpus), list(self.options.loadgen_cpus)
+                running.pid,
+                list(self.options.server_cpus),
+                list(self.options.loadgen_cpus),
+                self._service_pids,
             )
             started = utc_now()
             monitor.start()
@@ -371,6 +378,7 @@ class Runner:
                 loadgen_cpu_pct=validity.generator_cpu_pct(result, sample),
                 server_rss_mb=sample.server_rss_mb,
                 interference_pct=sample.interference_pct,
+                database_cpu_pct=sample.database_cpu_pct if self._service_pids else None,
                 flags=flags,
                 started_at=started,
                 ended_at=ended,

@@ -18,6 +18,9 @@ class MonitorSample(MonitorSampleLike, Protocol):
     @property
     def server_rss_mb(self) -> float: ...
 
+    @property
+    def database_cpu_pct(self) -> float: ...
+
 
 class TrialMonitorLike(Protocol):
     def start(self) -> None: ...
@@ -25,7 +28,8 @@ class TrialMonitorLike(Protocol):
     def stop(self, loadgen_cpu_s: float) -> MonitorSample: ...
 
 
-#: monitor_factory(server_pid, server_cpus, loadgen_cpus)
-MonitorFactory = Callable[[int, list[int], list[int]], TrialMonitorLike]
+#: monitor_factory(server_pid, server_cpus, loadgen_cpus, service_pids): service_pids are the
+#: processes (the database's) whose CPU belongs to the system under test
+MonitorFactory = Callable[[int, list[int], list[int], list[int]], TrialMonitorLike]
 #: wait_for_idle(cpus, timeout_s) -> whether the cores went idle in time
 IdleWaiter = Callable[[list[int], float], bool]

@@ -4,12 +4,15 @@ on SQLite and on PostgreSQL (a database of its own, created by init); errors nam
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
 
+import psutil
 import pytest
 
 from covetbench.cli import main
+from covetbench.db.connect import postmaster_pid
 from covetbench.db.data import FORTUNES, MAX_RANDOM, WORLD_ROWS, expected_fortunes
 from covetbench.db.setup import init_database
 from covetbench.db.stats import world_rows
@@ -50,6 +53,16 @@ def test_postgresql_init_creates_its_database(make_pg_database: MakeDatabase) ->
     assert (first.world_filled, first.fortune_filled) == (True, True)
     assert init_database(url).world_filled is False
     _check_world(asyncio.run(world_rows(url)))
+    # PostgreSQL runs here: the run can charge its process tree's CPU to the database
+    assert first.server_pid is not None
+    server = psutil.Process(first.server_pid)
+    assert "postgres" in " ".join(server.cmdline())
+    assert server.children()  # its backends and workers
+
+
+def test_sqlite_has_no_server_process(tmp_path: Path) -> None:
+    assert init_database(f"sqlite:///{tmp_path}/tfb.db").server_pid is None
+    assert postmaster_pid(os.getpid()) is None  # not a PostgreSQL backend
 
 
 def test_cli_db_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

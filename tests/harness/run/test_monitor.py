@@ -136,6 +136,23 @@ def test_monitor_detects_interference(burn_cpu: BurnCpu) -> None:
     assert sample.interference_pct > 30.0
 
 
+def test_a_service_process_is_database_cpu_not_interference(burn_cpu: BurnCpu) -> None:
+    """The same burner that is interference above, watched as a service (a database test's
+    PostgreSQL): its CPU is reported as database CPU and left out of interference."""
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        service = burn_cpu()
+        monitor = TrialMonitor(idle.pid, service_pids=[service.pid])
+        monitor.start()
+        _window()
+        sample = monitor.stop(loadgen_cpu_s=0.0)
+    finally:
+        idle.kill()
+        idle.wait()
+    assert sample.database_cpu_pct > 30.0
+    assert sample.interference_pct < 30.0
+
+
 def test_interference_subtracts_the_generator_and_clamps_at_zero(burn_cpu: BurnCpu) -> None:
     burner = burn_cpu()
     monitor = TrialMonitor(burner.pid)
