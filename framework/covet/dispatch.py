@@ -139,7 +139,13 @@ async def handle_websocket(
     endpoint: Callable[[WebSocket], Awaitable[None]], scope: Scope, receive: Receive, send: Send
 ) -> None:
     """Run a WebSocket endpoint; ``WebSocketException`` closes with its code and reason, any
-    other error closes with 1011 and goes on to the server."""
+    other error closes with 1011 and goes on to the server.
+
+    A 503 ``HTTPException`` (``covet.db.DatabaseUnavailable``: a dependency is down) is an
+    answer, not a crash: before ``accept`` it is the handshake's HTTP response (503 with its
+    Retry-After, where the server can send one), after it the close code RFC 6455 registers for
+    it, 1013 Try Again Later; a client can tell "come back later" from "this endpoint broke".
+    """
     websocket = WebSocket(scope, receive, send)
     try:
         await endpoint(websocket)
@@ -147,9 +153,23 @@ async def handle_websocket(
         pass  # the peer left; nothing more to say to it
     except WebSocketException as exc:
         await _close_quietly(websocket, exc.code, exc.reason)
+    except HTTPException as exc:
+        if exc.status_code != 503:
+            await _close_quietly(websocket, 1011, "")
+            raise
+        await _try_again_later(websocket, exc)
     except Exception:
         await _close_quietly(websocket, 1011, "")
         raise
+
+
+async def _try_again_later(websocket: WebSocket, exc: HTTPException) -> None:
+    connecting = websocket.application_state is WebSocketState.CONNECTING
+    if connecting and websocket.supports_denial_response:
+        response = PlainTextResponse(str(exc.detail), exc.status_code, headers=exc.headers)
+        await websocket.send_denial_response(response)
+        return
+    await _close_quietly(websocket, 1013, "")
 
 
 async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:

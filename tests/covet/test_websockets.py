@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from covet import Covet, PlainTextResponse, WebSocket, WebSocketDisconnect
-from covet.exceptions import ConfigurationError, WebSocketException
+from covet.db import DatabaseUnavailable
+from covet.exceptions import ConfigurationError, HTTPException, WebSocketException
 from covet.testclient import TestClient, WebSocketDenialResponse
 from covet.types import Message
 from covet.websockets import WebSocketState
@@ -167,6 +168,50 @@ def test_crash_closes_with_1011_and_raises() -> None:
     with quiet.websocket_connect("/crash") as ws:
         with pytest.raises(WebSocketDisconnect):
             ws.receive_text()
+
+
+def unavailable_app() -> Covet:
+    """WebSocket endpoints whose database is down, before and after accepting."""
+    app = Covet()
+
+    @app.websocket("/before")
+    async def before(websocket: WebSocket) -> None:
+        raise DatabaseUnavailable("connection refused")
+
+    @app.websocket("/after")
+    async def after(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise DatabaseUnavailable("connection refused")
+
+    @app.websocket("/teapot")
+    async def teapot(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise HTTPException(418)
+
+    return app
+
+
+def test_database_down_before_accept_is_a_503_handshake_answer() -> None:
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with TestClient(unavailable_app()).websocket_connect("/before"):
+            pass
+    assert info.value.status_code == 503
+    assert info.value.headers["retry-after"].isdigit()
+
+
+def test_database_down_after_accept_closes_1013_try_again_later() -> None:
+    with TestClient(unavailable_app()).websocket_connect("/after") as ws:
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_text()
+    assert info.value.code == 1013  # not 1011, and nothing raised to the server
+
+
+def test_other_http_exceptions_in_a_websocket_are_crashes() -> None:
+    with pytest.raises(HTTPException):
+        with TestClient(unavailable_app()).websocket_connect("/teapot") as ws:
+            with pytest.raises(WebSocketDisconnect) as info:
+                ws.receive_text()
+            assert info.value.code == 1011
 
 
 def test_endpoint_must_be_async() -> None:
