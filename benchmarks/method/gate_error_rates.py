@@ -7,11 +7,11 @@ calibrated 10 % and 25 % slowdowns, in the cross-run and the interleaved (A/B) m
 
 Every `covet-bench run` inside takes /tmp/covet-bench.lock itself (no outer flock). About 5
 minutes a repetition at the defaults (10 trials of 3 s a side, ci/gate's: 2.4 minutes the
-interleaved run of 40 trials, 0.6 each separate run on 2026-12-05), under an hour for 10 after a
-5-minute calibration. Interrupted (Ctrl-C, SIGTERM), it stops its `covet-bench run` child (which stops its
-servers) and exits 128 + the signal; started again with the same --out it keeps every finished
-run and the calibration, and measures only what is missing. `table.md` is rewritten after every
-repetition, so a partial study still has its table.
+interleaved run of 40 trials, 0.6 each separate run on 2026-12-05), under an hour for 10 after
+a 5-minute calibration. Interrupted (Ctrl-C, SIGTERM), it stops its `covet-bench run` child
+(which stops its servers) and exits 128 + the signal; started again with the same --out it
+keeps every finished run and the calibration, and measures only what is missing. `table.md`
+is rewritten after every repetition, so a partial study still has its table.
 
 The apps (`slowapps.py`, raw ASGI's endpoints on uvicorn, plaintext, 64 connections; the suite
 is `gate_study.toml`): `base`, `copy` (byte-identical: any verdict but unchanged is a false
