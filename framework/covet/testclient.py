@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import queue
-import threading
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote, urljoin
 
 from covet._json import dumps, loads
+from covet._portal import Portal as _Portal
+from covet._portal import new_queue as _new_queue
 from covet.exceptions import WebSocketDisconnect
 from covet.types import ASGIApp, Message, Scope
 
@@ -39,49 +40,7 @@ except ImportError as exc:  # pragma: no cover - httpx ships with the dev and be
 
 __all__ = ["TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
 
-T = TypeVar("T")
-
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-class _Portal:
-    """An event loop running forever in a daemon thread; coroutines are submitted to it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="covet-testclient", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_forever()
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-            self.loop.run_until_complete(self.loop.shutdown_default_executor())
-        finally:
-            self.loop.close()
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.submit(coro).result()
-
-    def put(self, target: asyncio.Queue[Message], message: Message) -> None:
-        self.loop.call_soon_threadsafe(target.put_nowait, message)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-
-
-async def _new_queue() -> asyncio.Queue[Message]:
-    return asyncio.Queue()
 
 
 class _AppTransport(httpx.BaseTransport):
