@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -40,6 +41,8 @@ _UNAVAILABLE_MESSAGES = (
     "disk i/o error",
     "database or disk is full",
 )
+# Seconds to wait for a failed connection's worker thread (it only closes and returns).
+_REAP_TIMEOUT_S = 5.0
 
 
 def _aiosqlite() -> Any:
@@ -90,9 +93,11 @@ class SQLiteBackend(Backend):
         aiosqlite = _aiosqlite()
         options: dict[str, Any] = {"timeout": self.options.timeout, "isolation_level": None}
         options.update(self.options.driver_options)
+        pending = aiosqlite.connect(self._path, **options)
         try:
-            raw = await aiosqlite.connect(self._path, **options)
+            raw = await pending
         except Exception as exc:
+            await _reap(pending)
             raise_translated(exc, translate(exc, str(self.url)))
         raw.row_factory = row_factory
         try:
@@ -194,3 +199,16 @@ class SQLiteBackend(Backend):
             await cursor.close()
         except Exception as exc:
             raise_translated(exc, translate(exc, str(self.url)))
+
+
+async def _reap(connection: Any) -> None:
+    """Wait for a failed connection's worker thread to end.
+
+    After a failed connect aiosqlite stops its thread by queueing a future of this loop; if the
+    loop closes first (a client or test that leaves at once, a worker shutting down) the thread
+    resolves that future on a closed loop and dies with "Event loop is closed". Joining it here
+    keeps the whole failure inside the request that met it.
+    """
+    thread = getattr(connection, "_thread", None)
+    if isinstance(thread, threading.Thread) and thread.ident is not None:
+        await asyncio.to_thread(thread.join, _REAP_TIMEOUT_S)
