@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from covetbench.cli import main
-from covetbench.exceptions import ExitCode
+from covetbench.exceptions import ExitCode, UsageError
 from covetbench.gate.instructions.compare import compare, load_document, summary_markdown
 from covetbench.gate.instructions.measure import (
     CountTarget,
@@ -58,6 +58,20 @@ def test_instruction_count_is_positive_and_repeatable(make_app: MakeApp) -> None
     assert first.per_request > 100
     assert first.total_high > first.total_low
     assert abs(second.per_request - first.per_request) <= 0.01 * first.per_request
+
+
+@needs_valgrind
+def test_each_target_is_the_median_over_heap_layouts(make_app: MakeApp) -> None:
+    """Heap layout alone moved a count 0.4 %: every layout is counted, the median reported."""
+    target = CountTarget(make_app("tiny", TINY_APP), get_scenario("plaintext"))
+    config = InstructionsConfig(requests_low=2, requests_high=42, layouts=(0, 7, 40))
+    result = measure(target, target.app.pythonpath or "", config)
+    assert len(result.per_layout) == 3
+    assert result.per_request == sorted(result.per_layout)[1]
+    assert result.as_dict()["per_layout"] == [round(v, 1) for v in result.per_layout]
+    assert "--heap-pad 7" in " ".join(target.driver_args(42, 7))
+    with pytest.raises(UsageError):
+        InstructionsConfig(layouts=())
 
 
 @needs_valgrind

@@ -178,7 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
     parser.add_argument("--body-hex", default="")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument(
+        "--heap-pad",
+        type=int,
+        default=0,
+        help="small objects allocated before the app is imported: another heap layout",
+    )
     args = parser.parse_args(argv)
+    # Alive to the end: it is what moves every later allocation (measure.InstructionsConfig).
+    layout = [object() for _ in range(args.heap_pad)]
     body = bytes.fromhex(args.body_hex)
     drive = _drive_app if args.mode == "app" else _drive_server
     loop = asyncio.new_event_loop()
@@ -186,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         status = loop.run_until_complete(drive(args, body))
     finally:
         loop.close()
+    del layout
     if not 200 <= status < 300:
         print(f"callgrind_driver: first response status {status}", file=sys.stderr)
         return 3
