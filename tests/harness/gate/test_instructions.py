@@ -145,3 +145,37 @@ def test_cli_usage_errors_exit_2(extra: list[str]) -> None:
 def test_cli_unreadable_baseline_exits_2(tmp_path: Path) -> None:
     code = main(["instructions", "--baseline", str(tmp_path / "none.json")])
     assert code == ExitCode.ERROR
+
+
+def _layout_doc(key: str, *per_layout: float) -> dict[str, Any]:
+    median = sorted(per_layout)[(len(per_layout) - 1) // 2]
+    return {
+        "meta": {},
+        "measurements": [
+            {"key": key, "instructions_per_request": median, "per_layout": list(per_layout)}
+        ],
+    }
+
+
+def test_a_change_inside_the_heap_layouts_spread_is_not_a_regression() -> None:
+    """ci/gate on 2026-12-05, server path unchanged between the revisions: the medians were
+    1.06 % apart, but the layouts overlapped (147,011 current below 147,311 baseline)."""
+    key = "server-python/covet/plaintext"
+    base = _layout_doc(key, 147311.3, 146912.2, 146934.4)
+    cur = _layout_doc(key, 147011.5, 148506.6, 148484.7)
+    outcome = compare(base, cur, 1.0)
+    (c,) = outcome.comparisons
+    assert c.change_pct > 1.0
+    assert c.verdict == UNCHANGED and c.within_layout_spread
+    assert outcome.exit_code == ExitCode.OK
+    assert "within the heap layouts' spread" in summary_markdown(cur, outcome, "base")
+
+
+def test_a_change_beyond_every_layout_is_a_regression_or_an_improvement() -> None:
+    key = "app/covet/plaintext"
+    base = _layout_doc(key, 25719.8, 25720.0, 25720.2)
+    slower = compare(base, _layout_doc(key, 26100.0, 26101.0, 26102.0), 1.0)
+    assert slower.comparisons[0].verdict == REGRESSION
+    assert not slower.comparisons[0].within_layout_spread
+    faster = compare(base, _layout_doc(key, 25000.0, 25001.0, 25002.0), 1.0)
+    assert faster.comparisons[0].verdict == IMPROVEMENT

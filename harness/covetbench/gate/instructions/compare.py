@@ -4,6 +4,13 @@ baseline (a stored one, or a git revision measured with the same driver).
 A target whose count grew by more than `threshold_pct` (default 1 %) is a regression: exit 0
 pass, 1 regression, 2 usage or data error (`ExitCode`).
 
+Each side's figure is a median over heap layouts (`measure`), and the layouts themselves can
+disagree by about 1 % on the server path (147,011 and 148,507 for one commit's
+server-python/covet/plaintext, 2026-12-05). So a change beyond the threshold counts only when
+the two sides' layout ranges do not overlap (every current layout above every baseline one, or
+below for an improvement); otherwise it is `unchanged`, marked `within_layout_spread`.
+Documents without `per_layout` (older files) are judged on their single figure.
+
     outcome = compare(baseline_doc, current_doc, threshold_pct=1.0)
     write_outputs(out_dir, current_doc, baseline_doc, outcome, "origin/main")
 """
@@ -48,6 +55,8 @@ class InstructionsComparison:
     baseline: float
     current: float
     verdict: str
+    #: the change passed the threshold but the sides' heap-layout ranges overlap
+    within_layout_spread: bool = False
 
     @property
     def change_pct(self) -> float:
@@ -60,6 +69,7 @@ class InstructionsComparison:
             "current": self.current,
             "change_pct": round(self.change_pct, 3),
             "verdict": self.verdict,
+            "within_layout_spread": self.within_layout_spread,
         }
 
 
@@ -100,11 +110,21 @@ def _per_request(doc: Mapping[str, Any]) -> dict[str, float]:
     return {m["key"]: float(m["instructions_per_request"]) for m in doc["measurements"]}
 
 
+def _layout_range(doc: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Lowest and highest count over each target's heap layouts (its figure when not kept)."""
+    ranges = {}
+    for m in doc["measurements"]:
+        values = [float(v) for v in m.get("per_layout") or [m["instructions_per_request"]]]
+        ranges[m["key"]] = (min(values), max(values))
+    return ranges
+
+
 def compare(
     baseline: Mapping[str, Any], current: Mapping[str, Any], threshold_pct: float
 ) -> InstructionsOutcome:
     """Targets present on both sides, each judged against `threshold_pct`."""
     base, cur = _per_request(baseline), _per_request(current)
+    base_range, cur_range = _layout_range(baseline), _layout_range(current)
     outcome = InstructionsOutcome(threshold_pct)
     outcome.baseline_only = [k for k in base if k not in cur]
     outcome.current_only = [k for k in cur if k not in base]
@@ -112,13 +132,13 @@ def compare(
         if key not in base:
             continue
         change = (value / base[key] - 1.0) * 100.0 if base[key] else 0.0
+        (base_low, base_high), (cur_low, cur_high) = base_range[key], cur_range[key]
+        verdict, spread = UNCHANGED, False
         if change > threshold_pct:
-            verdict = REGRESSION
+            verdict, spread = (REGRESSION, False) if cur_low > base_high else (UNCHANGED, True)
         elif change < -threshold_pct:
-            verdict = IMPROVEMENT
-        else:
-            verdict = UNCHANGED
-        outcome.comparisons.append(InstructionsComparison(key, base[key], value, verdict))
+            verdict, spread = (IMPROVEMENT, False) if cur_high < base_low else (UNCHANGED, True)
+        outcome.comparisons.append(InstructionsComparison(key, base[key], value, verdict, spread))
     return outcome
 
 
@@ -147,9 +167,10 @@ def summary_markdown(
         "|---|---:|---:|---:|---|",
     ]
     for c in outcome.comparisons:
+        spread = " (within the heap layouts' spread)" if c.within_layout_spread else ""
         lines.append(
             f"| {c.key} | {c.baseline:,.0f} | {c.current:,.0f} | {c.change_pct:+.2f}% | "
-            f"{c.verdict} |"
+            f"{c.verdict}{spread} |"
         )
     for keys, side in ((outcome.baseline_only, "baseline"), (outcome.current_only, "current")):
         for key in keys:
