@@ -308,13 +308,13 @@ def judge_study(root: Path, family: int) -> dict[tuple[str, str], Tally]:
         if not (base_dir / "results.json").exists():
             continue
         base = list(_rps_by_app(base_dir).get("base", {}).values())
+        base_flags = sorted(_flags_by_app(base_dir).get("base", set()))
         for other in OTHERS:
             other_dir = root / f"{prefix}-{other}"
             if not base or not (other_dir / "results.json").exists():
                 continue
             cur = list(_rps_by_app(other_dir).get(other, {}).values())
-            both = sorted(_flags_by_app(base_dir).get("base", set()))
-            both += sorted(_flags_by_app(other_dir).get(other, set()))
+            both = base_flags + sorted(_flags_by_app(other_dir).get(other, set()))
             if cur:
                 tallies.setdefault(("cross", other), Tally()).add(
                     judge_one(base, cur, family, False, both)

@@ -166,8 +166,7 @@ async def handle_websocket(
 async def _try_again_later(websocket: WebSocket, exc: HTTPException) -> None:
     connecting = websocket.application_state is WebSocketState.CONNECTING
     if connecting and websocket.supports_denial_response:
-        response = PlainTextResponse(str(exc.detail), exc.status_code, headers=exc.headers)
-        await websocket.send_denial_response(response)
+        await websocket.send_denial_response(http_exception_response(exc))
         return
     await _close_quietly(websocket, 1013, "")
 

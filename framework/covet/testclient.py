@@ -26,8 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin
 
 from covet._json import dumps, loads
-from covet._portal import Portal as _Portal
-from covet._portal import new_queue as _new_queue
+from covet._portal import Portal, new_queue
 from covet.exceptions import WebSocketDisconnect
 from covet.types import ASGIApp, Message, Scope
 
@@ -57,7 +56,7 @@ class _AppTransport(httpx.BaseTransport):
         if portal is not None:
             status, headers, content = portal.call(self.client._run_http(scope, body))
         else:
-            portal = _Portal()
+            portal = Portal()
             try:
                 status, headers, content = portal.call(self.client._run_http(scope, body))
             finally:
@@ -93,7 +92,7 @@ class TestClient(httpx.Client):
         self.root_path = root_path
         self.client_address = client
         self.app_state: dict[str, Any] = {}
-        self._portal: _Portal | None = None
+        self._portal: Portal | None = None
         self._lifespan: concurrent.futures.Future[None] | None = None
         self._lifespan_in: asyncio.Queue[Message] | None = None
         self._lifespan_out: queue.Queue[Message | BaseException | None] = queue.Queue()
@@ -205,8 +204,8 @@ class TestClient(httpx.Client):
     # -- lifespan --------------------------------------------------------------------------
 
     def __enter__(self) -> TestClient:
-        portal = self._portal = _Portal()
-        self._lifespan_in = portal.call(_new_queue())
+        portal = self._portal = Portal()
+        self._lifespan_in = portal.call(new_queue())
         self._lifespan = portal.submit(self._run_lifespan())
         portal.put(self._lifespan_in, {"type": "lifespan.startup"})
         self._expect_lifespan("lifespan.startup.complete")
@@ -276,8 +275,8 @@ class WebSocketTestSession:
     def __init__(self, client: TestClient, scope: Scope) -> None:
         self._client = client
         self.scope = scope
-        self._own_portal: _Portal | None = None
-        self._portal: _Portal | None = None
+        self._own_portal: Portal | None = None
+        self._portal: Portal | None = None
         self._inbox: asyncio.Queue[Message] | None = None
         self._outbox: queue.Queue[Message | BaseException | None] = queue.Queue()
         self._future: concurrent.futures.Future[None] | None = None
@@ -288,9 +287,9 @@ class WebSocketTestSession:
     def __enter__(self) -> WebSocketTestSession:
         portal = self._client._portal
         if portal is None:
-            portal = self._own_portal = _Portal()
+            portal = self._own_portal = Portal()
         self._portal = portal
-        self._inbox = portal.call(_new_queue())
+        self._inbox = portal.call(new_queue())
         self._future = portal.submit(self._run())
         try:
             self.send({"type": "websocket.connect"})
