@@ -12,6 +12,7 @@ is opened once by the supervisor and shared by the workers it forks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 import stat
@@ -19,7 +20,14 @@ import stat
 from covet.server.config import ServerConfig
 from covet.server.exceptions import StartupError
 
-__all__ = ["bind_socket", "describe", "listen_socket", "shared_socket_wanted", "systemd_fd"]
+__all__ = [
+    "bind_socket",
+    "describe",
+    "listen_socket",
+    "reserve_port",
+    "shared_socket_wanted",
+    "systemd_fd",
+]
 
 SD_LISTEN_FDS_START = 3
 
@@ -52,6 +60,29 @@ def listen_socket(config: ServerConfig) -> socket.socket:
 
 def bind_socket(config: ServerConfig) -> socket.socket:
     """A listening, non-blocking TCP socket for `config.host:config.port`."""
+    sock = _bound(config)
+    try:
+        sock.listen(config.backlog)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc
+    return sock
+
+
+def reserve_port(config: ServerConfig) -> socket.socket:
+    """A TCP socket bound to `config.host:config.port` (SO_REUSEPORT) but never listening.
+
+    The supervisor holds it while its workers bind the same port: binding fails at once,
+    in the parent, when the port is taken; port 0 is resolved to the one port every worker
+    binds; and the port stays reserved while workers restart. Because it never listens, the
+    kernel routes no connection to it: a listening parent socket, even for the moment
+    before it is closed, would accept a client's connection that nobody ever answers.
+    """
+    return _bound(dataclasses.replace(config, reuse_port=True))
+
+
+def _bound(config: ServerConfig) -> socket.socket:
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -59,8 +90,6 @@ def bind_socket(config: ServerConfig) -> socket.socket:
         if config.reuse_port or config.workers > 1:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((config.host, config.port))
-        sock.listen(config.backlog)
-        sock.setblocking(False)
     except OSError as exc:
         sock.close()
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc

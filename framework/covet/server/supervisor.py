@@ -37,10 +37,11 @@ class Supervisor:
         self.workers: dict[int, float] = {}  # pid -> start time
         self._backoff = 0.0
         self._shared: socket.socket | None = None
+        self._reserved: socket.socket | None = None  # the port, bound but not listening
 
     def run(self) -> None:
         """Start the workers and supervise them until SIGTERM/SIGINT."""
-        from covet.server.sockets import bind_socket, listen_socket, shared_socket_wanted
+        from covet.server.sockets import listen_socket, reserve_port, shared_socket_wanted
         from covet.server.tls import ssl_context
 
         ssl_context(self.config)  # a bad certificate fails once, here, not in every worker
@@ -49,15 +50,15 @@ class Supervisor:
             # every forked worker accept on it.
             self._shared = listen_socket(self.config)
         else:
-            # Fail early, in the parent, if the port is taken; with port 0, pick the one port
-            # every worker then binds. The parent's socket is closed: SO_REUSEPORT would
-            # otherwise route connections to a socket nobody accepts on.
-            sock = bind_socket(self.config)
-            self.config = dataclasses.replace(self.config, port=sock.getsockname()[1])
-            sock.close()
+            # Workers bind the reserved port beside it, so they too need SO_REUSEPORT.
+            self._reserved = reserve_port(self.config)
+            port = self._reserved.getsockname()[1]
+            self.config = dataclasses.replace(self.config, port=port, reuse_port=True)
         try:
             self._supervise()
         finally:
+            if self._reserved is not None:
+                self._reserved.close()
             if self._shared is not None:
                 self._shared.close()
                 if self.config.uds is not None:
@@ -80,6 +81,8 @@ class Supervisor:
             code = 0
             try:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+                if self._reserved is not None:
+                    self._reserved.close()  # the parent's: the worker binds its own
                 from covet.server.server import Server
 
                 Server(self.config, self.app, self._shared).run()

@@ -148,18 +148,25 @@ def test_graceful_shutdown_finishes_in_flight_and_runs_lifespan(tmp_path: Path) 
 
 
 def test_workers_share_the_port_and_are_restarted(tmp_path: Path) -> None:
-    def pids() -> set[int]:
+    def pids(tolerate_resets: bool = False) -> set[int]:
         seen = set()
         for _ in range(40):
-            seen.add(int(httpx.get(srv.url + "/pid", timeout=10).text))
+            try:
+                seen.add(int(httpx.get(srv.url + "/pid", timeout=10).text))
+            except httpx.TransportError:
+                if not tolerate_resets:
+                    raise
         return seen
 
     with serve("raw_app", "--workers", "2") as srv:
+        # From the first accepted connection on, none is refused or reset: the supervisor's
+        # own socket never listens (it once did, for a moment, and reset what it queued).
         wait_until(lambda: len(pids()) == 2)  # the second worker may bind a little later
         first = pids()
         victim = first.pop()
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: len(pids() - {victim}) == 2)
+        # The kernel resets what was queued on the killed worker's socket: not covet's to fix.
+        wait_until(lambda: len(pids(tolerate_resets=True) - {victim}) == 2)
         srv.proc.send_signal(signal.SIGTERM)
         assert srv.proc.wait(timeout=30) == 0
 
