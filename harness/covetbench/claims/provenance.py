@@ -28,6 +28,7 @@ from typing import Any
 
 from covetbench.claims.evidence import Evidence
 from covetbench.claims.ledger import ClaimSpec, ClaimVerdict
+from covetbench.conformance.runner import FRAMEWORK_PREFIX
 from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 
 #: kinds whose missing evidence `covet-bench conform` produces
@@ -40,12 +41,17 @@ def evidence_dir(ev: Evidence) -> str:
 
 
 def conformance_servers(specs: Sequence[ClaimSpec]) -> list[str]:
-    """Every server the ledger's conformance checks are about (`ci/bench --full` runs these)."""
+    """Every server the ledger's conformance checks are about (`ci/bench --full` runs these).
+
+    A framework column (`app:covet`) is not a server: `covet-bench conform` runs the framework
+    apps on its reference server whatever `--servers` names."""
     return sorted(
         {
             str(s.params["server"])
             for s in specs
-            if s.kind in _CONFORMANCE_KINDS and "server" in s.params
+            if s.kind in _CONFORMANCE_KINDS
+            and "server" in s.params
+            and not str(s.params["server"]).startswith(FRAMEWORK_PREFIX)
         }
     )
 

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from _common import record_ws_disconnect, take_result
 
-from covet import Covet, Request, WebSocket, WebSocketDisconnect
+from covet import Covet, Request, Response, WebSocket, WebSocketDisconnect
+from covet.templating import Jinja2Templates
 
 app = Covet()
+
+
+def site(request: Request) -> dict[str, str]:
+    """A context processor: what every template sees (fw.template-context-processor)."""
+    return {"site": "conformance-site"}
+
+
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[site]
+)
 
 
 @app.get("/items")
 async def items(request: Request) -> dict[str, bool]:
     return {"ok": True}
+
+
+@app.get("/greet")
+async def greet(request: Request) -> Response:
+    name = request.query_params.get("name", "")
+    return templates.TemplateResponse(request, "greet.html", {"name": name})
 
 
 @app.post("/create")

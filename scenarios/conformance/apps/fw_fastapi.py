@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from _common import record_ws_disconnect, take_result
-from fastapi import Body, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import Body, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 
 app = FastAPI()
+
+
+def site(request: Request) -> dict[str, str]:
+    """A context processor: what every template sees (fw.template-context-processor)."""
+    return {"site": "conformance-site"}
+
+
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[site]
+)
 
 
 @app.get("/items")
 async def items() -> dict[str, bool]:
     return {"ok": True}
+
+
+@app.get("/greet", response_class=HTMLResponse)
+async def greet(request: Request, name: str = "") -> HTMLResponse:
+    return templates.TemplateResponse(request, "greet.html", {"name": name})
 
 
 @app.post("/create")

@@ -1,18 +1,36 @@
-"""Framework-level conformance app on Starlette: routing errors, HEAD, JSON errors, WebSocket
-close codes through the framework API. Same routes as fw_fastapi.py and fw_covet.py."""
+"""Framework-level conformance app on Starlette: routing errors, HEAD, JSON errors, templates,
+WebSocket close codes through the framework API. Same routes as fw_fastapi.py and fw_covet.py."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from _common import record_ws_disconnect, take_result
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.templating import Jinja2Templates
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 
 async def items(request: Request) -> Response:
     return JSONResponse({"ok": True})
+
+
+def site(request: Request) -> dict[str, str]:
+    """A context processor: what every template sees (fw.template-context-processor)."""
+    return {"site": "conformance-site"}
+
+
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[site]
+)
+
+
+async def greet(request: Request) -> Response:
+    name = request.query_params.get("name", "")
+    return templates.TemplateResponse(request, "greet.html", {"name": name})
 
 
 async def create(request: Request) -> Response:
@@ -45,6 +63,7 @@ async def ws_record(websocket: WebSocket) -> None:
 app = Starlette(
     routes=[
         Route("/items", items, methods=["GET"]),
+        Route("/greet", greet, methods=["GET"]),
         Route("/create", create, methods=["POST"]),
         Route("/boom", boom),
         Route("/results/{token}", results),

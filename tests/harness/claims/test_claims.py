@@ -496,3 +496,34 @@ def test_throughput_from_a_flagged_configuration_says_so(tmp_path: Path) -> None
         throughput_spec(14_000.0), Evidence.gather(results_dir(tmp_path / "clean", covet))
     )
     assert "is flagged" not in clean.evidence and "flags: none" in clean.evidence
+
+
+def test_the_template_claim_is_judged_on_covets_framework_template_checks(
+    tmp_path: Path,
+) -> None:
+    from covetbench.conformance.loader import load_checks
+
+    specs = load_claims(scenarios_dir() / "claims.toml")
+    [spec] = [s for s in specs if s.id == "template-engine"]
+    template_checks = [c for c in load_checks() if c.id.startswith("fw.template-")]
+    assert len(template_checks) >= 3 and spec.params["server"] == "app:covet"
+    framework = scenarios_dir().parent / "framework"
+
+    def judged(status: str) -> Any:
+        checks = [
+            {"id": c.id, "group": c.group, "level": c.level, "title": c.title, "spec": c.spec}
+            | {"results": {"app:covet": {"status": status, "evidence": "seen"}}}
+            for c in template_checks
+        ]
+        (tmp_path / "conformance.json").write_text(json.dumps({"meta": {}, "checks": checks}))
+        ev = Evidence.gather(conformance=tmp_path, framework_dir=framework)
+        return judge_modules(spec, ev)
+
+    assert judged("PASS").verdict == VALIDATED
+    assert judged("FAIL").verdict == REFUTED
+    [verdict] = [
+        v for v in judge_claims(specs, Evidence(framework_dir=framework)) if v.id == spec.id
+    ]
+    assert verdict.verdict == INCONCLUSIVE
+    # The command runs the framework apps anyway: a framework column is never a --servers name.
+    assert verdict.needs_command == "covet-bench conform --servers covet,covet-python --out DIR"
