@@ -58,11 +58,18 @@ def listen_socket(config: ServerConfig) -> socket.socket:
     return bind_socket(config)
 
 
-def bind_socket(config: ServerConfig) -> socket.socket:
-    """A listening, non-blocking TCP socket for `config.host:config.port`."""
-    sock = _bound(config)
+def bind_socket(config: ServerConfig, *, listen: bool = True) -> socket.socket:
+    """A non-blocking TCP socket for `config.host:config.port`, listening unless `listen` is
+    False (`reserve_port`)."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.listen(config.backlog)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if config.reuse_port or config.workers > 1:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((config.host, config.port))
+        if listen:
+            sock.listen(config.backlog)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
@@ -79,21 +86,7 @@ def reserve_port(config: ServerConfig) -> socket.socket:
     kernel routes no connection to it: a listening parent socket, even for the moment
     before it is closed, would accept a client's connection that nobody ever answers.
     """
-    return _bound(dataclasses.replace(config, reuse_port=True))
-
-
-def _bound(config: ServerConfig) -> socket.socket:
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if config.reuse_port or config.workers > 1:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((config.host, config.port))
-    except OSError as exc:
-        sock.close()
-        raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc
-    return sock
+    return bind_socket(dataclasses.replace(config, reuse_port=True), listen=False)
 
 
 def bind_unix(path: str, backlog: int) -> socket.socket:
