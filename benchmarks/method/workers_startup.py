@@ -8,7 +8,7 @@ refused. Each launch is bounded (20 s) and its process group reaped.
 
 Until 3e288ec the supervisor bound and listened on the port itself before forking, then
 closed that socket: 19 of 20 launches saw a connection accepted and then reset. It now holds
-the port bound but never listening; 0 of 80 launches since.
+the port bound but never listening; 0 of 100 launches since.
 """
 
 from __future__ import annotations
