@@ -28,7 +28,7 @@ from typing import Any
 
 from covetbench.claims.evidence import Evidence
 from covetbench.claims.ledger import ClaimSpec, ClaimVerdict
-from covetbench.conformance.runner import FRAMEWORK_PREFIX
+from covetbench.conformance.model import FRAMEWORK_PREFIX
 from covetbench.verdicts import INCONCLUSIVE, REFUTED, VALIDATED
 
 #: kinds whose missing evidence `covet-bench conform` produces

@@ -15,10 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from covetbench.conformance.model import FAIL, GROUPS
+from covetbench.conformance.model import FAIL, FRAMEWORK_PREFIX, GROUPS
 from covetbench.conformance.output import write_report
 from covetbench.conformance.runner import (
-    FRAMEWORK_PREFIX,
     FRAMEWORKS,
     ConformanceRunner,
     ConformConfig,

@@ -28,6 +28,8 @@ GROUPS = (
     "graceful-shutdown",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
+#: a report column for a framework app (`app:covet`) rather than a server
+FRAMEWORK_PREFIX = "app:"
 KINDS = ("raw", "probe")
 
 #: Evidence strings are cut to this many characters so the report stays readable.

@@ -27,6 +27,7 @@ from covetbench.conformance.matcher import describe, matches, observed
 from covetbench.conformance.model import (
     ERROR,
     FAIL,
+    FRAMEWORK_PREFIX,
     PASS,
     UNSUPPORTED,
     CheckResult,
@@ -45,7 +46,6 @@ from covetbench.servers.base import (
 
 FRAMEWORK_GROUP = "framework"
 FRAMEWORKS = ("covet", "starlette", "fastapi")
-FRAMEWORK_PREFIX = "app:"
 PROBE_APPS = ("probe", "lifespan_fail", "lifespan_raise")
 FRAMEWORK_DISTRIBUTIONS = {"covet": "covetpy", "starlette": "starlette", "fastapi": "fastapi"}
 
