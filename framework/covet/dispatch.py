@@ -153,12 +153,10 @@ async def handle_websocket(
         pass  # the peer left; nothing more to say to it
     except WebSocketException as exc:
         await _close_quietly(websocket, exc.code, exc.reason)
-    except HTTPException as exc:
-        if exc.status_code != 503:
-            await _close_quietly(websocket, 1011, "")
-            raise
-        await _try_again_later(websocket, exc)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, HTTPException) and exc.status_code == 503:
+            await _try_again_later(websocket, exc)
+            return
         await _close_quietly(websocket, 1011, "")
         raise
 
