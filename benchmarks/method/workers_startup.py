@@ -21,15 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from covetbench.servers.base import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_S = 20.0
 SERVING_S = 1.0  # after the first accepted connection, keep connecting this long
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def launch_sees_a_failure(port: int) -> bool:

@@ -30,7 +30,6 @@ import importlib.metadata
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from covetbench.load.base import LoadDriver, LoadRequest, RequestShape
 from covetbench.load.locust_stats import LATENCY_METHOD, read_locust_run
 from covetbench.processes import die_with_parent, pinned, signal_group
 from covetbench.records import LoadResult
+from covetbench.servers.base import free_port
 
 INSTALL_HINT = (
     "locust is not installed: pip install 'covetpy[bench]' (or `pip install locust`) "
@@ -73,13 +73,6 @@ def base_url(url: str, path: str) -> str:
     if path and path != "/" and url.endswith(path):
         return url[: -len(path)]
     return url.rstrip("/")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on now (for the master's bind port)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 class CpuSampler:
