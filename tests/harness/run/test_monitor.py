@@ -121,17 +121,22 @@ def test_monitor_counts_workers_that_come_and_go() -> None:
     assert sample.server_cpu_pct * sample.wall_s / 100.0 > 0.3  # most of the worker's 0.6 s
 
 
-def test_monitor_detects_interference(burn_cpu: BurnCpu) -> None:
+def _beside_an_idle_server(service_pids: list[int] | None = None) -> MonitorSample:
+    """One monitored window of a sleeping "server" process (the CPU is all someone else's)."""
     idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        burn_cpu()
-        monitor = TrialMonitor(idle.pid)
+        monitor = TrialMonitor(idle.pid, service_pids=service_pids)
         monitor.start()
         _window()
-        sample = monitor.stop(loadgen_cpu_s=0.0)
+        return monitor.stop(loadgen_cpu_s=0.0)
     finally:
         idle.kill()
         idle.wait()
+
+
+def test_monitor_detects_interference(burn_cpu: BurnCpu) -> None:
+    burn_cpu()
+    sample = _beside_an_idle_server()
     assert sample.server_cpu_pct < 10.0
     assert sample.interference_pct > 30.0
 
@@ -139,16 +144,8 @@ def test_monitor_detects_interference(burn_cpu: BurnCpu) -> None:
 def test_a_service_process_is_database_cpu_not_interference(burn_cpu: BurnCpu) -> None:
     """The same burner that is interference above, watched as a service (a database test's
     PostgreSQL): its CPU is reported as database CPU and left out of interference."""
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        service = burn_cpu()
-        monitor = TrialMonitor(idle.pid, service_pids=[service.pid])
-        monitor.start()
-        _window()
-        sample = monitor.stop(loadgen_cpu_s=0.0)
-    finally:
-        idle.kill()
-        idle.wait()
+    service = burn_cpu()
+    sample = _beside_an_idle_server(service_pids=[service.pid])
     assert sample.database_cpu_pct > 30.0
     assert sample.interference_pct < 30.0
 
